@@ -1,0 +1,169 @@
+// The edge gateway's config schema: the one place that says which keys exist, their units and
+// their defaults. Validated once at start-up (see load.ts); the README's reference comes from here.
+
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+const Ms = (description: string, def: number, minimum = 0) =>
+  Type.Integer({ minimum, default: def, description: `${description} (milliseconds, default ${def})` });
+
+const Strict = <T extends Record<string, TSchema>>(props: T, description: string) =>
+  Type.Object(props, { additionalProperties: false, default: {}, description });
+
+const TlsFiles = Type.Object(
+  {
+    certFile: Type.String({ minLength: 1, description: 'PEM certificate chain file' }),
+    keyFile: Type.String({ minLength: 1, description: 'PEM private key file' }),
+    caFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA bundle; when set, clients must present a certificate it signed' })),
+  },
+  { additionalProperties: false },
+);
+
+export const WindowSpecSchema = Type.Union([
+  Type.Object(
+    { kind: Type.Literal('tumbling'), sizeMs: Type.Integer({ minimum: 1, description: 'window length (milliseconds)' }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal('hopping'),
+      sizeMs: Type.Integer({ minimum: 1, description: 'window length (milliseconds)' }),
+      slideMs: Type.Integer({ minimum: 1, description: 'distance between window starts (milliseconds)' }),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { kind: Type.Literal('session'), gapMs: Type.Integer({ minimum: 1, description: 'silence that ends a session (milliseconds)' }) },
+    { additionalProperties: false },
+  ),
+]);
+
+const User = Type.Object(
+  {
+    passwordHash: Type.String({ pattern: '^scrypt\\$', description: 'scrypt hash from `tributary edge hash-password`; never the password itself' }),
+    devices: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: 'device ids this user may publish for (topic sensors/<device>); default: the username alone',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const EdgeConfigSchema = Type.Object(
+  {
+    gateway: Type.Object(
+      {
+        id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'this gateway\'s id; part of every summary id, so keep it stable' }),
+      },
+      { additionalProperties: false, description: 'who this gateway is' },
+    ),
+    dataDir: Type.String({ minLength: 1, default: './data/edge', description: 'folder for the LevelDB stores (default ./data/edge)' }),
+    mqtt: Strict(
+      {
+        topicPrefix: Type.String({ pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$', default: 'sensors', description: 'readings arrive on <topicPrefix>/<device> (default sensors)' }),
+        broker: Strict(
+          {
+            enabled: Type.Boolean({ default: true, description: 'run the embedded aedes broker (default true)' }),
+            host: Type.String({ default: '0.0.0.0', description: 'address the broker listens on (default 0.0.0.0)' }),
+            port: Type.Integer({ minimum: 0, maximum: 65535, default: 1883, description: 'TCP port; 0 picks a free one (default 1883)' }),
+            noDelay: Type.Boolean({ default: true, description: 'TCP_NODELAY on device sockets: cuts p99 latency at high rates (default true)' }),
+            tls: Type.Optional(
+              Type.Intersect([TlsFiles, Type.Object({ port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TLS port (8883 is usual)' }) })], {
+                description: 'a second, TLS listener',
+              }),
+            ),
+            maxConnections: Type.Integer({ minimum: 1, default: 10000, description: 'refuse connections beyond this many (default 10000)' }),
+          },
+          'the embedded MQTT broker devices connect to',
+        ),
+        client: Type.Optional(
+          Type.Object(
+            {
+              url: Type.String({ pattern: '^mqtts?://', description: 'existing broker to subscribe to, mqtt:// or mqtts://' }),
+              username: Type.Optional(Type.String()),
+              passwordFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding the password (kept out of the config and the logs)' })),
+              caFile: Type.Optional(Type.String({ minLength: 1 })),
+              certFile: Type.Optional(Type.String({ minLength: 1 })),
+              keyFile: Type.Optional(Type.String({ minLength: 1 })),
+              clientId: Type.Optional(Type.String({ minLength: 1 })),
+              qos: Type.Union([Type.Literal(0), Type.Literal(1)], { default: 1, description: 'subscription QoS (default 1)' }),
+            },
+            { additionalProperties: false, description: 'subscribe to <topicPrefix>/+ on an existing broker' },
+          ),
+        ),
+      },
+      'MQTT ingest',
+    ),
+    auth: Strict(
+      {
+        allowAnonymous: Type.Boolean({ default: false, description: 'accept clients without credentials; only on a loopback-only broker (default false)' }),
+        users: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }), User, {
+          default: {},
+          description: 'username → hashed password and the devices it may publish for',
+        }),
+      },
+      'who may connect to the embedded broker',
+    ),
+    decode: Strict(
+      {
+        maxPayloadBytes: Type.Integer({ minimum: 16, default: 4096, description: 'larger payloads are dead-lettered (bytes, default 4096)' }),
+        maxClockSkewMs: Ms('readings stamped further than this ahead of the gateway clock are dead-lettered', 60000),
+        maxMetricsPerReading: Type.Integer({ minimum: 1, default: 64, description: 'default 64' }),
+        knownDevices: Type.Optional(
+          Type.Array(Type.String({ minLength: 1 }), { description: 'when set, readings from any other device id are dead-lettered' }),
+        ),
+      },
+      'decoding and validation of readings',
+    ),
+    windows: Strict(
+      {
+        definitions: Type.Array(WindowSpecSchema, {
+          minItems: 1,
+          default: [
+            { kind: 'tumbling', sizeMs: 10000 },
+            { kind: 'hopping', sizeMs: 60000, slideMs: 10000 },
+          ],
+          description: 'the windows every (device, metric) is aggregated over (default tumbling 10 s and hopping 60 s / 10 s)',
+        }),
+        maxOutOfOrdernessMs: Ms('watermark lag behind the newest reading of a device', 2000),
+        allowedLatenessMs: Ms('a closed window still takes late readings for this long, re-emitting its summary', 30000),
+        idleTimeoutMs: Ms('after this much silence a device\'s watermark follows the clock', 30000, 1),
+        maxKeys: Type.Integer({ minimum: 1, default: 200000, description: 'bound on (device, metric) keys held (default 200000)' }),
+      },
+      'event-time windows',
+    ),
+    stores: Strict(
+      {
+        deadLetterMaxEntries: Type.Integer({ minimum: 1, default: 100000, description: 'oldest dead letters are evicted beyond this (default 100000)' }),
+        lateDataMaxEntries: Type.Integer({ minimum: 1, default: 100000, description: 'oldest late readings are evicted beyond this (default 100000)' }),
+        outboxMaxEntries: Type.Integer({ minimum: 1, default: 1000000, description: 'oldest summaries are evicted beyond this (default 1000000)' }),
+        flushIntervalMs: Ms('writes are batched for at most this long before LevelDB', 20, 1),
+      },
+      'LevelDB stores',
+    ),
+    http: Strict(
+      {
+        enabled: Type.Boolean({ default: true, description: 'serve /metrics, /healthz and /inspect (default true)' }),
+        host: Type.String({ default: '127.0.0.1', description: 'default 127.0.0.1 (loopback only)' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9464, description: 'default 9464; 0 picks a free one' }),
+        tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding a bearer token; required when host is not loopback' })),
+        tls: Type.Optional(TlsFiles),
+      },
+      'the observability endpoint',
+    ),
+    log: Strict(
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+          { default: 'info', description: 'default info' },
+        ),
+      },
+      'structured JSON logs on stdout',
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type EdgeConfig = Static<typeof EdgeConfigSchema>;
+export type WindowSpecConfig = Static<typeof WindowSpecSchema>;

@@ -1,0 +1,84 @@
+// The one catalogue of coded errors: every failure Tributary reports has a stable code here.
+//
+// Codes never change once published; messages may. `retryable` is a property of the code, so
+// callers (the outbox, source reconnect loops) decide by type, never by matching message text.
+// Programmer mistakes are plain TypeErrors thrown at once and are not listed here.
+
+export interface ErrorSpec {
+  /** What went wrong and what to do about it. `%s` placeholders take the `format` arguments. */
+  readonly message: string;
+  /** Whether trying the same operation again later may succeed. */
+  readonly retryable: boolean;
+}
+
+export const catalogue = {
+  // Configuration (start-up; the process exits non-zero).
+  ERR_CONFIG_READ: { message: 'cannot read config file %s: check the path and permissions', retryable: false },
+  ERR_CONFIG_PARSE: { message: 'config file %s is not valid YAML: %s', retryable: false },
+  ERR_CONFIG_INVALID: { message: 'config is invalid (%s problem(s)):\n%s', retryable: false },
+  ERR_CONFIG_INSECURE: { message: 'config is insecure: %s', retryable: false },
+
+  // Decoding readings (each is a dead-letter reason; the reading is kept, counted and skipped).
+  ERR_DECODE_PAYLOAD_TOO_LARGE: { message: 'payload of %s bytes exceeds decode.maxPayloadBytes (%s)', retryable: false },
+  ERR_DECODE_NOT_JSON: { message: 'payload starts like JSON but does not parse: %s', retryable: false },
+  ERR_DECODE_BAD_TEXT: { message: 'text reading is malformed: %s (expected "<ts>,metric=value,...")', retryable: false },
+  ERR_DECODE_NOT_UTF8: { message: 'payload is not valid UTF-8', retryable: false },
+  ERR_DECODE_NON_FINITE: { message: 'metric %s is not a finite number (NaN or Infinity)', retryable: false },
+  ERR_DECODE_WRONG_TYPE: { message: 'field %s has the wrong type: %s', retryable: false },
+  ERR_DECODE_BAD_TIMESTAMP: { message: 'timestamp %s is neither milliseconds since the epoch nor ISO 8601', retryable: false },
+  ERR_DECODE_FUTURE_TIMESTAMP: { message: 'timestamp is %s ms ahead of the gateway clock (decode.maxClockSkewMs is %s): fix the device clock', retryable: false },
+  ERR_DECODE_BAD_DEVICE_ID: { message: 'device id %s is malformed: use 1-64 of A-Z a-z 0-9 _ . - starting with a letter or digit', retryable: false },
+  ERR_DECODE_UNKNOWN_DEVICE: { message: 'device %s is not in decode.knownDevices', retryable: false },
+  ERR_DECODE_NO_METRICS: { message: 'reading has no metrics', retryable: false },
+  ERR_DECODE_TOO_MANY_METRICS: { message: 'reading has %s metrics; decode.maxMetricsPerReading is %s', retryable: false },
+  ERR_DECODE_BAD_METRIC_NAME: { message: 'metric name %s is malformed: use 1-64 of A-Z a-z 0-9 _ . - :', retryable: false },
+
+  // Windows.
+  ERR_WINDOW_KEY_LIMIT: { message: 'windows.maxKeys (%s) device/metric keys are already open; raise it or reduce cardinality', retryable: false },
+
+  // Authentication and authorisation on the embedded broker.
+  ERR_AUTH_BAD_CREDENTIALS: { message: 'bad username or password for %s', retryable: false },
+  ERR_AUTH_TOPIC_DENIED: { message: 'client %s may not publish to %s', retryable: false },
+  ERR_AUTH_SUBSCRIBE_DENIED: { message: 'client %s may not subscribe to %s', retryable: false },
+  ERR_AUTH_BAD_HASH: { message: 'password hash for %s is not a valid scrypt hash (make one with `tributary edge hash-password`)', retryable: false },
+
+  // I/O: transports and storage.
+  ERR_MQTT_LISTEN: { message: 'cannot listen on %s: %s', retryable: true },
+  ERR_MQTT_CONNECT: { message: 'cannot connect to broker %s: %s', retryable: true },
+  ERR_HTTP_LISTEN: { message: 'cannot listen for HTTP on %s: %s', retryable: true },
+  ERR_STORE_OPEN: { message: 'cannot open LevelDB at %s: %s', retryable: true },
+  ERR_STORE_WRITE: { message: 'LevelDB write failed: %s', retryable: true },
+  ERR_NOT_OPEN: { message: '%s is %s; open it first', retryable: false },
+
+  // CLI.
+  ERR_CLI_USAGE: { message: '%s (see `tributary %s --help`)', retryable: false },
+  ERR_CLI_NOT_YET: { message: '`tributary %s` arrives with issue #%s (%s); it is not built yet', retryable: false },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof catalogue;
+
+export class TributaryError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, args: readonly unknown[] = [], options?: { cause?: unknown }) {
+    super(format(catalogue[code].message, args), options);
+    this.name = 'TributaryError';
+    this.code = code;
+    this.retryable = catalogue[code].retryable;
+  }
+}
+
+/** Make a coded error: `codedError('ERR_STORE_WRITE', [detail], { cause })`. */
+export function codedError(code: ErrorCode, args: readonly unknown[] = [], options?: { cause?: unknown }): TributaryError {
+  return new TributaryError(code, args, options);
+}
+
+export function isRetryable(err: unknown): boolean {
+  return err instanceof TributaryError && err.retryable;
+}
+
+function format(template: string, args: readonly unknown[]): string {
+  let i = 0;
+  return template.replace(/%s/g, () => (i < args.length ? String(args[i++]) : '%s'));
+}
