@@ -137,6 +137,12 @@ export class Histogram extends Metric {
 
 export class Registry {
   readonly #metrics = new Map<string, Metric>();
+  readonly #beforeRender: Array<() => void> = [];
+
+  /** Run `hook` before every render, e.g. to copy a component's own counters into metrics. */
+  onRender(hook: () => void): void {
+    this.#beforeRender.push(hook);
+  }
 
   counter(name: string, help: string, labelNames: Labels = []): Counter {
     return this.#add(new Counter(name, help, labelNames));
@@ -156,6 +162,7 @@ export class Registry {
 
   /** The whole registry in Prometheus text format. */
   render(): string {
+    for (const hook of this.#beforeRender) hook();
     const out: string[] = [];
     for (const m of this.#metrics.values()) {
       out.push(`# HELP ${m.name} ${m.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`);

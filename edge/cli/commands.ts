@@ -1,0 +1,27 @@
+// The registry of `tributary` sub-commands.
+
+import { codedError } from '../errors/catalogue.js';
+import type { Command } from './io.js';
+
+/** A command whose issue has not landed: it says so plainly instead of pretending. */
+function notYet(name: string, issue: number, what: string): Command {
+  return {
+    summary: `${what} (not built yet: issue #${issue})`,
+    run: async (argv, io) => {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.stdout.write(`Usage: tributary ${name}\n\n${what}.\nThis command is not built yet; it arrives with issue #${issue}.\n`);
+        return 0;
+      }
+      throw codedError('ERR_CLI_NOT_YET', [name, issue, what]);
+    },
+  };
+}
+
+export const commands: Readonly<Record<string, Command>> = {
+  edge: {
+    summary: 'run the edge gateway, or inspect its stores (edge inspect, edge hash-password, edge check-config)',
+    run: async (argv, io) => (await import('./edge-command.js')).edgeCommand(argv, io),
+  },
+  cloud: notYet('cloud', 6, 'run the cloud aggregation tier'),
+  devices: notYet('devices', 3, 'simulate a sensor fleet or replay recordings'),
+};

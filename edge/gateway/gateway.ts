@@ -1,0 +1,235 @@
+// The edge gateway: sources → decode → windows → outbox, with dead-letter and late-data stores,
+// metrics and health. One Resource that opens its children in order and closes them together.
+
+import { readFileSync } from 'node:fs';
+import { systemClock, type Clock } from '../clock/clock.js';
+import type { EdgeConfig } from '../config/schema.js';
+import { Decoder, reasonOf } from '../decode/decode.js';
+import type { Reading } from '../decode/reading.js';
+import type { TributaryError } from '../errors/catalogue.js';
+import type { Summary } from '../features/summary.js';
+import { Resource } from '../lifecycle/resource.js';
+import { ObservabilityServer } from '../observe/http-server.js';
+import { silentLogger, type Logger } from '../observe/log.js';
+import { Registry } from '../observe/metrics.js';
+import { Outbox } from '../outbox/outbox.js';
+import type { RawMessage, Source } from '../source/contract.js';
+import { createSources } from '../source/registry.js';
+import { BatchWriter } from '../store/batch-writer.js';
+import { BoundedLog } from '../store/bounded-log.js';
+import { openDb, type Db } from '../store/db.js';
+import type { DeadLetter, LateReading } from '../store/records.js';
+import type { WindowEngine } from '../window/contract.js';
+import { createWindowEngine } from '../window/engine.js';
+import { pipelineMetrics, type PipelineMetrics } from './pipeline-metrics.js';
+
+export interface GatewayOptions {
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  /** Called after each reading entered its windows (benchmarks measure latency here). */
+  readonly onWindowed?: (reading: Reading) => void;
+  /** Called for every summary written to the outbox. */
+  readonly onSummary?: (summary: Summary) => void;
+}
+
+export class Gateway extends Resource {
+  readonly name: string;
+  readonly metrics = new Registry();
+  readonly #m: PipelineMetrics;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #decoder: Decoder;
+  #db: Db | undefined;
+  #writer: BatchWriter | undefined;
+  #deadLetters: BoundedLog<DeadLetter> | undefined;
+  #late: BoundedLog<LateReading> | undefined;
+  #outbox: Outbox | undefined;
+  #engine: WindowEngine | undefined;
+  #sources: Source[] = [];
+  #http: ObservabilityServer | undefined;
+  #startedAt = 0;
+  #currentSource = '';
+
+  constructor(
+    readonly config: Readonly<EdgeConfig>,
+    private readonly options: GatewayOptions = {},
+  ) {
+    super();
+    this.name = `gateway ${config.gateway.id}`;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.log ?? silentLogger();
+    this.#m = pipelineMetrics(this.metrics);
+    const d = config.decode;
+    this.#decoder = new Decoder({
+      topicPrefix: config.mqtt.topicPrefix,
+      maxPayloadBytes: d.maxPayloadBytes,
+      maxClockSkewMs: d.maxClockSkewMs,
+      maxMetricsPerReading: d.maxMetricsPerReading,
+      ...(d.knownDevices ? { knownDevices: new Set(d.knownDevices) } : {}),
+    });
+  }
+
+  /** Sources by name (e.g. `mqtt-broker`), for their bound ports. */
+  source<T extends Source = Source>(name: string): T | undefined {
+    return this.#sources.find((s) => s.name === name) as T | undefined;
+  }
+
+  get httpPort(): number | undefined {
+    return this.#http?.port;
+  }
+
+  get outbox(): Outbox {
+    if (!this.#outbox) throw new TypeError('gateway is not open');
+    return this.#outbox;
+  }
+
+  get windows(): WindowEngine {
+    if (!this.#engine) throw new TypeError('gateway is not open');
+    return this.#engine;
+  }
+
+  /** What a store holds: `outbox`, `dead-letter` or `late-data` (undefined for any other name). */
+  async inspect(store: string, limit = 100, order: 'newest' | 'oldest' = 'newest'): Promise<{ size: number; entries: unknown[] } | undefined> {
+    const log = store === 'outbox' ? this.#outbox : store === 'dead-letter' ? this.#deadLetters : store === 'late-data' ? this.#late : undefined;
+    return log && { size: log.size, entries: await log.list(limit, order) };
+  }
+
+  /** Write everything batched so far to LevelDB. */
+  flush(): Promise<void> {
+    return this.#writer?.flush() ?? Promise.resolve();
+  }
+
+  health(): { ok: boolean; [k: string]: unknown } {
+    const sources = Object.fromEntries(this.#sources.map((s) => [s.name, s.status]));
+    const ok = this.status === 'open' && this.#sources.every((s) => s.status === 'open');
+    const stats = this.#engine?.stats;
+    return {
+      ok,
+      gateway: this.config.gateway.id,
+      status: this.status,
+      uptimeSeconds: Math.round((this.#clock.now() - this.#startedAt) / 1000),
+      sources,
+      devices: stats?.devices ?? 0,
+      windowsOpen: stats?.windowsOpen ?? 0,
+      outbox: this.#outbox?.size ?? 0,
+      deadLetters: this.#deadLetters?.size ?? 0,
+      lateReadings: this.#late?.size ?? 0,
+    };
+  }
+
+  protected async _open(): Promise<void> {
+    const c = this.config;
+    this.#startedAt = this.#clock.now();
+    this.#db = await openDb(c.dataDir);
+    this.#writer = new BatchWriter({ db: this.#db, clock: this.#clock, log: this.#log, flushIntervalMs: c.stores.flushIntervalMs, writeErrors: this.#m.writeErrors });
+    const evicted = (store: string) => this.#m.evicted.labels(store);
+    this.#deadLetters = await BoundedLog.open(this.#db, 'dead-letter', this.#writer, c.stores.deadLetterMaxEntries, evicted('dead-letter'));
+    this.#late = await BoundedLog.open(this.#db, 'late-data', this.#writer, c.stores.lateDataMaxEntries, evicted('late-data'));
+    this.#outbox = new Outbox(await BoundedLog.open(this.#db, 'outbox', this.#writer, c.stores.outboxMaxEntries, evicted('outbox')));
+    this.#engine = this.#createEngine();
+    this.#registerGauges();
+
+    const ctx = { clock: this.#clock, log: this.#log, metrics: this.metrics, emit: (msg: RawMessage) => this.#ingest(msg) };
+    this.#sources = createSources(c, ctx);
+    for (const source of this.#sources) await source.open();
+
+    if (c.http.enabled) {
+      this.#http = new ObservabilityServer({
+        host: c.http.host,
+        port: c.http.port,
+        ...(c.http.tokenFile ? { token: readFileSync(c.http.tokenFile, 'utf8').trim() } : {}),
+        ...(c.http.tls ? { tls: c.http.tls } : {}),
+        metrics: () => this.metrics.render(),
+        health: () => this.health(),
+        inspect: (store, limit, order) => this.inspect(store, limit, order),
+      });
+      await this.#http.open();
+    }
+    this.#log.info({ gateway: c.gateway.id, sources: this.#sources.map((s) => s.name), httpPort: this.#http?.port }, 'gateway open');
+  }
+
+  protected async _close(): Promise<void> {
+    // Sources first so nothing new arrives, then the engine, then pending writes, then the database.
+    await Promise.allSettled(this.#sources.map((s) => s.close()));
+    await this.#http?.close();
+    this.#engine?.close();
+    await this.#writer?.close();
+    await this.#db?.close();
+    this.#m.lag.disable();
+    this.#log.info({ gateway: this.config.gateway.id }, 'gateway closed');
+  }
+
+  #createEngine(): WindowEngine {
+    const w = this.config.windows;
+    return createWindowEngine({
+      gateway: this.config.gateway.id,
+      windows: w.definitions,
+      maxOutOfOrdernessMs: w.maxOutOfOrdernessMs,
+      allowedLatenessMs: w.allowedLatenessMs,
+      idleTimeoutMs: w.idleTimeoutMs,
+      maxKeys: w.maxKeys,
+      clock: this.#clock,
+      onSummary: (s) => this.#onSummary(s),
+      onLate: (reading, watermark) => {
+        this.#m.late.inc();
+        this.#late!.append({ reading, watermark, source: this.#currentSource });
+      },
+      onRejected: (reading, metric, error) => this.#deadLetter(error, { source: this.#currentSource, topic: '', device: reading.device, payload: Buffer.from(JSON.stringify({ ts: reading.ts, [metric]: reading.values[metric] })), receivedAt: reading.receivedAt }),
+    });
+  }
+
+  #ingest(msg: RawMessage): void {
+    this.#m.received.labels(msg.source).inc();
+    const result = this.#decoder.decode(msg);
+    if (!result.ok) {
+      this.#deadLetter(result.error, { ...msg, ...(result.device !== undefined ? { device: result.device } : {}) });
+      return;
+    }
+    this.#m.decoded.inc();
+    this.#currentSource = msg.source;
+    this.#engine!.add(result.reading);
+    this.options.onWindowed?.(result.reading);
+  }
+
+  #deadLetter(error: TributaryError, msg: { source: string; topic: string; device?: string; payload: Buffer; receivedAt: number }): void {
+    const reason = reasonOf(error.code);
+    this.#m.deadLettered.labels(reason).inc();
+    // Keep at most maxPayloadBytes of the payload so an oversized flood cannot fill the disk.
+    const cap = this.config.decode.maxPayloadBytes;
+    const payload = msg.payload.length > cap ? msg.payload.subarray(0, cap) : msg.payload;
+    this.#deadLetters!.append({
+      code: error.code,
+      reason,
+      message: error.message,
+      source: msg.source,
+      topic: msg.topic,
+      ...(msg.device !== undefined ? { device: msg.device } : {}),
+      payload: payload.toString('base64'),
+      ...(payload !== msg.payload ? { truncatedFrom: msg.payload.length } : {}),
+      receivedAt: msg.receivedAt,
+    });
+    this.#log.debug({ code: error.code, topic: msg.topic, device: msg.device }, 'dead-lettered');
+  }
+
+  #onSummary(summary: Summary): void {
+    this.#m.summaries.labels(summary.window.kind).inc();
+    if (summary.revision > 0) this.#m.revisions.inc();
+    this.#outbox!.addSummary(summary);
+    this.options.onSummary?.(summary);
+  }
+
+  #registerGauges(): void {
+    const engine = this.#engine!;
+    const lateAccepted = this.#m.lateAccepted.labels();
+    this.metrics.onRender(() => lateAccepted.inc(engine.stats.lateAccepted - lateAccepted.value));
+    this.metrics.gauge('tributary_windows_open', 'Windows not yet closed, over all devices, metrics and window definitions', [], (g) => g.set(engine.stats.windowsOpen));
+    this.metrics.gauge('tributary_window_keys', '(device, metric) keys held by the window engine', [], (g) => g.set(engine.stats.keys));
+    this.metrics.gauge('tributary_devices', 'Devices with state in the window engine', [], (g) => g.set(engine.stats.devices));
+    this.metrics.gauge('tributary_store_entries', 'Entries held per store', ['store'], (g) => {
+      g.set(this.#outbox?.size ?? 0, 'outbox');
+      g.set(this.#deadLetters?.size ?? 0, 'dead-letter');
+      g.set(this.#late?.size ?? 0, 'late-data');
+    });
+    this.metrics.gauge('tributary_store_pending_writes', 'Writes batched but not yet in LevelDB', [], (g) => g.set(this.#writer?.pending ?? 0));
+  }
+}

@@ -1,0 +1,29 @@
+// The gateway's pipeline counters, one per stage, registered once on the gateway's registry.
+
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Registry } from '../observe/metrics.js';
+
+export function pipelineMetrics(registry: Registry) {
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  return {
+    lag,
+    received: registry.counter('tributary_messages_received_total', 'Raw messages handed to the decoder, by source', ['source']),
+    decoded: registry.counter('tributary_readings_decoded_total', 'Readings that decoded and validated'),
+    deadLettered: registry.counter('tributary_dead_letters_total', 'Messages or metrics refused and kept in the dead-letter store, by reason', ['reason']),
+    lateAccepted: registry.counter('tributary_readings_late_accepted_total', 'Readings behind the watermark but within allowed lateness (their windows were re-emitted)'),
+    late: registry.counter('tributary_readings_late_total', 'Readings beyond allowed lateness, kept in the late-data store'),
+    summaries: registry.counter('tributary_summaries_total', 'Summaries written to the outbox, by window kind', ['kind']),
+    revisions: registry.counter('tributary_summary_revisions_total', 'Of those, re-emissions (revision > 0) caused by late data'),
+    evicted: registry.counter('tributary_store_evicted_total', 'Entries evicted from a full store, oldest first, by store', ['store']),
+    writeErrors: registry.counter('tributary_store_write_errors_total', 'LevelDB batch writes that failed (they are retried)'),
+    lagGauge: registry.gauge('tributary_event_loop_lag_seconds', 'Event-loop delay since the previous scrape', ['quantile'], (g) => {
+      g.set(lag.percentile(50) / 1e9, '0.5');
+      g.set(lag.percentile(99) / 1e9, '0.99');
+      g.set(lag.max / 1e9, '1');
+      lag.reset();
+    }),
+  };
+}
+
+export type PipelineMetrics = ReturnType<typeof pipelineMetrics>;

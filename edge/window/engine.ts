@@ -1,0 +1,227 @@
+// The event-time window engine: routes each metric of a reading to its (device, metric) key, keeps
+// each device's watermark, and closes, revises and purges windows as the watermark moves.
+//
+// Watermark W of a device = max(largest ts − maxOutOfOrdernessMs, idle advance). A reading with
+// ts + allowedLatenessMs < W is too late (onLate, joins nothing); one with ts < W is late and
+// revises the closed windows it lands in. Work happens only when W reaches the device's
+// `nextWake`, the next instant at which any window can close or be purged, so most readings only
+// touch one pane per metric.
+//
+// So that keys do not grow forever, a key is dropped once it retains nothing (every window and pane
+// past lateness), and a device once it has no keys and has been idle for idleTimeoutMs.
+
+import type { Clock, TimerHandle } from '../clock/clock.js';
+import type { Reading } from '../decode/reading.js';
+import { codedError, type TributaryError } from '../errors/catalogue.js';
+import type { WindowEngine, WindowEngineOptions, WindowEngineStats } from './contract.js';
+import { SummaryEmitter } from './emitter.js';
+import { checkOptions } from './options.js';
+import { PaneWindows } from './pane-windows.js';
+import { SessionWindows } from './session-windows.js';
+import { DeviceState, KeyState } from './state.js';
+
+/** Create the window engine; it starts its idle timer on `options.clock` at once (unref'd). */
+export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
+  return new EventTimeWindowEngine(options) satisfies WindowEngine;
+}
+
+/** The idle rule runs at least this often (ms), so a silent device's windows close within ~1 s of its timeout. */
+const MAX_IDLE_CHECK_MS = 1000;
+
+class EventTimeWindowEngine implements WindowEngine {
+  readonly #devices = new Map<string, DeviceState>();
+  readonly #clock: Clock;
+  readonly #ooo: number;
+  readonly #lateness: number;
+  readonly #idleTimeout: number;
+  readonly #maxKeys: number;
+  readonly #maxExtent: number;
+  readonly #paneSpecs: number;
+  readonly #sessionSpecs: number;
+  readonly #emitter: SummaryEmitter;
+  readonly #panes: PaneWindows;
+  readonly #sessions: SessionWindows;
+  readonly #onLate: (reading: Reading, watermark: number) => void;
+  readonly #onRejected: (reading: Reading, metric: string, error: TributaryError) => void;
+  #timer: TimerHandle | undefined;
+  #keys = 0;
+  #readingsIn = 0;
+  #valuesIn = 0;
+  #lateAccepted = 0;
+  #lateRejected = 0;
+
+  constructor(options: WindowEngineOptions) {
+    const plan = checkOptions(options);
+    this.#clock = options.clock;
+    this.#ooo = options.maxOutOfOrdernessMs;
+    this.#lateness = options.allowedLatenessMs;
+    this.#idleTimeout = options.idleTimeoutMs;
+    this.#maxKeys = options.maxKeys;
+    this.#maxExtent = plan.maxExtent;
+    this.#paneSpecs = plan.paneSpecs.length;
+    this.#sessionSpecs = plan.sessionSpecs.length;
+    this.#onLate = options.onLate;
+    this.#onRejected = options.onRejected;
+    this.#emitter = new SummaryEmitter(options.gateway, options.clock, options.onSummary);
+    this.#panes = new PaneWindows(plan, this.#lateness, this.#emitter);
+    this.#sessions = new SessionWindows(plan, this.#lateness, this.#emitter);
+    this.#timer = this.#clock.setInterval(() => this.advance(), Math.min(this.#idleTimeout, MAX_IDLE_CHECK_MS));
+    this.#timer.unref();
+  }
+
+  add(reading: Reading): void {
+    if (this.#timer === undefined) throw new TypeError('window engine is closed');
+    this.#readingsIn++;
+    const now = this.#clock.now();
+    const ts = reading.ts;
+    let dev = this.#devices.get(reading.device);
+    if (dev === undefined) {
+      dev = new DeviceState(reading.device, now);
+      this.#devices.set(reading.device, dev);
+    }
+    dev.lastArrival = now;
+    let w = dev.watermark;
+    // Decided per reading, before touching any window.
+    if (ts + this.#lateness < w) {
+      this.#lateRejected++;
+      this.#onLate(reading, w);
+      return;
+    }
+    const late = ts < w;
+    if (late) this.#lateAccepted++;
+    if (ts > dev.maxTs) {
+      dev.maxTs = ts;
+      // Close what the new watermark passes before adding: ts is then the newest, so ts > W.
+      if (ts - this.#ooo > w) {
+        dev.watermark = w = ts - this.#ooo;
+        if (w >= dev.nextWake) this.#wake(dev);
+      }
+    }
+    const values = reading.values;
+    const names = dev.names;
+    const cached = dev.cached;
+    let i = 0; // position among this reading's accepted metrics
+    for (const metric in values) {
+      let key = names[i] === metric ? cached[i] : undefined;
+      if (key === undefined) {
+        key = this.#keyFor(dev, reading, metric);
+        if (key === undefined) {
+          names.length = i; // keep the cache dense; later names are re-learned
+          cached.length = i;
+          continue;
+        }
+        names[i] = metric;
+        cached[i] = key;
+      }
+      i++;
+      const v = values[metric] as number;
+      this.#valuesIn++;
+      if (this.#paneSpecs > 0) {
+        if (late) this.#panes.addLate(key, ts, v, w);
+        else this.#panes.add(key, ts, v);
+      }
+      if (this.#sessionSpecs > 0) {
+        const wake = this.#sessions.add(key, ts, v, w);
+        if (wake < dev.nextWake) dev.nextWake = wake;
+      }
+    }
+  }
+
+  advance(): void {
+    if (this.#timer === undefined) return;
+    const now = this.#clock.now();
+    for (const dev of this.#devices.values()) {
+      const idle = now - dev.lastArrival;
+      if (idle < this.#idleTimeout) continue;
+      // A silent device's watermark follows the clock, so its windows still close.
+      const w = dev.maxTs + idle - this.#ooo;
+      if (w > dev.watermark) {
+        dev.watermark = w;
+        if (w >= dev.nextWake) this.#wake(dev);
+      }
+      // Forgetting the device forgets its watermark too: a much-delayed replay from it would then be
+      // windowed afresh. That is the price of bounded state for devices that never come back.
+      if (dev.keys.size === 0) this.#devices.delete(dev.id);
+    }
+  }
+
+  flush(): void {
+    if (this.#timer === undefined) return;
+    for (const dev of this.#devices.values()) {
+      // Every window ends at most maxExtent after the device's newest reading.
+      const w = dev.maxTs + this.#maxExtent;
+      if (w > dev.watermark) dev.watermark = w;
+      this.#wake(dev);
+    }
+  }
+
+  watermark(device: string): number | undefined {
+    return this.#devices.get(device)?.watermark;
+  }
+
+  get stats(): WindowEngineStats {
+    let windowsOpen = 0;
+    for (const dev of this.#devices.values()) {
+      for (const key of dev.keys.values()) {
+        if (this.#paneSpecs > 0) windowsOpen += this.#panes.openCount(key, dev.watermark);
+        if (this.#sessionSpecs > 0) windowsOpen += this.#sessions.openCount(key);
+      }
+    }
+    return {
+      readingsIn: this.#readingsIn,
+      valuesIn: this.#valuesIn,
+      lateAccepted: this.#lateAccepted,
+      lateRejected: this.#lateRejected,
+      summariesOut: this.#emitter.summariesOut,
+      revisionsOut: this.#emitter.revisionsOut,
+      keys: this.#keys,
+      windowsOpen,
+      devices: this.#devices.size,
+    };
+  }
+
+  close(): void {
+    if (this.#timer === undefined) return;
+    this.#clock.clear(this.#timer);
+    this.#timer = undefined;
+    this.#devices.clear();
+    this.#keys = 0;
+  }
+
+  #keyFor(dev: DeviceState, reading: Reading, metric: string): KeyState | undefined {
+    let key = dev.keys.get(metric);
+    if (key === undefined) {
+      if (this.#keys >= this.#maxKeys) {
+        this.#onRejected(reading, metric, codedError('ERR_WINDOW_KEY_LIMIT', [this.#maxKeys]));
+        return undefined;
+      }
+      key = new KeyState(dev.id, metric, this.#paneSpecs, this.#sessionSpecs);
+      dev.keys.set(metric, key);
+      this.#keys++;
+    }
+    return key;
+  }
+
+  /** Emit what the watermark passed since the last wake, purge what lateness no longer needs, drop empty keys. */
+  #wake(dev: DeviceState): void {
+    const w0 = dev.processedW;
+    const w1 = dev.watermark;
+    let next = this.#paneSpecs > 0 ? this.#panes.nextEvent(w1) : Infinity;
+    let dropped = false;
+    for (const key of dev.keys.values()) {
+      if (this.#paneSpecs > 0) {
+        this.#panes.close(key, w0, w1);
+        this.#panes.purge(key, w1);
+      }
+      if (this.#sessionSpecs > 0) next = Math.min(next, this.#sessions.close(key, w1));
+      if (key.empty) {
+        dev.keys.delete(key.metric);
+        this.#keys--;
+        dropped = true;
+      }
+    }
+    if (dropped) dev.resetCache();
+    dev.processedW = w1;
+    dev.nextWake = next;
+  }
+}

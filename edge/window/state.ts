@@ -1,0 +1,85 @@
+// Per-device and per-(device, metric) window state, as classes so every instance has one stable shape.
+//
+// All keys of a device share its watermark, so watermark bookkeeping lives on the device and a
+// watermark step walks the device's keys once.
+
+import type { Partials } from '../features/summary.js';
+
+/** One session of one key and session spec: covers [start, lastTs + gap). */
+export class Session {
+  /** Time sums are relative to `start`; rebased when a late reading moves the start earlier. */
+  readonly p: Partials;
+  start: number;
+  lastTs: number;
+  /** Revision last emitted under the id of `start`; −1 when never emitted under it. */
+  rev = -1;
+  /** Changed since it was last emitted. */
+  dirty = true;
+
+  constructor(p: Partials, ts: number) {
+    this.p = p;
+    this.start = ts;
+    this.lastTs = ts;
+  }
+}
+
+export class KeyState {
+  readonly device: string;
+  readonly metric: string;
+  /** Non-empty panes sorted by start (`tRef` is the pane start). */
+  readonly panes: Partials[] = [];
+  /** The pane of the previous value: consecutive values nearly always share it. */
+  cur: Partials | undefined = undefined;
+  /** Per pane spec: window start → revision, for closed windows revised by late readings (rare, so lazy). */
+  readonly revs: Array<Map<number, number> | undefined>;
+  /** Per session spec: sessions sorted by start. */
+  readonly sessions: Session[][];
+
+  constructor(device: string, metric: string, paneSpecs: number, sessionSpecs: number) {
+    this.device = device;
+    this.metric = metric;
+    this.revs = new Array<Map<number, number> | undefined>(paneSpecs).fill(undefined);
+    this.sessions = Array.from({ length: sessionSpecs }, () => []);
+  }
+
+  /** True when nothing is retained, so the key can be dropped. */
+  get empty(): boolean {
+    if (this.panes.length > 0) return false;
+    for (const m of this.revs) if (m !== undefined && m.size > 0) return false;
+    for (const list of this.sessions) if (list.length > 0) return false;
+    return true;
+  }
+}
+
+export class DeviceState {
+  readonly id: string;
+  /** Largest event time seen (ms). */
+  maxTs = -Infinity;
+  /** Event-time watermark (ms): max(maxTs − maxOutOfOrdernessMs, idle advance); never decreases. */
+  watermark = -Infinity;
+  /** The watermark up to which windows have been emitted and purged. */
+  processedW = -Infinity;
+  /**
+   * The smallest watermark at which a window could close or be purged. Between processedW and this
+   * no window ends, so `ts < watermark` and `end <= watermark` are decided the same against either.
+   */
+  nextWake = -Infinity;
+  /** Processing time (clock ms) of the last reading. */
+  lastArrival: number;
+  readonly keys = new Map<string, KeyState>();
+  // The metric names of the previous reading, in order, with their keys: a device nearly always
+  // sends the same metrics in the same order, so comparing names skips the Map lookups.
+  readonly names: string[] = [];
+  readonly cached: KeyState[] = [];
+
+  constructor(id: string, now: number) {
+    this.id = id;
+    this.lastArrival = now;
+  }
+
+  /** Forget the name → key cache (after a key was dropped). */
+  resetCache(): void {
+    this.names.length = 0;
+    this.cached.length = 0;
+  }
+}

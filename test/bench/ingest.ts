@@ -1,0 +1,121 @@
+// Benchmark `ingest`: the gateway on its embedded broker against the bare aedes broker with one
+// TCP subscriber, both fed by the same 4 MQTT.js publisher processes at QoS 0 in the same run;
+// then publish→window latency at a fixed offered load.
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { BenchResult } from './run.js';
+import type { FromPublisher, FromServer, PublisherArgs } from './ingest/protocol.js';
+import { quantile, round } from './stats.js';
+
+const PUBLISHERS = 4;
+const CONNECTIONS_PER_PUBLISHER = 25;
+const WARMUP_MS = 2000;
+const MEASURE_MS = 6000;
+const LATENCY_RATE = 5000;
+const LATENCY_MS = 8000;
+
+const child = (name: string, args: string[]): ChildProcess =>
+  fork(fileURLToPath(new URL(`./ingest/${name}.js`, import.meta.url)), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+
+function next<T>(proc: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { type: string }) => {
+      if (m.type === type) {
+        proc.off('message', onMessage);
+        proc.off('exit', onExit);
+        resolve(m as T);
+      }
+    };
+    const onExit = (code: number | null) => reject(new Error(`child exited (${code}) before sending ${type}`));
+    proc.on('message', onMessage);
+    proc.once('exit', onExit);
+  });
+}
+
+async function ask<T>(proc: ChildProcess, cmd: string, reply: string): Promise<T> {
+  const answer = next<T>(proc, reply);
+  proc.send({ cmd });
+  return answer;
+}
+
+async function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null) return;
+  const exited = once(proc, 'exit');
+  proc.send({ cmd: 'stop' });
+  await exited;
+}
+
+async function startPublishers(port: number, mode: 'flood' | 'paced', ratePerSec: number, durationMs: number) {
+  const pubs = Array.from({ length: PUBLISHERS }, (_, publisher) => {
+    const args: PublisherArgs = { port, publisher, connections: CONNECTIONS_PER_PUBLISHER, mode, ratePerSec: ratePerSec / PUBLISHERS, durationMs };
+    return child('publisher', [JSON.stringify(args)]);
+  });
+  await Promise.all(pubs.map((p) => next(p, 'connected')));
+  const done = Promise.all(pubs.map((p) => next<Extract<FromPublisher, { type: 'done' }>>(p, 'done')));
+  for (const p of pubs) p.send({ cmd: 'go' });
+  return { pubs, done };
+}
+
+/** Messages per second reaching `sink` between warm-up and the end of the measuring window. */
+async function throughput(serverMode: 'gateway' | 'bare'): Promise<{ msgPerSec: number; rssMB: number }> {
+  const server = child('server', [serverMode]);
+  const { port } = await next<Extract<FromServer, { type: 'ready' }>>(server, 'ready');
+  const sink = serverMode === 'gateway' ? server : child('subscriber', [String(port)]);
+  if (sink !== server) await next(sink, 'ready');
+  const { pubs, done } = await startPublishers(port, 'flood', 0, WARMUP_MS + MEASURE_MS + 1000);
+  await new Promise((r) => setTimeout(r, WARMUP_MS));
+  const c0 = await ask<Extract<FromServer, { type: 'count' }>>(sink, 'count', 'count');
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, MEASURE_MS));
+  const c1 = await ask<Extract<FromServer, { type: 'count' }>>(sink, 'count', 'count');
+  const t1 = performance.now();
+  const { rssMB } = await ask<Extract<FromServer, { type: 'count' }>>(server, 'count', 'count');
+  await done;
+  for (const p of pubs) await once(p, 'exit');
+  if (sink !== server) await stop(sink);
+  await stop(server);
+  return { msgPerSec: ((c1.count - c0.count) * 1000) / (t1 - t0), rssMB };
+}
+
+/** Publish → reading-in-window latency at a fixed offered load. */
+async function latency(): Promise<{ p50: number; p99: number; matched: number; offered: number }> {
+  const server = child('server', ['gateway']);
+  const { port } = await next<Extract<FromServer, { type: 'ready' }>>(server, 'ready');
+  await ask(server, 'arrivals', 'arrivals'); // starts recording
+  const { pubs, done } = await startPublishers(port, 'paced', LATENCY_RATE, LATENCY_MS);
+  const results = await done;
+  for (const p of pubs) await once(p, 'exit');
+  const { arrivals } = await ask<Extract<FromServer, { type: 'arrivals' }>>(server, 'arrivals', 'arrivals');
+  await stop(server);
+  const arrivedAt = new Map(arrivals);
+  // Skip the first second: connections and JIT warm up there.
+  const sends = results.flatMap((r) => r.sends);
+  const firstSend = Math.min(...sends.map(([, t]) => t));
+  const latencies: number[] = [];
+  for (const [key, sentAt] of sends) {
+    const at = arrivedAt.get(key);
+    if (at !== undefined && sentAt - firstSend >= 1000) latencies.push(at - sentAt);
+  }
+  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), matched: latencies.length, offered: sends.length };
+}
+
+export async function run(): Promise<BenchResult> {
+  const broker = await throughput('bare');
+  const gateway = await throughput('gateway');
+  const lat = await latency();
+  return {
+    gatewayMsgPerSec: Math.round(gateway.msgPerSec),
+    brokerOnlyMsgPerSec: Math.round(broker.msgPerSec),
+    ratio: round(gateway.msgPerSec / broker.msgPerSec, 3),
+    gatewayRssMB: gateway.rssMB,
+    p50Ms: round(lat.p50, 3),
+    p99Ms: round(lat.p99, 3),
+    latencyOfferedMsgPerSec: LATENCY_RATE,
+    latencySamples: lat.matched,
+    publishers: PUBLISHERS,
+    connections: PUBLISHERS * CONNECTIONS_PER_PUBLISHER,
+    qos: 0,
+  };
+}

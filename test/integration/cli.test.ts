@@ -1,0 +1,73 @@
+// The `tributary` command line as a user runs it: the compiled CLI in a child process.
+
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir, type TempDir } from '../helpers/temp-dir.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/edge/cli/main.js', import.meta.url));
+
+function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [MAIN, ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+    child.stdin?.end(input ?? '');
+  });
+}
+
+let dir: TempDir | undefined;
+afterEach(() => {
+  dir?.[Symbol.dispose]();
+  dir = undefined;
+});
+
+describe('tributary CLI', () => {
+  it('lists its commands and each has --help', async () => {
+    const top = await cli(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/edge/);
+    expect(top.stdout).toMatch(/cloud/);
+    expect(top.stdout).toMatch(/devices/);
+    for (const command of ['edge', 'cloud', 'devices']) {
+      const help = await cli([command, '--help']);
+      expect(help.code, command).toBe(0);
+      expect(help.stdout, command).toMatch(/Usage:\s+tributary/);
+    }
+  });
+
+  it('says plainly which commands are not built yet', async () => {
+    const cloud = await cli(['cloud']);
+    expect(cloud.code).toBe(1);
+    expect(cloud.stderr).toMatch(/ERR_CLI_NOT_YET.*issue #6/);
+    const unknown = await cli(['bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command "bogus"/);
+  });
+
+  it('reports every config problem with its path and exits non-zero', async () => {
+    dir = tempDir();
+    const path = join(dir.path, 'edge.yaml');
+    writeFileSync(path, 'gateway:\n  id: ok\nmqtt:\n  broker:\n    port: -1\nwindows:\n  surprise: true\n');
+    const r = await cli(['edge', '--config', path]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ERR_CONFIG_INVALID/);
+    expect(r.stderr).toMatch(/mqtt\.broker\.port/);
+    expect(r.stderr).toMatch(/windows: unknown key "surprise"/);
+  });
+
+  it('check-config prints the config with defaults filled in', async () => {
+    const r = await cli(['edge', 'check-config', '--config', fileURLToPath(new URL('../../edge/edge.example.yaml', import.meta.url))]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ gateway: { id: 'gw-demo' }, stores: { flushIntervalMs: 20 } });
+  });
+
+  it('hash-password reads stdin and prints a scrypt hash, never the password', async () => {
+    const r = await cli(['edge', 'hash-password'], 'correct horse\n');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^scrypt\$/);
+    expect(r.stdout).not.toContain('correct horse');
+  });
+});

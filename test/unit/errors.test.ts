@@ -1,0 +1,41 @@
+// Pins the error catalogue: codes are a public contract and never change or disappear.
+
+import { describe, expect, it } from 'vitest';
+import { catalogue, codedError, isRetryable, TributaryError } from '../../edge/errors/catalogue.js';
+
+// Append new codes here when the catalogue grows; never edit or remove a line.
+const PINNED = [
+  'ERR_CONFIG_READ', 'ERR_CONFIG_PARSE', 'ERR_CONFIG_INVALID', 'ERR_CONFIG_INSECURE',
+  'ERR_DECODE_PAYLOAD_TOO_LARGE', 'ERR_DECODE_NOT_JSON', 'ERR_DECODE_BAD_TEXT', 'ERR_DECODE_NOT_UTF8',
+  'ERR_DECODE_NON_FINITE', 'ERR_DECODE_WRONG_TYPE', 'ERR_DECODE_BAD_TIMESTAMP', 'ERR_DECODE_FUTURE_TIMESTAMP',
+  'ERR_DECODE_BAD_DEVICE_ID', 'ERR_DECODE_UNKNOWN_DEVICE', 'ERR_DECODE_NO_METRICS', 'ERR_DECODE_TOO_MANY_METRICS',
+  'ERR_DECODE_BAD_METRIC_NAME', 'ERR_WINDOW_KEY_LIMIT',
+  'ERR_AUTH_BAD_CREDENTIALS', 'ERR_AUTH_TOPIC_DENIED', 'ERR_AUTH_SUBSCRIBE_DENIED', 'ERR_AUTH_BAD_HASH',
+  'ERR_MQTT_LISTEN', 'ERR_MQTT_CONNECT', 'ERR_HTTP_LISTEN', 'ERR_STORE_OPEN', 'ERR_STORE_WRITE', 'ERR_NOT_OPEN',
+  'ERR_CLI_USAGE', 'ERR_CLI_NOT_YET',
+];
+
+describe('error catalogue', () => {
+  it('keeps every pinned code, and every code is pinned', () => {
+    expect(Object.keys(catalogue).sort()).toEqual([...PINNED].sort());
+  });
+
+  it('names codes ERR_<AREA>_<WHAT> and gives each a message', () => {
+    for (const [code, spec] of Object.entries(catalogue)) {
+      expect(code).toMatch(/^ERR_[A-Z]+(_[A-Z0-9]+)+$/);
+      expect(spec.message.length).toBeGreaterThan(10);
+    }
+  });
+
+  it('formats arguments, keeps the cause, and carries retryability by type', () => {
+    const cause = new Error('disk full');
+    const err = codedError('ERR_STORE_WRITE', ['disk full'], { cause });
+    expect(err).toBeInstanceOf(TributaryError);
+    expect(err.code).toBe('ERR_STORE_WRITE');
+    expect(err.message).toBe('LevelDB write failed: disk full');
+    expect(err.cause).toBe(cause);
+    expect(isRetryable(err)).toBe(true);
+    expect(isRetryable(codedError('ERR_DECODE_NOT_JSON', ['x']))).toBe(false);
+    expect(isRetryable(new Error('plain'))).toBe(false);
+  });
+});
