@@ -3,7 +3,7 @@
 
 import { connectAsync, type MqttClient } from 'mqtt';
 import { preciseNow } from '../stats.js';
-import { onMessage, send } from './child.js';
+import { onMessage, send, sendLast } from './child.js';
 import type { FromPublisher, PublisherArgs, ToPublisher } from './protocol.js';
 
 const args = JSON.parse(process.argv[2]!) as PublisherArgs;
@@ -22,6 +22,19 @@ let sent = 0;
 const sends: Array<[string, number]> = [];
 const payload = (seq: number) => `{"ts":${Date.now()},"temp":${(60 + (seq % 100) / 10).toFixed(1)},"vib_rms":0.41,"seq":${seq}}`;
 
+/** Wait for the socket to drain, but not past the deadline: a back-pressured broker may never read again. */
+function drainOr(socket: import('node:net').Socket, deadline: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+    function done() {
+      clearTimeout(timer);
+      socket.off('drain', done);
+      resolve();
+    }
+    socket.once('drain', done);
+  });
+}
+
 /** Flood: every connection publishes in a loop, waiting for its socket to drain when full. */
 async function flood(): Promise<void> {
   const deadline = Date.now() + args.durationMs;
@@ -31,7 +44,7 @@ async function flood(): Promise<void> {
       const socket = client.stream as import('node:net').Socket;
       while (!stopped && Date.now() < deadline) {
         for (let k = 0; k < 100; k++) client.publish(topic, payload(sent++), { qos: 0 });
-        if (socket.writableNeedDrain) await new Promise((resolve) => socket.once('drain', resolve));
+        if (socket.writableNeedDrain) await drainOr(socket, deadline);
         else await new Promise((resolve) => setImmediate(resolve));
       }
     }),
@@ -65,7 +78,8 @@ async function paced(): Promise<void> {
 onMessage<ToPublisher>(async (m) => {
   if (m.cmd === 'go') {
     await (args.mode === 'flood' ? flood() : paced());
-    await Promise.all(clients.map((c) => c.endAsync()));
-    send<FromPublisher>({ type: 'done', sent, sends });
+    // Force-close: queued bytes a back-pressured broker never read are not part of the measurement.
+    await Promise.all(clients.map((c) => c.endAsync(true)));
+    sendLast<FromPublisher>({ type: 'done', sent, sends });
   } else if (m.cmd === 'stop') stopped = true;
 });
