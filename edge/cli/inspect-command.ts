@@ -2,9 +2,9 @@
 // A running gateway holds the LevelDB lock, so ask its HTTP endpoint first; read LevelDB directly
 // only when nothing answers there.
 
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load.js';
+import { readSecretFile } from '../config/read-file.js';
 import { codedError } from '../errors/catalogue.js';
 import { readLog } from '../store/bounded-log.js';
 import { openDb } from '../store/db.js';
@@ -52,7 +52,7 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
 async function fromHttp(config: ReturnType<typeof loadConfigFile>, stores: string[], limit: number, order: string): Promise<Record<string, unknown> | undefined> {
   const scheme = config.http.tls ? 'https' : 'http';
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
-  const headers: Record<string, string> = config.http.tokenFile ? { authorization: `Bearer ${readFileSync(config.http.tokenFile, 'utf8').trim()}` } : {};
+  const headers: Record<string, string> = config.http.tokenFile ? { authorization: `Bearer ${await readSecretFile(config.http.tokenFile, 'HTTP token')}` } : {};
   const out: Record<string, unknown> = {};
   for (const store of stores) {
     let res: Response;

@@ -17,6 +17,7 @@ export const catalogue = {
   ERR_CONFIG_PARSE: { message: 'config file %s is not valid YAML: %s', retryable: false },
   ERR_CONFIG_INVALID: { message: 'config is invalid (%s problem(s)):\n%s', retryable: false },
   ERR_CONFIG_INSECURE: { message: 'config is insecure: %s', retryable: false },
+  ERR_FILE_READ: { message: 'cannot read the %s file %s (%s): check the path and permissions', retryable: false },
 
   // Decoding readings (each is a dead-letter reason; the reading is kept, counted and skipped).
   ERR_DECODE_PAYLOAD_TOO_LARGE: { message: 'payload of %s bytes exceeds decode.maxPayloadBytes (%s)', retryable: false },
@@ -45,6 +46,7 @@ export const catalogue = {
   // I/O: transports and storage.
   ERR_MQTT_LISTEN: { message: 'cannot listen on %s: %s', retryable: true },
   ERR_MQTT_CONNECT: { message: 'cannot connect to broker %s: %s', retryable: true },
+  ERR_MQTT_SUBSCRIBE: { message: 'broker %s refused the subscription to %s: %s; check the ACL it gives this user', retryable: true },
   ERR_HTTP_LISTEN: { message: 'cannot listen for HTTP on %s: %s', retryable: true },
   ERR_STORE_OPEN: { message: 'cannot open LevelDB at %s: %s', retryable: true },
   ERR_STORE_WRITE: { message: 'LevelDB write failed: %s', retryable: true },

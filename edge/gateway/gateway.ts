@@ -1,8 +1,8 @@
 // The edge gateway: sources → decode → windows → outbox, with dead-letter and late-data stores,
 // metrics and health. One Resource that opens its children in order and closes them together.
 
-import { readFileSync } from 'node:fs';
 import { systemClock, type Clock } from '../clock/clock.js';
+import { readSecretFile } from '../config/read-file.js';
 import type { EdgeConfig } from '../config/schema.js';
 import { Decoder, reasonOf } from '../decode/decode.js';
 import type { Reading } from '../decode/reading.js';
@@ -137,7 +137,7 @@ export class Gateway extends Resource {
       this.#http = new ObservabilityServer({
         host: c.http.host,
         port: c.http.port,
-        ...(c.http.tokenFile ? { token: readFileSync(c.http.tokenFile, 'utf8').trim() } : {}),
+        ...(c.http.tokenFile ? { token: await readSecretFile(c.http.tokenFile, 'HTTP token') } : {}),
         ...(c.http.tls ? { tls: c.http.tls } : {}),
         metrics: () => this.metrics.render(),
         health: () => this.health(),

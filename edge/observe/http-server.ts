@@ -2,10 +2,10 @@
 // Loopback-only by default; anywhere else it demands a bearer token (checked in constant time).
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { readConfiguredFile } from '../config/read-file.js';
 import { codedError } from '../errors/catalogue.js';
 import { Resource } from '../lifecycle/resource.js';
 
@@ -45,7 +45,7 @@ export class ObservabilityServer extends Resource {
   protected async _open(): Promise<void> {
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
     const server = this.o.tls
-      ? createHttps({ cert: readFileSync(this.o.tls.certFile), key: readFileSync(this.o.tls.keyFile) }, handler)
+      ? createHttps({ cert: await readConfiguredFile(this.o.tls.certFile, 'TLS certificate'), key: await readConfiguredFile(this.o.tls.keyFile, 'TLS key') }, handler)
       : createHttp(handler);
     this.#server = server;
     await new Promise<void>((resolve, reject) => {

@@ -97,15 +97,21 @@ async function throughput(serverMode: 'gateway' | 'bare'): Promise<{ msgPerSec: 
   return { msgPerSec: ((c1.count - c0.count) * 1000) / (t1 - t0), rssMB, crashed: crashedWhileMeasuring };
 }
 
-/** Publish → reading-in-window latency at a fixed offered load. */
-async function latency(): Promise<{ p50: number; p99: number; matched: number; offered: number }> {
-  const server = child('server', ['gateway']);
+/**
+ * Publish → arrival latency at a fixed offered load: for the gateway, until the reading entered
+ * its windows; for the bare broker, until its subscriber received it (the baseline for noise).
+ */
+async function latency(serverMode: 'gateway' | 'bare'): Promise<{ p50: number; p99: number; matched: number; offered: number }> {
+  const server = child('server', [serverMode]);
   const { port } = await next<Extract<FromServer, { type: 'ready' }>>(server, 'ready');
-  await ask(server, 'arrivals', 'arrivals'); // starts recording
+  const sink = serverMode === 'gateway' ? server : child('subscriber', [String(port)]);
+  if (sink !== server) await next(sink, 'ready');
+  await ask(sink, 'arrivals', 'arrivals'); // starts recording
   const { pubs, done } = await startPublishers(port, 'paced', LATENCY_RATE, LATENCY_MS);
   const results = await done;
   await Promise.all(pubs.map(exited));
-  const { arrivals } = await ask<Extract<FromServer, { type: 'arrivals' }>>(server, 'arrivals', 'arrivals');
+  const { arrivals } = await ask<Extract<FromServer, { type: 'arrivals' }>>(sink, 'arrivals', 'arrivals');
+  if (sink !== server) await stop(sink);
   await stop(server);
   const arrivedAt = new Map(arrivals);
   // Skip the first second: connections and JIT warm up there.
@@ -122,7 +128,8 @@ async function latency(): Promise<{ p50: number; p99: number; matched: number; o
 export async function run(): Promise<BenchResult> {
   const broker = await throughput('bare');
   const gateway = await throughput('gateway');
-  const lat = await latency();
+  const lat = await latency('gateway');
+  const bareLat = await latency('bare');
   return {
     gatewayMsgPerSec: Math.round(gateway.msgPerSec),
     brokerOnlyMsgPerSec: Math.round(broker.msgPerSec),
@@ -134,6 +141,8 @@ export async function run(): Promise<BenchResult> {
     gatewayCrashed: gateway.crashed,
     p50Ms: round(lat.p50, 3),
     p99Ms: round(lat.p99, 3),
+    brokerOnlyP50Ms: round(bareLat.p50, 3),
+    brokerOnlyP99Ms: round(bareLat.p99, 3),
     latencyOfferedMsgPerSec: LATENCY_RATE,
     latencySamples: lat.matched,
     publishers: PUBLISHERS,

@@ -33,7 +33,12 @@ export async function startGateway(overrides: Record<string, unknown> = {}, cloc
   const config = validateConfig(merge(base, overrides));
   const summaries: Summary[] = [];
   const gateway = new Gateway(config, { onSummary: (s) => summaries.push(s), ...(clock ? { clock } : {}) });
-  await gateway.open();
+  try {
+    await gateway.open();
+  } catch (err) {
+    dir[Symbol.dispose]();
+    throw err;
+  }
   const mqttPort = gateway.source<Source & { port: number }>('mqtt-broker')!.port;
   const clients: MqttClient[] = [];
   return {

@@ -3,12 +3,15 @@
 // is understood; the HTTP endpoint serves metrics, health and the stores.
 
 import { execFile, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../edge/auth/password.js';
 import type { Summary } from '../../edge/features/summary.js';
 import type { DeadLetter } from '../../edge/store/records.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
@@ -142,5 +145,23 @@ describe('HTTP endpoint', () => {
     expect(letters.size).toBe(1);
     expect(letters.entries[0]!.value.reason).toBe('wrong_type');
     expect((await fetch(`${base}/inspect/nope`)).status).toBe(404);
+  });
+
+  it('demands the bearer token when one is configured', async () => {
+    using dir = tempDir();
+    const tokenFile = join(dir.path, 'token');
+    writeFileSync(tokenFile, 'tok-123\n');
+    current = await startGateway({ ...fast, http: { tokenFile } });
+    const base = `http://127.0.0.1:${current.gateway.httpPort}`;
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer tok-123' } })).status).toBe(200);
+  });
+
+  it('refuses to start when the token file cannot be read, naming the file', async () => {
+    await expect(startGateway({ ...fast, http: { tokenFile: '/nonexistent/token' } })).rejects.toMatchObject({
+      code: 'ERR_FILE_READ',
+      message: expect.stringContaining('/nonexistent/token'),
+    });
   });
 });

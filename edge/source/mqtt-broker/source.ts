@@ -2,10 +2,10 @@
 // listeners, with user/password auth and a per-device topic ACL, emitting each authorised PUBLISH.
 
 import type { EventEmitter } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import { isLoopback } from '../../config/load.js';
+import { readConfiguredFile } from '../../config/read-file.js';
 import type { EdgeConfig } from '../../config/schema.js';
 import { codedError } from '../../errors/catalogue.js';
 import { Resource } from '../../lifecycle/resource.js';
@@ -99,9 +99,9 @@ export class MqttBrokerSource extends Resource implements Source {
     });
     const tls = c.tls && {
       port: c.tls.port,
-      cert: await readConfigured(c.tls.certFile),
-      key: await readConfigured(c.tls.keyFile),
-      ...(c.tls.caFile ? { ca: await readConfigured(c.tls.caFile) } : {}),
+      cert: await readConfiguredFile(c.tls.certFile, 'TLS certificate'),
+      key: await readConfiguredFile(c.tls.keyFile, 'TLS key'),
+      ...(c.tls.caFile ? { ca: await readConfiguredFile(c.tls.caFile, 'TLS CA') } : {}),
     };
 
     const aedes = await Aedes.createBroker({
@@ -153,10 +153,3 @@ export class MqttBrokerSource extends Resource implements Source {
   }
 }
 
-async function readConfigured(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw codedError('ERR_CONFIG_READ', [path], { cause: err });
-  }
-}

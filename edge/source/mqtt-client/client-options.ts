@@ -1,17 +1,16 @@
 // Turns `mqtt.client` config into MQTT.js options: secrets and certificates read from their files,
 // a stable client id for the persistent session, and a URL safe to log.
 
-import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { IClientOptions } from 'mqtt';
 import type { EdgeConfig } from '../../config/schema.js';
-import { codedError } from '../../errors/catalogue.js';
+import { readConfiguredFile, readSecretFile } from '../../config/read-file.js';
 
 export type ClientConfig = NonNullable<EdgeConfig['mqtt']['client']>;
 
 /** The MQTT.js options for `config`, without reconnect or timing settings (the source owns those). */
 export async function clientOptions(config: ClientConfig): Promise<IClientOptions> {
-  const password = config.passwordFile ? stripNewline((await readConfigured(config.passwordFile)).toString('utf8')) : undefined;
+  const password = config.passwordFile ? await readSecretFile(config.passwordFile, 'broker password') : undefined;
   return {
     clientId: config.clientId ?? defaultClientId(),
     // MQTT 3.1.1 §3.1.2.4: a persistent session keeps our subscription, and QoS 1 messages
@@ -19,9 +18,9 @@ export async function clientOptions(config: ClientConfig): Promise<IClientOption
     clean: false,
     ...(config.username !== undefined ? { username: config.username } : {}),
     ...(password !== undefined ? { password } : {}),
-    ...(config.caFile ? { ca: await readConfigured(config.caFile) } : {}),
-    ...(config.certFile ? { cert: await readConfigured(config.certFile) } : {}),
-    ...(config.keyFile ? { key: await readConfigured(config.keyFile) } : {}),
+    ...(config.caFile ? { ca: await readConfiguredFile(config.caFile, 'TLS CA') } : {}),
+    ...(config.certFile ? { cert: await readConfiguredFile(config.certFile, 'TLS client certificate') } : {}),
+    ...(config.keyFile ? { key: await readConfiguredFile(config.keyFile, 'TLS client key') } : {}),
   };
 }
 
@@ -43,14 +42,4 @@ function defaultClientId(): string {
   return `tributary${hostname().replace(/[^0-9a-zA-Z]/g, '')}`.slice(0, 23);
 }
 
-function stripNewline(text: string): string {
-  return text.replace(/\r?\n$/, '');
-}
 
-async function readConfigured(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw codedError('ERR_CONFIG_READ', [path], { cause: err });
-  }
-}

@@ -140,7 +140,7 @@ export class MqttClientSource extends Resource implements Source {
       // MQTT 3.1.1 §3.9.3: 0x80 in the SUBACK is a refusal (MQTT.js reports it as an error).
       if (err || !granted?.length) {
         this.#m.subscribeErrors.inc();
-        const error = codedError('ERR_MQTT_CONNECT', [safeUrl(this.#config.url), `subscription to ${this.#filter} failed: ${err?.message ?? 'no SUBACK'}`], { cause: err });
+        const error = codedError('ERR_MQTT_SUBSCRIBE', [safeUrl(this.#config.url), this.#filter, err?.message ?? 'no SUBACK'], { cause: err });
         this.#ctx.log.error({ code: error.code, err: error.message }, 'MQTT subscription failed');
         return this.#settleFirst(error);
       }
