@@ -1,6 +1,8 @@
 // The `tributary` command line as a user runs it: the compiled CLI in a child process.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connectAsync } from 'mqtt';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,5 +71,43 @@ describe('tributary CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(/^scrypt\$/);
     expect(r.stdout).not.toContain('correct horse');
+  });
+
+  it('runs the gateway until SIGTERM, and inspect then reads what it kept from LevelDB', async () => {
+    dir = tempDir();
+    const config = join(dir.path, 'edge.yaml');
+    writeFileSync(
+      config,
+      [
+        'gateway: { id: gw-cli }',
+        `dataDir: ${join(dir.path, 'data')}`,
+        'mqtt: { broker: { host: 127.0.0.1, port: 0 } }',
+        'auth: { allowAnonymous: true }',
+        'http: { enabled: false }',
+        'log: { level: warn }',
+      ].join('\n'),
+    );
+    const gateway = spawn(process.execPath, [MAIN, 'edge', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    const port = await new Promise<number>((resolve, reject) => {
+      gateway.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const m = /MQTT on 127\.0\.0\.1:(\d+)/.exec(stderr);
+        if (m) resolve(Number(m[1]));
+      });
+      gateway.once('exit', (code) => reject(new Error(`gateway exited (${code}): ${stderr}`)));
+    });
+    const client = await connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'pump-3', reconnectPeriod: 0 });
+    await client.publishAsync('sensors/pump-3', '{"temp": "warm"}', { qos: 1 });
+    await client.endAsync();
+    const exited = once(gateway, 'exit');
+    gateway.kill('SIGTERM');
+    expect((await exited)[0]).toBe(0);
+
+    const r = await cli(['edge', 'inspect', '--config', config, 'dead-letter']);
+    expect(r.code, r.stderr).toBe(0);
+    const held = JSON.parse(r.stdout) as { 'dead-letter': { size: number; entries: Array<{ value: { reason: string; device: string } }> } };
+    expect(held['dead-letter'].size).toBe(1);
+    expect(held['dead-letter'].entries[0]!.value).toMatchObject({ reason: 'wrong_type', device: 'pump-3' });
   });
 });
