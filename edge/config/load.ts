@@ -68,7 +68,25 @@ function checkSemantics(c: EdgeConfig): string[] {
   c.windows.definitions.forEach((w, i) => {
     if (w.kind === 'hopping' && w.slideMs > w.sizeMs) problems.push(`windows.definitions.${i}: slideMs (${w.slideMs}) exceeds sizeMs (${w.sizeMs})`);
   });
-  if (!c.mqtt.broker.enabled && !c.mqtt.client) problems.push('mqtt: neither broker.enabled nor client is set, so no readings can arrive');
+  if (!c.mqtt.broker.enabled && !c.mqtt.client && c.serial.length === 0 && c.modbus.length === 0) {
+    problems.push('(root): no source is configured (mqtt.broker, mqtt.client, serial or modbus), so no readings can arrive');
+  }
+  c.serial.forEach((p, i) => {
+    if (p.framing === 'csv' && !p.columns) problems.push(`serial.${i}.columns: required for csv framing`);
+    if (p.framing === 'csv' && p.columns && !p.device && !p.columns.includes(p.deviceField)) {
+      problems.push(`serial.${i}: set device, or name a "${p.deviceField}" column, so each line has a device id`);
+    }
+    if (p.reconnectMaxMs < p.reconnectInitialMs) problems.push(`serial.${i}.reconnectMaxMs: smaller than reconnectInitialMs`);
+  });
+  const paths = [...c.serial, ...c.modbus].map((p) => p.path);
+  for (const dup of new Set(paths.filter((p, i) => paths.indexOf(p) !== i))) problems.push(`serial/modbus: port ${dup} is configured twice`);
+  c.modbus.forEach((p, i) => {
+    const ids = p.units.map((u) => u.unitId);
+    for (const dup of new Set(ids.filter((id, j) => ids.indexOf(id) !== j))) problems.push(`modbus.${i}.units: unitId ${dup} appears twice`);
+    if (p.timeoutMs * (p.retries + 1) * p.units.length > p.pollIntervalMs * 10) {
+      problems.push(`modbus.${i}: ${p.units.length} units × ${p.retries + 1} attempts × timeoutMs ${p.timeoutMs} cannot fit in ten poll intervals; raise pollIntervalMs`);
+    }
+  });
   if (c.mqtt.broker.tls && c.mqtt.broker.tls.port === c.mqtt.broker.port && c.mqtt.broker.port !== 0) {
     problems.push(`mqtt.broker.tls.port: ${c.mqtt.broker.tls.port} is also the plain port`);
   }

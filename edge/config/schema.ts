@@ -50,6 +50,68 @@ const User = Type.Object(
   { additionalProperties: false },
 );
 
+const SerialLine = {
+  path: Type.String({ minLength: 1, description: 'device path, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...' }),
+  baudRate: Type.Integer({ minimum: 50, default: 9600, description: 'bits per second (default 9600)' }),
+  dataBits: Type.Union([Type.Literal(5), Type.Literal(6), Type.Literal(7), Type.Literal(8)], { default: 8, description: 'default 8' }),
+  parity: Type.Union(['none', 'even', 'odd', 'mark', 'space'].map((p) => Type.Literal(p)), { default: 'none', description: 'default none' }),
+  stopBits: Type.Union([Type.Literal(1), Type.Literal(1.5), Type.Literal(2)], { default: 1, description: 'default 1' }),
+  reconnectInitialMs: Ms('first retry delay after the port fails or disappears; doubles up to reconnectMaxMs', 500, 1),
+  reconnectMaxMs: Ms('longest retry delay', 30000, 1),
+};
+
+const DeviceId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' });
+
+export const SerialPortSchema = Type.Object(
+  {
+    ...SerialLine,
+    framing: Type.Union([Type.Literal('ndjson'), Type.Literal('csv'), Type.Literal('kv')], {
+      description: 'ndjson: a JSON object per line; csv: delimited values named by `columns`; kv: key=value pairs',
+    }),
+    device: Type.Optional({ ...DeviceId, description: 'device id for every line on this port; otherwise each line names its device in deviceField' }),
+    deviceField: Type.String({ minLength: 1, default: 'device', description: 'field, key or column holding the device id (default device)' }),
+    columns: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'csv: one name per column; `ts` and deviceField are special, `-` skips a column' })),
+    delimiter: Type.String({ minLength: 1, maxLength: 1, default: ',', description: 'csv delimiter (default ,)' }),
+    maxLineBytes: Type.Integer({ minimum: 16, default: 1024, description: 'a longer line is cut and dead-lettered (bytes, default 1024)' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ModbusRegisterSchema = Type.Object(
+  {
+    metric: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$' }),
+    function: Type.Union([Type.Literal(3), Type.Literal(4)], { default: 3, description: '3: read holding registers, 4: read input registers (default 3)' }),
+    address: Type.Integer({ minimum: 0, maximum: 65535, description: 'first register, zero-based' }),
+    type: Type.Union(['int16', 'uint16', 'int32', 'uint32', 'float32'].map((t) => Type.Literal(t)), { default: 'uint16', description: 'default uint16' }),
+    wordOrder: Type.Union([Type.Literal('big'), Type.Literal('little')], { default: 'big', description: '32-bit types: which register holds the high word (default big: the first)' }),
+    byteOrder: Type.Union([Type.Literal('big'), Type.Literal('little')], { default: 'big', description: 'byte order inside each register (default big, as Modbus specifies)' }),
+    scale: Type.Number({ default: 1, description: 'value = raw * scale + offset (default 1)' }),
+    offset: Type.Number({ default: 0, description: 'default 0' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ModbusPortSchema = Type.Object(
+  {
+    ...SerialLine,
+    pollIntervalMs: Ms('time between polls of every unit on this port', 1000, 10),
+    timeoutMs: Ms('a unit that has not answered after this long has timed out', 500, 10),
+    retries: Type.Integer({ minimum: 0, default: 1, description: 'extra attempts after a timeout or CRC error, per poll (default 1)' }),
+    units: Type.Array(
+      Type.Object(
+        {
+          device: DeviceId,
+          unitId: Type.Integer({ minimum: 1, maximum: 247, description: 'Modbus slave address' }),
+          registers: Type.Array(ModbusRegisterSchema, { minItems: 1 }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const EdgeConfigSchema = Type.Object(
   {
     gateway: Type.Object(
@@ -95,6 +157,8 @@ export const EdgeConfigSchema = Type.Object(
       },
       'MQTT ingest',
     ),
+    serial: Type.Array(SerialPortSchema, { default: [], description: 'serial ports carrying line-framed readings' }),
+    modbus: Type.Array(ModbusPortSchema, { default: [], description: 'serial ports polled as a Modbus RTU master' }),
     auth: Strict(
       {
         allowAnonymous: Type.Boolean({ default: false, description: 'accept clients without credentials; only on a loopback-only broker (default false)' }),
@@ -167,3 +231,6 @@ export const EdgeConfigSchema = Type.Object(
 
 export type EdgeConfig = Static<typeof EdgeConfigSchema>;
 export type WindowSpecConfig = Static<typeof WindowSpecSchema>;
+export type SerialPortConfig = Static<typeof SerialPortSchema>;
+export type ModbusPortConfig = Static<typeof ModbusPortSchema>;
+export type ModbusRegisterConfig = Static<typeof ModbusRegisterSchema>;

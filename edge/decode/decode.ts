@@ -1,17 +1,22 @@
 // Decodes raw bytes into a validated Reading, or says exactly why not (a coded dead-letter reason).
 //
-// Two payload forms share one validator: JSON objects (`{"ts": 1732406400123, "temp": 71.2}`)
-// and the compact text form for constrained devices (`1732406400123,temp=71.2,vib_rms=0.41`).
-// Failures are returned, not thrown: bad input is ordinary traffic on a gateway.
+// A framing parser (framing/) turns the payload into fields; this module finds the device,
+// then validates what every framing shares: metric count, timestamp, clock skew. Failures are
+// returned, not thrown: bad input is ordinary traffic on a gateway.
 
 import { isUtf8 } from 'node:buffer';
 import { codedError, type ErrorCode, type TributaryError } from '../errors/catalogue.js';
-import type { RawMessage } from '../source/contract.js';
-import { DEVICE_ID_PATTERN, METRIC_NAME_PATTERN, type Reading } from './reading.js';
+import type { Framing, RawMessage } from '../source/contract.js';
+import { parseCsv } from './framing/csv.js';
+import { parseJson } from './framing/json.js';
+import { parseKv } from './framing/kv.js';
+import type { ParseResult } from './framing/parsed.js';
+import { parseText } from './framing/text.js';
+import { DEVICE_ID_PATTERN, type Reading } from './reading.js';
 import { parseTimestamp } from './timestamp.js';
 
 export interface DecodeOptions {
-  /** Readings arrive on `<topicPrefix>/<device>`. */
+  /** MQTT readings arrive on `<topicPrefix>/<device>`. */
   readonly topicPrefix: string;
   /** Larger payloads are refused unread (bytes). */
   readonly maxPayloadBytes: number;
@@ -24,9 +29,6 @@ export interface DecodeOptions {
 
 export type DecodeResult = { readonly ok: true; readonly reading: Reading } | { readonly ok: false; readonly error: TributaryError; readonly device?: string };
 
-const NUMBER_TEXT = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
-const NON_FINITE_TEXT = /^[-+]?(?:nan|inf|infinity)$/i;
-const NON_FINITE_JSON = /(?<![A-Za-z_"])(?:-?Infinity|NaN)(?![A-Za-z_"])/;
 const OPEN_BRACE = 0x7b; // {
 const OPEN_BRACKET = 0x5b; // [
 
@@ -38,80 +40,30 @@ export class Decoder {
   }
 
   decode(msg: RawMessage): DecodeResult {
-    const device = msg.device ?? this.#deviceFromTopic(msg.topic);
-    if (device === undefined || !DEVICE_ID_PATTERN.test(device)) return fail('ERR_DECODE_BAD_DEVICE_ID', [JSON.stringify(device ?? msg.topic)]);
-    if (this.options.knownDevices && !this.options.knownDevices.has(device)) return fail('ERR_DECODE_UNKNOWN_DEVICE', [device], device);
+    const framing = msg.framing ?? AUTO;
+    // MQTT names the device in the topic; a line framing may name it in the line instead.
+    let device = msg.device ?? (framing.kind === 'auto' ? this.#deviceFromTopic(msg.topic) : undefined);
+    if (device !== undefined && !DEVICE_ID_PATTERN.test(device)) return fail('ERR_DECODE_BAD_DEVICE_ID', [JSON.stringify(device)]);
+    if (framing.kind === 'auto' && device === undefined) return fail('ERR_DECODE_BAD_DEVICE_ID', [JSON.stringify(msg.topic)]);
+    if (device !== undefined && this.options.knownDevices && !this.options.knownDevices.has(device)) return fail('ERR_DECODE_UNKNOWN_DEVICE', [device], device);
     const size = msg.payload.length;
     if (size > this.options.maxPayloadBytes) return fail('ERR_DECODE_PAYLOAD_TOO_LARGE', [size, this.options.maxPayloadBytes], device);
     if (!isUtf8(msg.payload)) return fail('ERR_DECODE_NOT_UTF8', [], device);
-    const text = msg.payload.toString('utf8').trim();
-    const c = text.charCodeAt(0);
-    return c === OPEN_BRACE || c === OPEN_BRACKET ? this.#json(text, device, msg.receivedAt) : this.#text(text, device, msg.receivedAt);
+    const parsed = parse(msg.payload.toString('utf8').trim(), framing);
+    if ('fail' in parsed) return fail(parsed.fail, parsed.args, device);
+    if (device === undefined) {
+      // Line framings whose port has no configured device: the line must name one.
+      device = parsed.device;
+      if (device === undefined || !DEVICE_ID_PATTERN.test(device)) return fail('ERR_DECODE_BAD_DEVICE_ID', [JSON.stringify(device ?? `(no ${'deviceField' in framing ? framing.deviceField : 'device'} field)`)]);
+      if (this.options.knownDevices && !this.options.knownDevices.has(device)) return fail('ERR_DECODE_UNKNOWN_DEVICE', [device], device);
+    }
+    return this.#finish(device, parsed.tsField, parsed.values, parsed.count, msg.receivedAt);
   }
 
   #deviceFromTopic(topic: string): string | undefined {
     if (!topic.startsWith(this.#prefix)) return undefined;
     const device = topic.slice(this.#prefix.length);
     return device.includes('/') ? undefined : device;
-  }
-
-  #json(text: string, device: string, receivedAt: number): DecodeResult {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      // JSON has no NaN or Infinity, so devices that print them produce unparseable JSON: say why.
-      const m = NON_FINITE_JSON.exec(text);
-      if (m) return fail('ERR_DECODE_NON_FINITE', [m[0]], device);
-      return fail('ERR_DECODE_NOT_JSON', [(err as Error).message], device);
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return fail('ERR_DECODE_WRONG_TYPE', ['payload', 'expected a JSON object'], device);
-    const obj = parsed as Record<string, unknown>;
-    const values: Record<string, number> = {};
-    let count = 0;
-    let tsField: unknown;
-    for (const key in obj) {
-      const v = obj[key];
-      if (key === 'ts') {
-        tsField = v;
-        continue;
-      }
-      if (typeof v !== 'number') return fail('ERR_DECODE_WRONG_TYPE', [key, `expected a number, got ${v === null ? 'null' : typeof v}`], device);
-      if (!Number.isFinite(v)) return fail('ERR_DECODE_NON_FINITE', [key], device);
-      if (!METRIC_NAME_PATTERN.test(key)) return fail('ERR_DECODE_BAD_METRIC_NAME', [JSON.stringify(key)], device);
-      values[key] = v;
-      count++;
-    }
-    return this.#finish(device, tsField, values, count, receivedAt);
-  }
-
-  #text(text: string, device: string, receivedAt: number): DecodeResult {
-    if (text.length === 0) return fail('ERR_DECODE_NO_METRICS', [], device);
-    const parts = text.split(',');
-    let tsField: string | undefined;
-    let i = 0;
-    if (!parts[0]!.includes('=')) {
-      tsField = parts[0]!.trim();
-      i = 1;
-    }
-    const values: Record<string, number> = {};
-    let count = 0;
-    for (; i < parts.length; i++) {
-      const part = parts[i]!;
-      const eq = part.indexOf('=');
-      if (eq <= 0) return fail('ERR_DECODE_BAD_TEXT', [`"${part}" is not metric=value`], device);
-      const key = part.slice(0, eq).trim();
-      const raw = part.slice(eq + 1).trim();
-      if (!METRIC_NAME_PATTERN.test(key)) return fail('ERR_DECODE_BAD_METRIC_NAME', [JSON.stringify(key)], device);
-      if (NON_FINITE_TEXT.test(raw)) return fail('ERR_DECODE_NON_FINITE', [key], device);
-      if (!NUMBER_TEXT.test(raw)) return fail('ERR_DECODE_WRONG_TYPE', [key, `expected a number, got "${raw}"`], device);
-      const v = Number(raw);
-      if (!Number.isFinite(v)) return fail('ERR_DECODE_NON_FINITE', [key], device);
-      if (key in values) return fail('ERR_DECODE_BAD_TEXT', [`metric ${key} appears twice`], device);
-      values[key] = v;
-      count++;
-    }
-    return this.#finish(device, tsField, values, count, receivedAt);
   }
 
   #finish(device: string, tsField: unknown, values: Record<string, number>, count: number, receivedAt: number): DecodeResult {
@@ -126,6 +78,23 @@ export class Decoder {
       if (ts - receivedAt > this.options.maxClockSkewMs) return fail('ERR_DECODE_FUTURE_TIMESTAMP', [ts - receivedAt, this.options.maxClockSkewMs], device);
     }
     return { ok: true, reading: { device, ts, tsFromArrival, receivedAt, values } };
+  }
+}
+
+const AUTO: Framing = { kind: 'auto' };
+
+function parse(text: string, framing: Framing): ParseResult {
+  switch (framing.kind) {
+    case 'auto': {
+      const c = text.charCodeAt(0);
+      return c === OPEN_BRACE || c === OPEN_BRACKET ? parseJson(text) : parseText(text);
+    }
+    case 'ndjson':
+      return parseJson(text, framing.deviceField);
+    case 'csv':
+      return parseCsv(text, framing.columns, framing.delimiter, framing.deviceField);
+    case 'kv':
+      return parseKv(text, framing.deviceField);
   }
 }
 

@@ -52,6 +52,16 @@ export const catalogue = {
   ERR_STORE_WRITE: { message: 'LevelDB write failed: %s', retryable: true },
   ERR_NOT_OPEN: { message: '%s is %s; open it first', retryable: false },
 
+  // Serial and Modbus.
+  ERR_SERIAL_LINE_TOO_LONG: { message: 'line exceeded %s bytes without a newline; the bytes so far are kept and the rest of the line skipped', retryable: false },
+  ERR_SERIAL_PARTIAL_LINE: { message: 'port %s closed in the middle of a line', retryable: false },
+  ERR_SERIAL_OPEN: { message: 'cannot open serial port %s: %s (retrying with backoff)', retryable: true },
+  ERR_DECODE_BAD_CSV: { message: 'CSV line has %s fields; serial framing expects %s columns', retryable: false },
+  ERR_MODBUS_TIMEOUT: { message: 'Modbus unit %s did not answer within %s ms', retryable: true },
+  ERR_MODBUS_CRC: { message: 'Modbus frame from unit %s failed its CRC check', retryable: true },
+  ERR_MODBUS_EXCEPTION: { message: 'Modbus unit %s answered exception %s (%s) to function %s at address %s', retryable: false },
+  ERR_MODBUS_IO: { message: 'Modbus port %s: %s', retryable: true },
+
   // CLI.
   ERR_CLI_USAGE: { message: '%s (see `tributary %s --help`)', retryable: false },
   ERR_CLI_NOT_YET: { message: '`tributary %s` arrives with issue #%s (%s); it is not built yet', retryable: false },

@@ -13,7 +13,7 @@ import { ObservabilityServer } from '../observe/http-server.js';
 import { silentLogger, type Logger } from '../observe/log.js';
 import { Registry } from '../observe/metrics.js';
 import { Outbox } from '../outbox/outbox.js';
-import type { RawMessage, Source } from '../source/contract.js';
+import type { RawMessage, Source, SourceContext } from '../source/contract.js';
 import { createSources } from '../source/registry.js';
 import { BatchWriter } from '../store/batch-writer.js';
 import { BoundedLog } from '../store/bounded-log.js';
@@ -21,6 +21,7 @@ import { openDb, type Db } from '../store/db.js';
 import type { DeadLetter, LateReading } from '../store/records.js';
 import type { WindowEngine } from '../window/contract.js';
 import { createWindowEngine } from '../window/engine.js';
+import { DeviceStats } from './device-stats.js';
 import { pipelineMetrics, type PipelineMetrics } from './pipeline-metrics.js';
 
 export interface GatewayOptions {
@@ -47,6 +48,7 @@ export class Gateway extends Resource {
   #engine: WindowEngine | undefined;
   #sources: Source[] = [];
   #http: ObservabilityServer | undefined;
+  readonly #devices: DeviceStats;
   #startedAt = 0;
   #currentSource = '';
 
@@ -59,6 +61,7 @@ export class Gateway extends Resource {
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log ?? silentLogger();
     this.#m = pipelineMetrics(this.metrics);
+    this.#devices = new DeviceStats(config.windows.maxKeys);
     const d = config.decode;
     this.#decoder = new Decoder({
       topicPrefix: config.mqtt.topicPrefix,
@@ -88,6 +91,11 @@ export class Gateway extends Resource {
     return this.#engine;
   }
 
+  /** Per-device counts: readings decoded, dead letters, last seen. */
+  get devices(): DeviceStats {
+    return this.#devices;
+  }
+
   /** What a store holds: `outbox`, `dead-letter` or `late-data` (undefined for any other name). */
   async inspect(store: string, limit = 100, order: 'newest' | 'oldest' = 'newest'): Promise<{ size: number; entries: unknown[] } | undefined> {
     const log = store === 'outbox' ? this.#outbox : store === 'dead-letter' ? this.#deadLetters : store === 'late-data' ? this.#late : undefined;
@@ -100,8 +108,8 @@ export class Gateway extends Resource {
   }
 
   health(): { ok: boolean; [k: string]: unknown } {
-    const sources = Object.fromEntries(this.#sources.map((s) => [s.name, s.status]));
-    const ok = this.status === 'open' && this.#sources.every((s) => s.status === 'open');
+    const sources = Object.fromEntries(this.#sources.map((s) => [s.name, s.health ? { status: s.status, ...s.health() } : { status: s.status, ok: s.status === 'open' }]));
+    const ok = this.status === 'open' && Object.values(sources).every((s) => s.ok);
     const stats = this.#engine?.stats;
     return {
       ok,
@@ -129,7 +137,16 @@ export class Gateway extends Resource {
     this.#engine = this.#createEngine();
     this.#registerGauges();
 
-    const ctx = { clock: this.#clock, log: this.#log, metrics: this.metrics, emit: (msg: RawMessage) => this.#ingest(msg) };
+    const ctx: SourceContext = {
+      clock: this.#clock,
+      log: this.#log,
+      metrics: this.metrics,
+      emit: (msg) => this.#ingest(msg),
+      reject: (msg, error) => {
+        this.#m.received.labels(msg.source).inc();
+        this.#deadLetter(error, msg);
+      },
+    };
     this.#sources = createSources(c, ctx);
     for (const source of this.#sources) await source.open();
 
@@ -142,6 +159,7 @@ export class Gateway extends Resource {
         metrics: () => this.metrics.render(),
         health: () => this.health(),
         inspect: (store, limit, order) => this.inspect(store, limit, order),
+        devices: () => this.#devices.toJSON(),
       });
       await this.#http.open();
     }
@@ -186,6 +204,7 @@ export class Gateway extends Resource {
       return;
     }
     this.#m.decoded.inc();
+    this.#devices.reading(result.reading.device, msg.receivedAt);
     this.#currentSource = msg.source;
     this.#engine!.add(result.reading);
     this.options.onWindowed?.(result.reading);
@@ -194,6 +213,7 @@ export class Gateway extends Resource {
   #deadLetter(error: TributaryError, msg: { source: string; topic: string; device?: string; payload: Buffer; receivedAt: number }): void {
     const reason = reasonOf(error.code);
     this.#m.deadLettered.labels(reason).inc();
+    if (msg.device !== undefined) this.#devices.deadLetter(msg.device, msg.receivedAt);
     // Keep at most maxPayloadBytes of the payload so an oversized flood cannot fill the disk.
     const cap = this.config.decode.maxPayloadBytes;
     const payload = msg.payload.length > cap ? msg.payload.subarray(0, cap) : msg.payload;

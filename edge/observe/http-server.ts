@@ -24,6 +24,8 @@ export interface HttpServerOptions {
   readonly health: () => Health;
   /** What a named store holds, newest first unless `order` says otherwise; undefined for an unknown store. */
   readonly inspect: (store: string, limit: number, order: 'newest' | 'oldest') => Promise<unknown>;
+  /** Per-device counts, by device id. */
+  readonly devices: () => unknown;
 }
 
 export class ObservabilityServer extends Resource {
@@ -74,6 +76,7 @@ export class ObservabilityServer extends Resource {
         const health = this.o.health();
         return send(res, health.ok ? 200 : 503, health);
       }
+      if (url.pathname === '/devices') return send(res, 200, this.o.devices());
       const m = /^\/inspect\/([a-z-]+)$/.exec(url.pathname);
       if (m) {
         const limit = Number(url.searchParams.get('limit') ?? 100);
@@ -82,7 +85,7 @@ export class ObservabilityServer extends Resource {
         const held = await this.o.inspect(m[1]!, limit, order);
         return held !== undefined ? send(res, 200, held) : send(res, 404, { error: `no store ${m[1]}` });
       }
-      send(res, 404, { error: 'try /metrics, /healthz or /inspect/<outbox|dead-letter|late-data>' });
+      send(res, 404, { error: 'try /metrics, /healthz, /devices or /inspect/<outbox|dead-letter|late-data>' });
     } catch (err) {
       send(res, 500, { error: (err as Error).message });
     }

@@ -8,6 +8,20 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock/clock.js';
 import type { Status } from '../lifecycle/resource.js';
 import type { Registry } from '../observe/metrics.js';
+import type { TributaryError } from '../errors/catalogue.js';
+
+/**
+ * How the bytes of one message are laid out. `auto` (the default, MQTT): a JSON object or the
+ * text form `<ts>,metric=value,...`. The line framings are for serial ports.
+ */
+export type Framing =
+  | { readonly kind: 'auto' }
+  /** One JSON object per line; the device id may come from `deviceField`. */
+  | { readonly kind: 'ndjson'; readonly deviceField: string }
+  /** Delimited values mapped to names by `columns`; `ts` and `deviceField` columns are special, `-` skips a column. */
+  | { readonly kind: 'csv'; readonly columns: readonly string[]; readonly delimiter: string; readonly deviceField: string }
+  /** `key=value` pairs separated by spaces, commas or semicolons; `ts` and `deviceField` keys are special. */
+  | { readonly kind: 'kv'; readonly deviceField: string };
 
 /** Bytes as they arrived, before decoding. */
 export interface RawMessage {
@@ -20,6 +34,8 @@ export interface RawMessage {
   readonly payload: Buffer;
   /** Gateway clock (ms since the epoch) at arrival. */
   readonly receivedAt: number;
+  /** Layout of `payload`; absent means `auto`. */
+  readonly framing?: Framing;
 }
 
 export interface SourceContext {
@@ -28,6 +44,18 @@ export interface SourceContext {
   readonly metrics: Registry;
   /** Hand one message to the pipeline. Never throws; bad input is dead-lettered downstream. */
   emit(message: RawMessage): void;
+  /**
+   * Bytes the source itself could not make into a message (a line over the length bound, a
+   * partial line cut off by a disconnect): kept in the dead-letter store with the coded error.
+   */
+  reject(message: RawMessage, error: TributaryError): void;
+}
+
+/** A source's own view of its health, shown under its name in /healthz. */
+export interface SourceHealth {
+  /** False while the source cannot receive (e.g. its serial port is unplugged). */
+  readonly ok: boolean;
+  readonly [detail: string]: unknown;
 }
 
 export interface Source extends AsyncDisposable {
@@ -38,4 +66,6 @@ export interface Source extends AsyncDisposable {
   pause(): void;
   resume(): void;
   close(): Promise<void>;
+  /** Optional detail for /healthz; without it the source is healthy while `status` is `open`. */
+  health?(): SourceHealth;
 }

@@ -34,19 +34,7 @@ export class Teardown {
   }
 }
 
-export interface RecordingContext {
-  readonly ctx: SourceContext;
-  readonly messages: RawMessage[];
-  readonly registry: Registry;
-  readonly clock: Clock;
-}
-
-/** A SourceContext whose emit() records into `messages`. */
-export function recordingContext(clock: Clock = new FakeClock(), log: Logger = silentLogger()): RecordingContext {
-  const messages: RawMessage[] = [];
-  const registry = new Registry();
-  return { ctx: { clock, log, metrics: registry, emit: (m) => messages.push(m) }, messages, registry, clock };
-}
+export { recordingContext, type RecordingContext } from './source-context.js';
 
 /** The value of a counter or gauge series in `registry` (0 when never set). */
 export function metric(registry: Registry, name: string, ...labels: string[]): number {

@@ -75,6 +75,8 @@ describe('dead letters over MQTT', () => {
         expect(Buffer.from(l.payload, 'base64')).toEqual(bytes);
       }
     });
+    expect(gw.gateway.devices.get('good')).toMatchObject({ readings: bad.length + 1, deadLetters: 0 });
+    expect(gw.gateway.devices.get('noisy')).toMatchObject({ readings: 0, deadLetters: bad.length });
     // The good device's windows closed normally throughout.
     const goodSummaries = gw.summaries.filter((s: Summary) => s.device === 'good');
     expect(goodSummaries.map((s) => s.features.last)).toEqual([...Array(bad.length).keys()]);
@@ -140,11 +142,12 @@ describe('HTTP endpoint', () => {
     expect(metrics).toMatch(/^tributary_event_loop_lag_seconds\{quantile="0.99"\} [0-9.e-]+$/m);
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ ok: true, sources: { 'mqtt-broker': 'open' } });
+    expect(await health.json()).toMatchObject({ ok: true, sources: { 'mqtt-broker': { status: 'open', ok: true } } });
     const letters = (await (await fetch(`${base}/inspect/dead-letter?limit=5`)).json()) as { size: number; entries: Array<{ value: DeadLetter }> };
     expect(letters.size).toBe(1);
     expect(letters.entries[0]!.value.reason).toBe('wrong_type');
     expect((await fetch(`${base}/inspect/nope`)).status).toBe(404);
+    expect(await (await fetch(`${base}/devices`)).json()).toMatchObject({ 'pump-1': { readings: 0, deadLetters: 1 } });
   });
 
   it('demands the bearer token when one is configured', async () => {

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Decoder } from '../../edge/decode/decode.js';
 import type { ErrorCode } from '../../edge/errors/catalogue.js';
+import type { RawMessage } from '../../edge/source/contract.js';
 
 const NOW = Date.UTC(2024, 10, 24, 12, 0, 0);
 const decoder = new Decoder({ topicPrefix: 'sensors', maxPayloadBytes: 256, maxClockSkewMs: 60_000, maxMetricsPerReading: 4 });
@@ -79,5 +80,40 @@ describe('decode: refused payloads carry a coded reason', () => {
     const unknown = strict.decode({ source: 't', topic: 'sensors/pump-8', payload: Buffer.from('temp=1'), receivedAt: NOW });
     expect(ok.ok).toBe(true);
     expect(!unknown.ok && unknown.error.code).toBe('ERR_DECODE_UNKNOWN_DEVICE');
+  });
+});
+
+describe('decode: serial line framings', () => {
+  const line = (payload: string, framing: NonNullable<RawMessage['framing']>, device?: string) =>
+    decoder.decode({ source: 'serial:/dev/ttyUSB0', topic: '/dev/ttyUSB0', payload: Buffer.from(payload), receivedAt: NOW, framing, ...(device ? { device } : {}) });
+  const ndjson = { kind: 'ndjson', deviceField: 'device' } as const;
+  const csv = { kind: 'csv', columns: ['ts', 'device', 'temp', '-', 'vib_rms'], delimiter: ',', deviceField: 'device' } as const;
+  const kv = { kind: 'kv', deviceField: 'id' } as const;
+
+  const accepted: Array<[string, string, NonNullable<RawMessage['framing']>, string | undefined, { device: string; ts: number; values: Record<string, number> }]> = [
+    ['ndjson naming its device', '{"device": "motor-1", "ts": 1732449600123, "temp": 71.2}', ndjson, undefined, { device: 'motor-1', ts: 1732449600123, values: { temp: 71.2 } }],
+    ['ndjson on a port bound to a device', '{"temp": 70}', ndjson, 'motor-9', { device: 'motor-9', ts: NOW, values: { temp: 70 } }],
+    ['csv with a skipped column', '1732449600123,motor-2,71.5,xx,0.4', csv, undefined, { device: 'motor-2', ts: 1732449600123, values: { temp: 71.5, vib_rms: 0.4 } }],
+    ['csv with an empty cell (metric not measured)', '1732449600123,motor-2,,xx,0.4', csv, undefined, { device: 'motor-2', ts: 1732449600123, values: { vib_rms: 0.4 } }],
+    ['kv with spaces', 'id=pump-3 ts=1732449600123 pressure=2.5 flow=10', kv, undefined, { device: 'pump-3', ts: 1732449600123, values: { pressure: 2.5, flow: 10 } }],
+    ['kv with semicolons, no ts', 'pressure=2.5;flow=10', kv, 'pump-4', { device: 'pump-4', ts: NOW, values: { pressure: 2.5, flow: 10 } }],
+  ];
+  it.each(accepted)('%s', (_name, payload, framing, device, expected) => {
+    const r = line(payload, framing, device);
+    expect(r.ok ? r.reading : r.error.message).toMatchObject(expected);
+  });
+
+  const refused: Array<[string, string, NonNullable<RawMessage['framing']>, ErrorCode]> = [
+    ['ndjson without a device', '{"temp": 1}', ndjson, 'ERR_DECODE_BAD_DEVICE_ID'],
+    ['ndjson device that is not a string', '{"device": 7, "temp": 1}', ndjson, 'ERR_DECODE_WRONG_TYPE'],
+    ['csv with too few cells', '1732449600123,motor-2,71.5', csv, 'ERR_DECODE_BAD_CSV'],
+    ['csv with a non-number', '1732449600123,motor-2,hot,xx,0.4', csv, 'ERR_DECODE_WRONG_TYPE'],
+    ['csv with a malformed device', '1732449600123,motor 2,1,xx,0.4', csv, 'ERR_DECODE_BAD_DEVICE_ID'],
+    ['kv pair without =', 'id=pump-3 pressure', kv, 'ERR_DECODE_BAD_TEXT'],
+    ['kv NaN', 'id=pump-3 pressure=nan', kv, 'ERR_DECODE_NON_FINITE'],
+  ];
+  it.each(refused)('%s → %s', (_name, payload, framing, code) => {
+    const r = line(payload, framing);
+    expect(r.ok ? 'accepted' : r.error.code).toBe(code);
   });
 });
