@@ -62,6 +62,13 @@ export const catalogue = {
   ERR_MODBUS_EXCEPTION: { message: 'Modbus unit %s answered exception %s (%s) to function %s at address %s', retryable: false },
   ERR_MODBUS_IO: { message: 'Modbus port %s: %s', retryable: true },
 
+  // The device simulator (`tributary devices`).
+  ERR_SCENARIO_READ: { message: 'cannot read scenario file %s: check the path and permissions', retryable: false },
+  ERR_SCENARIO_PARSE: { message: 'scenario file %s is not valid YAML: %s', retryable: false },
+  ERR_SCENARIO_INVALID: { message: 'scenario is invalid (%s problem(s)):\n%s', retryable: false },
+  ERR_SCENARIO_BAD_RECORDING: { message: 'recording %s cannot be replayed: %s', retryable: false },
+  ERR_SCENARIO_WRITE: { message: 'cannot write the %s file %s (%s): check the path and permissions', retryable: false },
+
   // CLI.
   ERR_CLI_USAGE: { message: '%s (see `tributary %s --help`)', retryable: false },
   ERR_CLI_NOT_YET: { message: '`tributary %s` arrives with issue #%s (%s); it is not built yet', retryable: false },

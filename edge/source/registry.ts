@@ -1,30 +1,25 @@
-// The registry of sources: every Source implementation, and which ones a config turns on.
+// The registry of sources: every Source implementation, and which instances a config asks for.
 
 import type { EdgeConfig } from '../config/schema.js';
 import type { Source, SourceContext } from './contract.js';
+import { ModbusSource } from './modbus/source.js';
 import { MqttBrokerSource } from './mqtt-broker/source.js';
 import { MqttClientSource } from './mqtt-client/source.js';
+import { SerialLineSource } from './serial/source.js';
 
 interface SourceKind {
-  /** Whether this config asks for the source. */
-  readonly enabled: (config: Readonly<EdgeConfig>) => boolean;
-  readonly create: (config: Readonly<EdgeConfig>, ctx: SourceContext) => Source;
+  /** The sources of this kind the config asks for (none, one, or one per configured port). */
+  readonly create: (config: Readonly<EdgeConfig>, ctx: SourceContext) => Source[];
 }
 
 export const sourceKinds = {
-  'mqtt-broker': {
-    enabled: (c) => c.mqtt.broker.enabled,
-    create: (c, ctx) => new MqttBrokerSource(c.mqtt.broker, c.auth, c.mqtt.topicPrefix, ctx),
-  },
-  'mqtt-client': {
-    enabled: (c) => c.mqtt.client !== undefined,
-    create: (c, ctx) => new MqttClientSource(c.mqtt.client!, c.mqtt.topicPrefix, ctx),
-  },
+  'mqtt-broker': { create: (c, ctx) => (c.mqtt.broker.enabled ? [new MqttBrokerSource(c.mqtt.broker, c.auth, c.mqtt.topicPrefix, ctx)] : []) },
+  'mqtt-client': { create: (c, ctx) => (c.mqtt.client ? [new MqttClientSource(c.mqtt.client, c.mqtt.topicPrefix, ctx)] : []) },
+  serial: { create: (c, ctx) => c.serial.map((port) => new SerialLineSource(port, ctx)) },
+  modbus: { create: (c, ctx) => c.modbus.map((port) => new ModbusSource(port, ctx)) },
 } as const satisfies Record<string, SourceKind>;
 
 /** The sources this config turns on, not yet open. */
 export function createSources(config: Readonly<EdgeConfig>, ctx: SourceContext): Source[] {
-  return Object.values(sourceKinds)
-    .filter((kind) => kind.enabled(config))
-    .map((kind) => kind.create(config, ctx));
+  return Object.values(sourceKinds).flatMap((kind): Source[] => kind.create(config, ctx));
 }
