@@ -156,6 +156,26 @@ export class Registry {
     return this.#add(new Histogram(name, help, buckets));
   }
 
+  /**
+   * The counter `name`, registered on first use. For metrics several instances deliberately
+   * share (one series per serial port, say); counter() alone refuses a second registration.
+   */
+  sharedCounter(name: string, help: string, labelNames: Labels = []): Counter {
+    return this.#shared(name, labelNames, Counter) ?? this.counter(name, help, labelNames);
+  }
+
+  /** The gauge `name`, registered on first use (see sharedCounter). */
+  sharedGauge(name: string, help: string, labelNames: Labels = []): Gauge {
+    return this.#shared(name, labelNames, Gauge) ?? this.gauge(name, help, labelNames);
+  }
+
+  #shared<M extends Metric>(name: string, labelNames: Labels, kind: abstract new (...args: never[]) => M): M | undefined {
+    const existing = this.#metrics.get(name);
+    if (existing === undefined) return undefined;
+    if (existing instanceof kind && existing.labelNames.length === labelNames.length && existing.labelNames.every((l, i) => l === labelNames[i])) return existing;
+    throw new TypeError(`metric ${name} is already registered as a ${existing.type} with labels (${existing.labelNames.join(', ')})`);
+  }
+
   get(name: string): Metric | undefined {
     return this.#metrics.get(name);
   }

@@ -1,7 +1,7 @@
 // The Modbus master's metrics. Every port shares one set of series, labelled by port, so they are
 // fetched from the registry when an earlier port already registered them (get-or-create).
 
-import { Counter, Gauge, type CounterChild, type Registry } from '../../observe/metrics.js';
+import type { Counter, CounterChild, Gauge, Registry } from '../../observe/metrics.js';
 
 /** Why a request failed (a label value). */
 export type ModbusErrorKind = 'timeout' | 'crc' | 'exception' | 'io';
@@ -17,10 +17,10 @@ export interface ModbusMetrics {
 
 export function modbusMetrics(registry: Registry, port: string): ModbusMetrics {
   const p = 'tributary_modbus';
-  const polls = counter(registry, `${p}_polls_total`, 'Poll cycles started, by serial port', ['port']);
-  const requests = counter(registry, `${p}_requests_total`, 'Modbus RTU read requests sent (retries included), by serial port', ['port']);
-  const errors = counter(registry, `${p}_errors_total`, 'Failed Modbus requests by serial port, unit id and kind (timeout, crc, exception, io)', ['port', 'unit', 'kind']);
-  const connected = gauge(registry, `${p}_connected`, 'Whether the serial port is open (1) or being retried (0), by port', ['port']);
+  const polls = registry.sharedCounter(`${p}_polls_total`, 'Poll cycles started, by serial port', ['port']);
+  const requests = registry.sharedCounter(`${p}_requests_total`, 'Modbus RTU read requests sent (retries included), by serial port', ['port']);
+  const errors = registry.sharedCounter(`${p}_errors_total`, 'Failed Modbus requests by serial port, unit id and kind (timeout, crc, exception, io)', ['port', 'unit', 'kind']);
+  const connected = registry.sharedGauge(`${p}_connected`, 'Whether the serial port is open (1) or being retried (0), by port', ['port']);
   connected.set(0, port);
   return {
     polls: polls.labels(port),
@@ -28,18 +28,4 @@ export function modbusMetrics(registry: Registry, port: string): ModbusMetrics {
     errors: (unitId, kind) => errors.labels(port, String(unitId), kind),
     setConnected: (up) => connected.set(up ? 1 : 0, port),
   };
-}
-
-function counter(registry: Registry, name: string, help: string, labels: readonly string[]): Counter {
-  const existing = registry.get(name);
-  if (existing === undefined) return registry.counter(name, help, labels);
-  if (existing instanceof Counter) return existing;
-  throw new TypeError(`metric ${name} is registered, but not as a counter`);
-}
-
-function gauge(registry: Registry, name: string, help: string, labels: readonly string[]): Gauge {
-  const existing = registry.get(name);
-  if (existing === undefined) return registry.gauge(name, help, labels);
-  if (existing instanceof Gauge) return existing;
-  throw new TypeError(`metric ${name} is registered, but not as a gauge`);
 }

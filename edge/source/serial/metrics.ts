@@ -1,7 +1,7 @@
 // The serial line source's metrics, labelled by port. A gateway has one registry and may have
 // several serial ports, so each metric is made by the first port and shared by the rest.
 
-import { Counter, Gauge, type CounterChild, type Registry } from '../../observe/metrics.js';
+import type { Counter, CounterChild, Gauge, Registry } from '../../observe/metrics.js';
 
 /** Why a line was not emitted (a label value). */
 export type SerialDropReason =
@@ -24,39 +24,18 @@ export interface SerialMetrics {
 /** Resolve (registering on first use) the metrics of serial port `port`; hot-path children are kept. */
 export function serialMetrics(registry: Registry, port: string): SerialMetrics {
   const p = 'tributary_serial';
-  const connected = gauge(registry, `${p}_connected`, 'Whether the serial port is open (1) or not (0): unplugged, absent or failing', ['port']);
-  const rejected = counter(registry, `${p}_rejected_total`, 'Lines not emitted, by reason (line_too_long and partial_line are dead-lettered; dropped_at_close is not)', ['port', 'reason']);
+  const connected = registry.sharedGauge(`${p}_connected`, 'Whether the serial port is open (1) or not (0): unplugged, absent or failing', ['port']);
+  const rejected = registry.sharedCounter(`${p}_rejected_total`, 'Lines not emitted, by reason (line_too_long and partial_line are dead-lettered; dropped_at_close is not)', ['port', 'reason']);
   return {
     setConnected: (up) => connected.set(up ? 1 : 0, port),
-    reconnects: counter(registry, `${p}_reconnects_total`, 'Attempts to reopen the port after it failed, was unplugged or was absent at start', ['port']).labels(port),
-    lines: counter(registry, `${p}_lines_total`, 'Complete non-empty lines emitted', ['port']).labels(port),
-    bytes: counter(registry, `${p}_bytes_total`, 'Bytes read from the port, terminators and rejected lines included', ['port']).labels(port),
-    emptyLines: counter(registry, `${p}_empty_lines_total`, 'Empty lines skipped', ['port']).labels(port),
+    reconnects: registry.sharedCounter(`${p}_reconnects_total`, 'Attempts to reopen the port after it failed, was unplugged or was absent at start', ['port']).labels(port),
+    lines: registry.sharedCounter(`${p}_lines_total`, 'Complete non-empty lines emitted', ['port']).labels(port),
+    bytes: registry.sharedCounter(`${p}_bytes_total`, 'Bytes read from the port, terminators and rejected lines included', ['port']).labels(port),
+    emptyLines: registry.sharedCounter(`${p}_empty_lines_total`, 'Empty lines skipped', ['port']).labels(port),
     dropped: {
       line_too_long: rejected.labels(port, 'line_too_long'),
       partial_line: rejected.labels(port, 'partial_line'),
       dropped_at_close: rejected.labels(port, 'dropped_at_close'),
     },
   };
-}
-
-// Registry.counter()/gauge() refuse a second registration (it is usually a bug); sharing a
-// metric between instances is deliberate here, so look it up first and check it is the same kind.
-
-function counter(registry: Registry, name: string, help: string, labelNames: readonly string[]): Counter {
-  const existing = registry.get(name);
-  if (existing === undefined) return registry.counter(name, help, labelNames);
-  if (existing instanceof Counter && sameLabels(existing.labelNames, labelNames)) return existing;
-  throw new TypeError(`metric ${name} is already registered as a ${existing.type} with labels (${existing.labelNames.join(', ')})`);
-}
-
-function gauge(registry: Registry, name: string, help: string, labelNames: readonly string[]): Gauge {
-  const existing = registry.get(name);
-  if (existing === undefined) return registry.gauge(name, help, labelNames);
-  if (existing instanceof Gauge && sameLabels(existing.labelNames, labelNames)) return existing;
-  throw new TypeError(`metric ${name} is already registered as a ${existing.type} with labels (${existing.labelNames.join(', ')})`);
-}
-
-function sameLabels(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((name, i) => name === b[i]);
 }
