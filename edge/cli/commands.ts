@@ -23,5 +23,10 @@ export const commands: Readonly<Record<string, Command>> = {
     run: async (argv, io) => (await import('./edge-command.js')).edgeCommand(argv, io),
   },
   cloud: notYet('cloud', 6, 'run the cloud aggregation tier'),
-  devices: notYet('devices', 3, 'simulate a sensor fleet or replay recordings'),
+  // The CLI is the one place that names the other tiers, and only by module path, loaded when
+  // that command runs: no gateway code path imports the simulator.
+  devices: {
+    summary: 'simulate a sensor fleet over MQTT, serial and Modbus with injected failures, or replay a recording',
+    run: async (argv, io) => (await import('../../devices/cli.js')).devicesCommand.run(argv, io),
+  },
 };

@@ -8,6 +8,7 @@ export type BenchResult = Record<string, string | number | boolean | null>;
 const benches: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>> = {
   windows: () => import('./windows.js'),
   ingest: () => import('./ingest.js'),
+  simulator: () => import('./simulator.js'),
 };
 
 async function main(): Promise<void> {

@@ -44,6 +44,8 @@ describe('tributary CLI', () => {
     const cloud = await cli(['cloud']);
     expect(cloud.code).toBe(1);
     expect(cloud.stderr).toMatch(/ERR_CLI_NOT_YET.*issue #6/);
+    const devices = await cli(['devices', '--help']);
+    expect(devices.stdout).toMatch(/--scenario/);
     const unknown = await cli(['bogus']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command "bogus"/);

@@ -1,0 +1,108 @@
+// `tributary devices`: simulate a sensor fleet from a scenario, or replay a recording
+// (`tributary devices replay`, see replay.ts).
+
+import { parseArgs } from 'node:util';
+import type { Command, Io } from '../edge/cli/io.js';
+import { systemClock } from '../edge/clock/clock.js';
+import { codedError } from '../edge/errors/catalogue.js';
+import { FAILURE_MODES } from './failures/modes.js';
+import { Fleet } from './fleet.js';
+import { writeGroundTruth } from './ground-truth.js';
+import { clockLeadWarning, formatProgress } from './report.js';
+import { loadScenarioFile } from './scenario/load.js';
+import { planFleet } from './scenario/plan.js';
+import { runSession } from './session.js';
+import { buildFleet } from './transport/registry.js';
+
+const USAGE = `Usage:
+  tributary devices --scenario <file> [--ground-truth <file>] [--counts <file>] [--gateway <url>]
+                                        simulate the scenario's fleet until durationMs or SIGINT/SIGTERM
+  tributary devices check-scenario --scenario <file>
+                                        validate a scenario and print it with defaults filled in
+  tributary devices replay --csv <file> [options]
+                                        stream a recorded CSV as one device (see replay --help)
+
+Options:
+  -s, --scenario <file>     YAML scenario (examples in devices/scenarios/)
+  --ground-truth <file>     write device,failure,start,end (ISO 8601, then ms) for every injected failure
+  --counts <file>           write what each device sent (good, malformed, duplicate, dropout, errors) as JSON
+  --gateway <url>           broker URL for the MQTT devices, overriding gateway.url
+  -h, --help                this text
+
+A progress line goes to stderr every second; the summary to stdout at the end.
+
+Failure modes:
+${Object.entries(FAILURE_MODES).map(([mode, m]) => `  ${mode.padEnd(20)} [${m.kinds.join(', ')}] ${m.doc}`).join('\n')}
+
+Scenario keys, their units and defaults: devices/scenario/schema.ts; examples: devices/scenarios/*.yaml.
+`;
+
+export const devicesCommand: Command = {
+  summary: 'simulate a sensor fleet over MQTT and serial, with injected failures and ground truth; or replay a recording',
+  run: async (argv, io) => {
+    const [sub, ...rest] = argv;
+    if (sub === 'replay') return (await import('./replay.js')).replayCommand(rest, io);
+    if (sub === 'check-scenario') {
+      const { values } = parse(rest);
+      io.stdout.write(`${JSON.stringify(loadScenarioFile(requireScenario(values.scenario, 'devices check-scenario')), null, 2)}\n`);
+      return 0;
+    }
+    return simulate(argv, io);
+  },
+};
+
+async function simulate(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv);
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  const scenario = loadScenarioFile(requireScenario(values.scenario, 'devices'));
+  if (values.gateway !== undefined && !/^mqtts?:\/\//.test(values.gateway)) throw codedError('ERR_CLI_USAGE', ['--gateway must be an mqtt:// or mqtts:// URL', 'devices']);
+  const now = systemClock.now();
+  const plan = planFleet(scenario, now);
+  const built = buildFleet(scenario, plan, values.gateway);
+  const fleet = new Fleet(built.devices, {
+    clock: systemClock,
+    speedup: scenario.speedup,
+    startTime: plan.startTime,
+    tickMs: scenario.tickMs,
+    ...(scenario.durationMs !== undefined ? { durationMs: scenario.durationMs } : {}),
+    onProgress: (p) => io.stderr.write(formatProgress(p, scenario.speedup)),
+  });
+  io.stderr.write(
+    `tributary devices: ${plan.devices.length} devices in ${scenario.groups.length} group(s), ${plan.failures.length} failure window(s), ` +
+      `seed ${scenario.seed}, from ${new Date(plan.startTime).toISOString()} at ×${scenario.speedup}` +
+      `${scenario.durationMs !== undefined ? ` for ${scenario.durationMs} simulated ms` : ' until stopped'}\n`,
+  );
+  io.stderr.write(clockLeadWarning(plan.startTime, now, scenario.speedup, scenario.durationMs) ?? '');
+  const groundTruth = values['ground-truth'];
+  await runSession(fleet, plan.devices.length, io, {
+    ...(values.counts ? { countsPath: values.counts } : {}),
+    ...(groundTruth ? { onSummary: (s) => writeGroundTruth(groundTruth, plan.failures, s.startTime + s.simulatedMs) } : {}),
+  });
+  return 0;
+}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: false,
+      options: {
+        scenario: { type: 'string', short: 's' },
+        'ground-truth': { type: 'string' },
+        counts: { type: 'string' },
+        gateway: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw codedError('ERR_CLI_USAGE', [(err as Error).message, 'devices'], { cause: err });
+  }
+}
+
+function requireScenario(path: string | undefined, command: string): string {
+  if (!path) throw codedError('ERR_CLI_USAGE', ['--scenario <file> is required', command]);
+  return path;
+}
