@@ -1,8 +1,7 @@
 // `tributary devices`: simulate a sensor fleet from a scenario, or replay a recording
 // (`tributary devices replay`, see replay.ts).
 
-import { parseArgs } from 'node:util';
-import type { Command, Io } from '../edge/cli/io.js';
+import { parseOptions, requireOption, type Command, type Io } from '../edge/cli/io.js';
 import { systemClock } from '../edge/clock/clock.js';
 import { codedError } from '../edge/errors/catalogue.js';
 import { FAILURE_MODES } from './failures/modes.js';
@@ -44,7 +43,7 @@ export const devicesCommand: Command = {
     if (sub === 'replay') return (await import('./replay.js')).replayCommand(rest, io);
     if (sub === 'check-scenario') {
       const { values } = parse(rest);
-      io.stdout.write(`${JSON.stringify(loadScenarioFile(requireScenario(values.scenario, 'devices check-scenario')), null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify(loadScenarioFile(requireOption(values.scenario, '--scenario <file>', 'devices check-scenario')), null, 2)}\n`);
       return 0;
     }
     return simulate(argv, io);
@@ -57,7 +56,7 @@ async function simulate(argv: string[], io: Io): Promise<number> {
     io.stdout.write(USAGE);
     return 0;
   }
-  const scenario = loadScenarioFile(requireScenario(values.scenario, 'devices'));
+  const scenario = loadScenarioFile(requireOption(values.scenario, '--scenario <file>', 'devices'));
   if (values.gateway !== undefined && !/^mqtts?:\/\//.test(values.gateway)) throw codedError('ERR_CLI_USAGE', ['--gateway must be an mqtt:// or mqtts:// URL', 'devices']);
   const now = systemClock.now();
   const plan = planFleet(scenario, now);
@@ -84,25 +83,11 @@ async function simulate(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: {
-        scenario: { type: 'string', short: 's' },
-        'ground-truth': { type: 'string' },
-        counts: { type: 'string' },
-        gateway: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw codedError('ERR_CLI_USAGE', [(err as Error).message, 'devices'], { cause: err });
-  }
-}
-
-function requireScenario(path: string | undefined, command: string): string {
-  if (!path) throw codedError('ERR_CLI_USAGE', ['--scenario <file> is required', command]);
-  return path;
-}
+const OPTIONS = {
+  scenario: { type: 'string', short: 's' },
+  'ground-truth': { type: 'string' },
+  counts: { type: 'string' },
+  gateway: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+const parse = (argv: string[]) => parseOptions(argv, OPTIONS, 'devices');

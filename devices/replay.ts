@@ -8,8 +8,7 @@
 
 import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { parseArgs } from 'node:util';
-import type { Io } from '../edge/cli/io.js';
+import { parseOptions, type Io } from '../edge/cli/io.js';
 import { systemClock } from '../edge/clock/clock.js';
 import { DEVICE_ID_PATTERN } from '../edge/decode/reading.js';
 import { codedError } from '../edge/errors/catalogue.js';
@@ -132,27 +131,18 @@ function readText(path: string, what: string): string {
   }
 }
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: {
-        csv: { type: 'string' },
-        format: { type: 'string' },
-        device: { type: 'string' },
-        speedup: { type: 'string' },
-        gateway: { type: 'string' },
-        'topic-prefix': { type: 'string' },
-        qos: { type: 'string' },
-        'password-file': { type: 'string' },
-        align: { type: 'string' },
-        'keep-timestamps': { type: 'boolean' },
-        counts: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw codedError('ERR_CLI_USAGE', [(err as Error).message, 'devices replay'], { cause: err });
-  }
-}
+const OPTIONS = {
+  csv: { type: 'string' },
+  format: { type: 'string' },
+  device: { type: 'string' },
+  speedup: { type: 'string' },
+  gateway: { type: 'string' },
+  'topic-prefix': { type: 'string' },
+  qos: { type: 'string' },
+  'password-file': { type: 'string' },
+  align: { type: 'string' },
+  'keep-timestamps': { type: 'boolean' },
+  counts: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+const parse = (argv: string[]) => parseOptions(argv, OPTIONS, 'devices replay');

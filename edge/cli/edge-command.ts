@@ -1,12 +1,10 @@
 // `tributary edge`: run the gateway, or one of its helper sub-commands.
 
-import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load.js';
-import { codedError } from '../errors/catalogue.js';
 import { Gateway } from '../gateway/gateway.js';
 import { createLogger } from '../observe/log.js';
 import { inspectCommand } from './inspect-command.js';
-import type { Io } from './io.js';
+import { parseOptions, requireOption, type Io } from './io.js';
 
 const USAGE = `Usage:
   tributary edge --config <file>                 run the gateway until SIGINT/SIGTERM
@@ -30,7 +28,7 @@ export async function edgeCommand(argv: string[], io: Io): Promise<number> {
       return (await import('../auth/hash-password-command.js')).hashPasswordCommand(rest, io);
     case 'check-config': {
       const { values } = parse(rest);
-      const config = loadConfigFile(requireConfig(values.config, 'edge check-config'));
+      const config = loadConfigFile(requireOption(values.config, '--config <file>', 'edge check-config'));
       io.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
       return 0;
     }
@@ -45,7 +43,7 @@ async function runGateway(argv: string[], io: Io): Promise<number> {
     io.stdout.write(USAGE);
     return 0;
   }
-  const config = loadConfigFile(requireConfig(values.config, 'edge'));
+  const config = loadConfigFile(requireOption(values.config, '--config <file>', 'edge'));
   const log = createLogger(config.log.level);
   const gateway = new Gateway(config, { log });
   await gateway.open();
@@ -69,19 +67,5 @@ async function runGateway(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (err) {
-    throw codedError('ERR_CLI_USAGE', [(err as Error).message, 'edge'], { cause: err });
-  }
-}
-
-function requireConfig(path: string | undefined, command: string): string {
-  if (!path) throw codedError('ERR_CLI_USAGE', ['--config <file> is required', command]);
-  return path;
-}
+const OPTIONS = { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } as const;
+const parse = (argv: string[]) => parseOptions(argv, OPTIONS, 'edge');

@@ -1,6 +1,9 @@
 // What a CLI command gets to talk to, and how a command's failure becomes an exit code.
 
-import { TributaryError } from '../errors/catalogue.js';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+import { codedError, TributaryError } from '../errors/catalogue.js';
 
 export interface Io {
   readonly stdin: NodeJS.ReadableStream;
@@ -26,4 +29,19 @@ export async function runCommand(command: Command, argv: string[], io: Io): Prom
     }
     throw err;
   }
+}
+
+/** Parse a command's options; a usage mistake becomes ERR_CLI_USAGE naming the command. */
+export function parseOptions<const O extends ParseArgsOptionsConfig>(argv: string[], options: O, command: string) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw codedError('ERR_CLI_USAGE', [(err as Error).message, command], { cause: err });
+  }
+}
+
+/** The value of a required option, or ERR_CLI_USAGE saying it is missing. */
+export function requireOption(value: string | undefined, flag: string, command: string): string {
+  if (!value) throw codedError('ERR_CLI_USAGE', [`${flag} is required`, command]);
+  return value;
 }

@@ -9,7 +9,7 @@ import { ModbusRtuSlave } from '../../devices/transport/modbus-slave.js';
 import { hasSocat, openPtyPair, type PtyPair } from '../../devices/transport/pty-pair.js';
 import { systemClock } from '../../edge/clock/clock.js';
 import { FakeClock } from '../../edge/clock/fake-clock.js';
-import type { ModbusPortConfig, ModbusRegisterConfig } from '../../edge/config/schema.js';
+import type { ModbusPortConfig } from '../../edge/config/schema.js';
 import type { RawMessage } from '../../edge/source/contract.js';
 import { order, registerType } from '../../edge/source/modbus/registers.js';
 import { ModbusSource } from '../../edge/source/modbus/source.js';
@@ -17,21 +17,14 @@ import { metric, Teardown } from '../helpers/mqtt.js';
 import { recordingContext, type RecordingContext } from '../helpers/source-context.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
+import { register } from '../helpers/modbus.js';
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
 
 const M = 'tributary_modbus';
 
-const reg = (r: Partial<ModbusRegisterConfig> & Pick<ModbusRegisterConfig, 'metric' | 'address'>): ModbusRegisterConfig => ({
-  function: 3,
-  type: 'uint16',
-  wordOrder: 'big',
-  byteOrder: 'big',
-  scale: 1,
-  offset: 0,
-  ...r,
-});
+const reg = register;
 
 /** Two units with every type and order between them; a poll sends 4 requests. */
 const UNITS: ModbusPortConfig['units'] = [

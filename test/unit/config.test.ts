@@ -5,17 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile, validateConfig } from '../../edge/config/load.js';
-import { TributaryError } from '../../edge/errors/catalogue.js';
-
-function errorOf(fn: () => unknown): TributaryError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof TributaryError) return err;
-    throw err;
-  }
-  throw new Error('expected a TributaryError');
-}
+import { errorOf } from '../helpers/errors.js';
 
 describe('edge config', () => {
   it('fills defaults from the schema and freezes the result', () => {

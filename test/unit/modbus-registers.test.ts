@@ -9,6 +9,7 @@ import { decodeRead, planUnit } from '../../edge/source/modbus/plan.js';
 import { readingPayload } from '../../edge/source/modbus/poll.js';
 import { decodeRegisters, encodeRegisters, registerCount, scaled, unscaled, type Order, type RegisterLayout, type RegisterType } from '../../edge/source/modbus/registers.js';
 import { prng } from '../helpers/prng.js';
+import { register } from '../helpers/modbus.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const ORDERS: readonly Order[] = ['big', 'little'];
@@ -142,15 +143,7 @@ describe('frames', () => {
 });
 
 describe('request plan', () => {
-  const reg = (r: Partial<ModbusRegisterConfig> & { metric: string; address: number }): ModbusRegisterConfig => ({
-    function: 3,
-    type: 'uint16',
-    wordOrder: 'big',
-    byteOrder: 'big',
-    scale: 1,
-    offset: 0,
-    ...r,
-  });
+  const reg = register;
   const plan = (registers: ModbusRegisterConfig[]) =>
     planUnit({ device: 'pump-1', unitId: 5, registers }).reads.map((r) => [r.fn, r.address, r.count, r.registers.map((x) => x.metric)]);
 

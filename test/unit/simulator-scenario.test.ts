@@ -8,21 +8,11 @@ import { groundTruthCsv, writeGroundTruth } from '../../devices/ground-truth.js'
 import { clockLeadWarning } from '../../devices/report.js';
 import { loadScenarioFile, validateScenario } from '../../devices/scenario/load.js';
 import { deviceIds, parseStartTime, planFleet } from '../../devices/scenario/plan.js';
-import { TributaryError } from '../../edge/errors/catalogue.js';
+import { errorOf } from '../helpers/errors.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const NOW = Date.UTC(2024, 10, 24, 12);
 const motors = { kind: 'motor', count: 3, idPrefix: 'motor-', ratePerSec: 2 };
-
-function errorOf(fn: () => unknown): TributaryError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof TributaryError) return err;
-    throw err;
-  }
-  throw new Error('expected a TributaryError');
-}
 
 describe('scenario validation', () => {
   it('fills defaults from the schema and freezes the result', () => {
