@@ -1,67 +1,24 @@
 // Loads and validates a scenario once, before anything connects: defaults from the schema,
 // unknown keys refused, every problem reported together with its path, the result frozen.
 
-import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
-import { parse as parseYaml } from 'yaml';
-import { codedError } from '../../edge/errors/catalogue.js';
+import { schemaFile } from '../../edge/config/schema-file.js';
 import { FAILURE_MODES } from '../failures/modes.js';
 import { deviceIds, groupName, parseStartTime } from './plan.js';
 import { ScenarioSchema, type GroupConfig, type Scenario } from './schema.js';
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictTypes: false, allowUnionTypes: true, verbose: true });
-const validate = ajv.compile<Scenario>(ScenarioSchema);
-
 /** Modbus Serial Line V1.02 §2.2: unit addresses 1-247 on one line. */
 const MAX_MODBUS_UNITS = 247;
 
+const scenarioFile = schemaFile<Scenario>(ScenarioSchema, {
+  codes: { read: 'ERR_SCENARIO_READ', parse: 'ERR_SCENARIO_PARSE', invalid: 'ERR_SCENARIO_INVALID' },
+  semantics: checkSemantics,
+});
+
 /** Read, parse and validate a scenario file. Throws ERR_SCENARIO_READ / _PARSE / _INVALID. */
-export function loadScenarioFile(path: string): Readonly<Scenario> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw codedError('ERR_SCENARIO_READ', [path], { cause: err });
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    throw codedError('ERR_SCENARIO_PARSE', [path, (err as Error).message], { cause: err });
-  }
-  return validateScenario(raw ?? {});
-}
+export const loadScenarioFile = (path: string): Readonly<Scenario> => scenarioFile.load(path);
 
 /** Validate a parsed scenario (a deep copy is taken; the input is not changed). */
-export function validateScenario(raw: unknown): Readonly<Scenario> {
-  const scenario = structuredClone(raw);
-  if (!validate(scenario)) fail(describe(validate.errors ?? []));
-  const problems = checkSemantics(scenario);
-  if (problems.length) fail(problems);
-  return deepFreeze(scenario);
-}
-
-function fail(problems: string[]): never {
-  throw codedError('ERR_SCENARIO_INVALID', [problems.length, problems.map((p) => `  - ${p}`).join('\n')]);
-}
-
-function describe(errors: ErrorObject[]): string[] {
-  const out = new Set<string>();
-  for (const e of errors) {
-    // A union's branches each report `const`; the union's own error below says it better.
-    if (e.keyword === 'const' || (e.keyword === 'type' && e.schemaPath.includes('/anyOf/'))) continue;
-    const path = e.instancePath === '' ? '(root)' : e.instancePath.slice(1).replace(/\//g, '.');
-    if (e.keyword === 'additionalProperties') {
-      out.add(`${path}: unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`);
-    } else if (e.keyword === 'anyOf') {
-      const allowed = (e.schema as Array<{ const?: unknown }>).map((s) => s.const);
-      out.add(allowed.every((a) => a !== undefined) ? `${path}: must be one of ${allowed.join(', ')}` : `${path}: matches none of the allowed forms`);
-    } else {
-      out.add(`${path}: ${e.message ?? e.keyword}`);
-    }
-  }
-  return [...out];
-}
+export const validateScenario = (raw: unknown): Readonly<Scenario> => scenarioFile.validate(raw);
 
 function checkSemantics(s: Scenario): string[] {
   const problems: string[] = [];
@@ -103,12 +60,4 @@ function checkSemantics(s: Scenario): string[] {
     if (!owner.get(id)?.startsWith('a device')) problems.push(`gateway.passwords.${id}: no such device`);
   }
   return problems;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }

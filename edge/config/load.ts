@@ -1,66 +1,28 @@
 // Loads and validates the edge config once, at start-up: defaults from the schema, unknown keys
 // rejected, every problem reported with its path, the result frozen.
 
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { Ajv, type ErrorObject } from 'ajv';
-import { parse as parseYaml } from 'yaml';
 import { codedError } from '../errors/catalogue.js';
 import { EdgeConfigSchema, type EdgeConfig } from './schema.js';
+import { schemaFile } from './schema-file.js';
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictTypes: false, allowUnionTypes: true });
-const validate = ajv.compile<EdgeConfig>(EdgeConfigSchema);
+const edgeConfig = schemaFile<EdgeConfig>(EdgeConfigSchema, {
+  codes: { read: 'ERR_CONFIG_READ', parse: 'ERR_CONFIG_PARSE', invalid: 'ERR_CONFIG_INVALID' },
+  semantics: checkSemantics,
+  finally: checkSecurity,
+});
 
 /** Read, parse and validate a YAML config file. Throws ERR_CONFIG_READ / _PARSE / _INVALID / _INSECURE. */
-export function loadConfigFile(path: string): Readonly<EdgeConfig> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw codedError('ERR_CONFIG_READ', [path], { cause: err });
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    throw codedError('ERR_CONFIG_PARSE', [path, (err as Error).message], { cause: err });
-  }
-  return validateConfig(raw ?? {});
-}
+export const loadConfigFile = (path: string): Readonly<EdgeConfig> => edgeConfig.load(path);
 
 /** Validate an already parsed config object (a deep copy is taken; the input is not changed). */
-export function validateConfig(raw: unknown): Readonly<EdgeConfig> {
-  const config = structuredClone(raw);
-  if (!validate(config)) {
-    const problems = describe(validate.errors ?? []);
-    throw codedError('ERR_CONFIG_INVALID', [problems.length, problems.map((p) => `  - ${p}`).join('\n')]);
-  }
-  const semantic = checkSemantics(config);
-  if (semantic.length) throw codedError('ERR_CONFIG_INVALID', [semantic.length, semantic.map((p) => `  - ${p}`).join('\n')]);
-  checkSecurity(config);
-  return deepFreeze(config);
-}
+export const validateConfig = (raw: unknown): Readonly<EdgeConfig> => edgeConfig.validate(raw);
 
 /** True for addresses that only this machine can reach. */
 export function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1';
-}
-
-function describe(errors: ErrorObject[]): string[] {
-  const out = new Set<string>();
-  for (const e of errors) {
-    const path = e.instancePath === '' ? '(root)' : e.instancePath.slice(1).replace(/\//g, '.');
-    if (e.keyword === 'additionalProperties') {
-      out.add(`${path}: unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`);
-    } else if (e.keyword === 'anyOf' || e.keyword === 'oneOf') {
-      out.add(`${path}: matches none of the allowed forms`);
-    } else {
-      out.add(`${path}: ${e.message ?? e.keyword}`);
-    }
-  }
-  return [...out];
 }
 
 function checkSemantics(c: EdgeConfig): string[] {
@@ -106,12 +68,4 @@ function checkSecurity(c: EdgeConfig): void {
   if (c.http.enabled && !isLoopback(c.http.host) && !c.http.tokenFile) {
     throw codedError('ERR_CONFIG_INSECURE', [`http.host ${c.http.host} is not loopback, so http.tokenFile is required`]);
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }

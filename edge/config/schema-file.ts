@@ -1,0 +1,88 @@
+// One way to load a YAML file against a TypeBox schema, shared by the gateway config and the
+// simulator's scenarios: defaults from the schema, unknown keys refused, every problem reported
+// together with its path, semantic checks after the schema, the result deep-frozen.
+
+import { readFileSync } from 'node:fs';
+import type { TSchema } from '@sinclair/typebox';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { codedError, type ErrorCode } from '../errors/catalogue.js';
+
+export interface SchemaFileOptions<T> {
+  /** Coded errors for an unreadable file, bad YAML (both take the path) and a failed validation. */
+  readonly codes: { readonly read: ErrorCode; readonly parse: ErrorCode; readonly invalid: ErrorCode };
+  /** Checks the schema cannot express; each returned string is one problem, `path: what`. */
+  readonly semantics?: (value: T) => string[];
+  /** Last checks that throw their own coded error (e.g. insecure settings). */
+  readonly finally?: (value: T) => void;
+}
+
+export interface SchemaFile<T> {
+  /** Read, parse and validate a YAML file. */
+  load(path: string): Readonly<T>;
+  /** Validate an already parsed value (a deep copy is taken; the input is not changed). */
+  validate(raw: unknown): Readonly<T>;
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictTypes: false, allowUnionTypes: true, verbose: true });
+
+export function schemaFile<T>(schema: TSchema, options: SchemaFileOptions<T>): SchemaFile<T> {
+  const check = ajv.compile<T>(schema);
+  const fail = (problems: string[]): never => {
+    throw codedError(options.codes.invalid, [problems.length, problems.map((p) => `  - ${p}`).join('\n')]);
+  };
+  const validate = (raw: unknown): Readonly<T> => {
+    const value = structuredClone(raw);
+    if (!check(value)) fail(describe(check.errors ?? []));
+    const v = value as T;
+    const problems = options.semantics?.(v) ?? [];
+    if (problems.length) fail(problems);
+    options.finally?.(v);
+    return deepFreeze(v);
+  };
+  return {
+    validate,
+    load(path) {
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (err) {
+        throw codedError(options.codes.read, [path], { cause: err });
+      }
+      let raw: unknown;
+      try {
+        raw = parseYaml(text);
+      } catch (err) {
+        throw codedError(options.codes.parse, [path, (err as Error).message], { cause: err });
+      }
+      return validate(raw ?? {});
+    },
+  };
+}
+
+/** Ajv's errors as `path: problem` lines, one per problem. */
+function describe(errors: ErrorObject[]): string[] {
+  const out = new Set<string>();
+  for (const e of errors) {
+    // A union's branches each report `const`; the union's own error below says it better.
+    if (e.keyword === 'const' || (e.keyword === 'type' && e.schemaPath.includes('/anyOf/'))) continue;
+    const path = e.instancePath === '' ? '(root)' : e.instancePath.slice(1).replace(/\//g, '.');
+    if (e.keyword === 'additionalProperties') {
+      out.add(`${path}: unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`);
+    } else if (e.keyword === 'anyOf') {
+      const allowed = (e.schema as Array<{ const?: unknown }>).map((s) => s.const);
+      out.add(allowed.every((a) => a !== undefined) ? `${path}: must be one of ${allowed.join(', ')}` : `${path}: matches none of the allowed forms`);
+    } else {
+      out.add(`${path}: ${e.message ?? e.keyword}`);
+    }
+  }
+  return [...out];
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
