@@ -5,13 +5,11 @@ import { parseOptions, requireOption, type Command, type Io } from '../edge/cli/
 import { systemClock } from '../edge/clock/clock.js';
 import { codedError } from '../edge/errors/catalogue.js';
 import { FAILURE_MODES } from './failures/modes.js';
-import { Fleet } from './fleet.js';
 import { writeGroundTruth } from './ground-truth.js';
 import { clockLeadWarning, formatProgress } from './report.js';
 import { loadScenarioFile } from './scenario/load.js';
-import { planFleet } from './scenario/plan.js';
+import { scenarioFleet } from './scenario-fleet.js';
 import { runSession } from './session.js';
-import { buildFleet } from './transport/registry.js';
 
 const USAGE = `Usage:
   tributary devices --scenario <file> [--ground-truth <file>] [--counts <file>] [--gateway <url>]
@@ -59,14 +57,9 @@ async function simulate(argv: string[], io: Io): Promise<number> {
   const scenario = loadScenarioFile(requireOption(values.scenario, '--scenario <file>', 'devices'));
   if (values.gateway !== undefined && !/^mqtts?:\/\//.test(values.gateway)) throw codedError('ERR_CLI_USAGE', ['--gateway must be an mqtt:// or mqtts:// URL', 'devices']);
   const now = systemClock.now();
-  const plan = planFleet(scenario, now);
-  const built = buildFleet(scenario, plan, values.gateway);
-  const fleet = new Fleet(built.devices, {
+  const { plan, fleet } = scenarioFleet(scenario, {
     clock: systemClock,
-    speedup: scenario.speedup,
-    startTime: plan.startTime,
-    tickMs: scenario.tickMs,
-    ...(scenario.durationMs !== undefined ? { durationMs: scenario.durationMs } : {}),
+    ...(values.gateway !== undefined ? { gatewayUrl: values.gateway } : {}),
     onProgress: (p) => io.stderr.write(formatProgress(p, scenario.speedup)),
   });
   io.stderr.write(

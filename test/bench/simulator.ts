@@ -9,10 +9,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '../../edge/clock/clock.js';
-import { Fleet } from '../../devices/fleet.js';
+import { scenarioFleet } from '../../devices/scenario-fleet.js';
 import { validateScenario } from '../../devices/scenario/load.js';
-import { planFleet } from '../../devices/scenario/plan.js';
-import { buildFleet } from '../../devices/transport/registry.js';
 import type { BenchResult } from './run.js';
 import type { FromBroker } from './simulator/broker.js';
 
@@ -52,9 +50,7 @@ export async function run(): Promise<BenchResult> {
       seed: 1,
       groups: [{ kind: 'motor', count: DEVICES, idPrefix: 'bench-', ratePerSec: 1000 }],
     });
-    const plan = planFleet(scenario, systemClock.now());
-    const built = buildFleet(scenario, plan);
-    const fleet = new Fleet(built.devices, { clock: systemClock, speedup: scenario.speedup, startTime: plan.startTime });
+    const { fleet } = scenarioFleet(scenario, { clock: systemClock });
     await fleet.open();
     const summary = fleet.run();
     await sleep(WARMUP_MS);

@@ -3,13 +3,12 @@
 // letter) at the gateway.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { Fleet } from '../../devices/fleet.js';
+import type { Fleet } from '../../devices/fleet.js';
+import { scenarioFleet } from '../../devices/scenario-fleet.js';
 import { validateScenario } from '../../devices/scenario/load.js';
-import { planFleet } from '../../devices/scenario/plan.js';
 import { metricNames } from '../../devices/signals/registry.js';
 import { csvColumns } from '../../devices/transport/codec.js';
 import { hasSocat } from '../../devices/transport/pty-pair.js';
-import { buildFleet } from '../../devices/transport/registry.js';
 import type { SerialTransport } from '../../devices/transport/serial.js';
 import { systemClock } from '../../edge/clock/clock.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
@@ -37,9 +36,9 @@ describe.skipIf(!hasSocat())('gateway ← simulated serial devices over ptys (sk
       ],
       failures: [{ device: 'kv-env-001', mode: 'malformed-payloads', startMs: 500, durationMs: 1000 }],
     });
-    const plan = planFleet(scenario, systemClock.now());
-    const built = buildFleet(scenario, plan);
-    fleet = new Fleet(built.devices, { clock: systemClock, speedup: 1, startTime: plan.startTime, durationMs: DURATION });
+    const built = scenarioFleet(scenario, { clock: systemClock });
+    const plan = built.plan;
+    fleet = built.fleet;
     await fleet.open();
     const [ndjson, csv, kv] = built.transports as SerialTransport[];
     const line = { baudRate: 115200, reconnectInitialMs: 50, reconnectMaxMs: 500 };

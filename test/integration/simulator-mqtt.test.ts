@@ -8,10 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from 'aedes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { devicesCommand } from '../../devices/cli.js';
-import { Fleet } from '../../devices/fleet.js';
+import { scenarioFleet } from '../../devices/scenario-fleet.js';
 import { validateScenario } from '../../devices/scenario/load.js';
-import { planFleet } from '../../devices/scenario/plan.js';
-import { buildFleet } from '../../devices/transport/registry.js';
 import { systemClock } from '../../edge/clock/clock.js';
 import { Decoder } from '../../edge/decode/decode.js';
 import { startGateway } from '../helpers/gateway.js';
@@ -61,9 +59,9 @@ describe('simulator over MQTT', () => {
         { device: 'motor-004', mode: 'out-of-order-burst', startMs: 0, durationMs: 1500 },
       ],
     });
-    const plan = planFleet(scenario, systemClock.now());
-    const built = buildFleet(scenario, plan);
-    const fleet = teardown.add(new Fleet(built.devices, { clock: systemClock, speedup: 1, startTime: plan.startTime, durationMs: 2000 }));
+    const built = scenarioFleet(scenario, { clock: systemClock });
+    const plan = built.plan;
+    const fleet = teardown.add(built.fleet);
     await fleet.open();
     const startedAt = Date.now();
     const summary = await fleet.run();
@@ -162,8 +160,8 @@ describe('simulator over MQTT', () => {
         { device: 'ge', mode: 'dropout', startMs: 500, durationMs: 500 },
       ],
     });
-    const plan = planFleet(scenario, systemClock.now());
-    const fleet = teardown.add(new Fleet(buildFleet(scenario, plan).devices, { clock: systemClock, speedup: 1, startTime: plan.startTime, durationMs: 1500 }));
+    const { plan, fleet } = scenarioFleet(scenario, { clock: systemClock });
+    teardown.add(fleet);
     await fleet.open();
     const summary = await fleet.run();
     const t = summary.totals;
@@ -181,8 +179,8 @@ describe('simulator over MQTT', () => {
   it('refuses to start when the broker refuses a device, with a coded error and nothing left open', async () => {
     const { url } = await brokerWithSubscriber({ authenticate: (_c, username, _p, done) => done(null, username === 'test-subscriber') });
     const scenario = validateScenario({ gateway: { url, password: 'wrong' }, groups: [{ kind: 'motor', count: 2, idPrefix: 'm-', ratePerSec: 1 }] });
-    const plan = planFleet(scenario, systemClock.now());
-    const fleet = teardown.add(new Fleet(buildFleet(scenario, plan).devices, { clock: systemClock, speedup: 1, startTime: plan.startTime }));
+    const { plan, fleet } = scenarioFleet(scenario, { clock: systemClock });
+    teardown.add(fleet);
     await expect(fleet.open()).rejects.toMatchObject({ code: 'ERR_MQTT_CONNECT' });
     expect(fleet.status).toBe('closed');
   });
@@ -199,8 +197,8 @@ describe('simulator over MQTT: lost connections and replays', () => {
       durationMs: 1500,
       groups: [{ kind: 'pump', count: 3, idPrefix: 'rc-', ratePerSec: 20 }],
     });
-    const plan = planFleet(scenario, systemClock.now());
-    const fleet = teardown.add(new Fleet(buildFleet(scenario, plan).devices, { clock: systemClock, speedup: 1, startTime: plan.startTime, durationMs: 1500 }));
+    const { plan, fleet } = scenarioFleet(scenario, { clock: systemClock });
+    teardown.add(fleet);
     await fleet.open();
     const run = fleet.run();
     await waitFor(() => received.length >= 20, 'the first readings');

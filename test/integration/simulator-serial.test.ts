@@ -3,13 +3,11 @@
 // match; Modbus units serve each device's latest reading as registers the gateway polls.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { Fleet } from '../../devices/fleet.js';
+import { scenarioFleet } from '../../devices/scenario-fleet.js';
 import { validateScenario } from '../../devices/scenario/load.js';
-import { planFleet } from '../../devices/scenario/plan.js';
 import { SimulatedDevice } from '../../devices/simulated-device.js';
 import { ModbusTransport, registerMap } from '../../devices/transport/modbus.js';
 import { hasSocat } from '../../devices/transport/pty-pair.js';
-import { buildFleet } from '../../devices/transport/registry.js';
 import { SerialTransport } from '../../devices/transport/serial.js';
 import { systemClock } from '../../edge/clock/clock.js';
 import type { ModbusPortConfig, SerialPortConfig } from '../../edge/config/schema.js';
@@ -36,9 +34,9 @@ describe.skipIf(!hasSocat())('simulator on serial and Modbus lines (skips withou
       ],
       failures: [{ device: 'air', mode: 'malformed-payloads', startMs: 0, durationMs: 1500, severity: 1 }],
     });
-    const plan = planFleet(scenario, systemClock.now());
-    const built = buildFleet(scenario, plan);
-    const fleet = teardown.add(new Fleet(built.devices, { clock: systemClock, speedup: 1, startTime: plan.startTime, durationMs: 1500 }));
+    const built = scenarioFleet(scenario, { clock: systemClock });
+    const plan = built.plan;
+    const fleet = teardown.add(built.fleet);
     await fleet.open();
     const [pumps, air] = built.transports as SerialTransport[];
     expect(fleet.describe().join('\n')).toContain(`path: ${pumps!.gatewayPath}, framing: csv, columns: [ts, device, pressure, flow]`);
@@ -72,9 +70,9 @@ describe.skipIf(!hasSocat())('simulator on serial and Modbus lines (skips withou
       groups: [{ kind: 'pump', count: 3, idPrefix: 'mb-pump-', ratePerSec: 10, transport: 'modbus' }],
       failures: [{ device: 'mb-pump-002', mode: 'stuck-sensor', startMs: 0, durationMs: 1000 }],
     });
-    const plan = planFleet(scenario, systemClock.now());
-    const built = buildFleet(scenario, plan);
-    const fleet = teardown.add(new Fleet(built.devices, { clock: systemClock, speedup: 1, startTime: plan.startTime, durationMs: 1000 }));
+    const built = scenarioFleet(scenario, { clock: systemClock });
+    const plan = built.plan;
+    const fleet = teardown.add(built.fleet);
     await fleet.open();
     const transport = built.transports[0] as ModbusTransport;
     const registers = registerMap(['pressure', 'flow']).map((r) => ({ ...r, wordOrder: 'big' as const, byteOrder: 'big' as const, scale: 1, offset: 0 }));
