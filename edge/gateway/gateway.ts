@@ -11,7 +11,7 @@ import type { Summary } from '../features/summary.js';
 import { Resource } from '../lifecycle/resource.js';
 import { ObservabilityServer } from '../observe/http-server.js';
 import { silentLogger, type Logger } from '../observe/log.js';
-import { Registry } from '../observe/metrics.js';
+import { Registry, type CounterChild } from '../observe/metrics.js';
 import { Outbox } from '../outbox/outbox.js';
 import type { RawMessage, Source, SourceContext } from '../source/contract.js';
 import { createSources } from '../source/registry.js';
@@ -49,6 +49,8 @@ export class Gateway extends Resource {
   #sources: Source[] = [];
   #http: ObservabilityServer | undefined;
   readonly #devices: DeviceStats;
+  /** tributary_messages_received_total's child per source, resolved once (hot path). */
+  readonly #receivedBy = new Map<string, CounterChild>();
   #startedAt = 0;
   #currentSource = '';
 
@@ -143,7 +145,7 @@ export class Gateway extends Resource {
       metrics: this.metrics,
       emit: (msg) => this.#ingest(msg),
       reject: (msg, error) => {
-        this.#m.received.labels(msg.source).inc();
+        this.#received(msg.source).inc();
         this.#deadLetter(error, msg);
       },
     };
@@ -197,7 +199,7 @@ export class Gateway extends Resource {
   }
 
   #ingest(msg: RawMessage): void {
-    this.#m.received.labels(msg.source).inc();
+    this.#received(msg.source).inc();
     const result = this.#decoder.decode(msg);
     if (!result.ok) {
       this.#deadLetter(result.error, { ...msg, ...(result.device !== undefined ? { device: result.device } : {}) });
@@ -208,6 +210,15 @@ export class Gateway extends Resource {
     this.#currentSource = msg.source;
     this.#engine!.add(result.reading);
     this.options.onWindowed?.(result.reading);
+  }
+
+  #received(source: string): CounterChild {
+    let child = this.#receivedBy.get(source);
+    if (!child) {
+      child = this.#m.received.labels(source);
+      this.#receivedBy.set(source, child);
+    }
+    return child;
   }
 
   #deadLetter(error: TributaryError, msg: { source: string; topic: string; device?: string; payload: Buffer; receivedAt: number }): void {

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { Aedes } from 'aedes';
 import { validateConfig } from '../../../edge/config/load.js';
 import { Gateway } from '../../../edge/gateway/gateway.js';
+import type { Counter } from '../../../edge/observe/metrics.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { preciseNow } from '../stats.js';
 import { onMessage, send } from './child.js';
@@ -33,9 +34,9 @@ if (mode === 'gateway') {
   });
   await gateway.open();
   const port = gateway.source<{ port: number } & import('../../../edge/source/contract.js').Source>('mqtt-broker')!.port;
-  const decoded = () => gateway.metrics.render().match(/^tributary_readings_decoded_total (\d+)$/m)?.[1];
+  const decodedTotal = gateway.metrics.get('tributary_readings_decoded_total') as Counter;
   onMessage<ToServer>(async (m) => {
-    if (m.cmd === 'count') send<FromServer>({ type: 'count', count: Number(decoded() ?? 0), rssMB: rssMB() });
+    if (m.cmd === 'count') send<FromServer>({ type: 'count', count: decodedTotal.get(), rssMB: rssMB() });
     else if (m.cmd === 'arrivals') {
       send<FromServer>({ type: 'arrivals', arrivals: arrivals.splice(0) });
       recordArrivals = true;
