@@ -14,7 +14,7 @@ import { DEVICE_ID_PATTERN } from '../edge/decode/reading.js';
 import { codedError } from '../edge/errors/catalogue.js';
 import { Fleet } from './fleet.js';
 import type { DeviceMessage } from './message.js';
-import { parseRecording, RECORDING_FORMATS, type RecordingFormat, type RecordingRow } from './recording.js';
+import { parseRecording, RECORDING_FORMATS, type RecordingFormat, type RecordingRow } from '../edge/recording/recording.js';
 import { clockLeadWarning, formatProgress } from './report.js';
 import { runSession } from './session.js';
 import type { ReadingStream } from './stream.js';

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { detectFormat, metricName, parseRecording, parseTime } from '../../devices/recording.js';
+import { detectFormat, metricName, parseRecording, parseTime } from '../../edge/recording/recording.js';
 import { deviceFromPath, ReplayStream } from '../../devices/replay.js';
 import { TributaryError } from '../../edge/errors/catalogue.js';
 

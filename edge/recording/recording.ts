@@ -1,5 +1,5 @@
 // A recording: rows of a sensor CSV (NAB, SKAB or a generic `timestamp,metric,...` file) as
-// timestamped readings, for `tributary devices replay`.
+// timestamped readings: replayed by `tributary devices replay`, evaluated by `tributary eval`, trained on by `tributary train`.
 //
 // NAB: `timestamp,value`, e.g. `2013-07-04 00:00:00,69.88`, one metric named `value`.
 // SKAB: `;`-separated, mixed CRLF/LF, `datetime;<metrics...>;anomaly;changepoint`; the label
@@ -9,7 +9,7 @@
 // epoch (or seconds, below 1e11). Metric names are made valid for the gateway: characters outside
 // `A-Z a-z 0-9 _ . - :` become `_` (SKAB's "Volume Flow RateRMS" → Volume_Flow_RateRMS).
 
-import { codedError } from '../edge/errors/catalogue.js';
+import { codedError } from '../errors/catalogue.js';
 
 export const RECORDING_FORMATS = ['nab', 'skab', 'generic'] as const;
 export type RecordingFormat = (typeof RECORDING_FORMATS)[number];
