@@ -1,4 +1,4 @@
-// `tributary edge inspect`: what the outbox, dead-letter and late-data stores hold.
+// `tributary edge inspect`: what the outbox, alerts, dead-letter and late-data stores hold.
 // A running gateway holds the LevelDB lock, so ask its HTTP endpoint first; read LevelDB directly
 // only when nothing answers there.
 
@@ -10,7 +10,9 @@ import { readLog } from '../store/bounded-log.js';
 import { openDb } from '../store/db.js';
 import type { Io } from './io.js';
 
-const STORES = ['outbox', 'dead-letter', 'late-data'] as const;
+const STORES = ['outbox', 'alerts', 'dead-letter', 'late-data'] as const;
+/** The LevelDB sublevel each store lives in. */
+const SUBLEVEL: Readonly<Record<string, string>> = { alerts: 'outbox-alerts' };
 
 export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   let parsed;
@@ -30,7 +32,7 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    io.stdout.write('Usage: tributary edge inspect --config <file> [outbox|dead-letter|late-data] [--limit N] [--order newest|oldest]\n');
+    io.stdout.write('Usage: tributary edge inspect --config <file> [outbox|alerts|dead-letter|late-data] [--limit N] [--order newest|oldest]\n');
     return 0;
   }
   if (!values.config) throw codedError('ERR_CLI_USAGE', ['--config <file> is required', 'edge inspect']);
@@ -70,7 +72,7 @@ async function fromDisk(dir: string, stores: string[], limit: number, order: 'ne
   const db = await openDb(dir);
   try {
     const out: Record<string, unknown> = {};
-    for (const store of stores) out[store] = await readLog(db, store, limit, order);
+    for (const store of stores) out[store] = await readLog(db, SUBLEVEL[store] ?? store, limit, order);
     return out;
   } finally {
     await db.close();

@@ -157,6 +157,15 @@ export const EdgeConfigSchema = Type.Object(
       },
       'MQTT ingest',
     ),
+    devices: Strict(
+      {
+        kinds: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }), {
+          default: {},
+          description: 'device kind → device id patterns (`*` matches any run of characters), e.g. motor: ["motor-*"]; models and rules can name a kind; the first kind with a matching pattern wins',
+        }),
+      },
+      'what kind of machine each device is',
+    ),
     serial: Type.Array(SerialPortSchema, { default: [], description: 'serial ports carrying line-framed readings' }),
     modbus: Type.Array(ModbusPortSchema, { default: [], description: 'serial ports polled as a Modbus RTU master' }),
     auth: Strict(
@@ -202,6 +211,7 @@ export const EdgeConfigSchema = Type.Object(
         deadLetterMaxEntries: Type.Integer({ minimum: 1, default: 100000, description: 'oldest dead letters are evicted beyond this (default 100000)' }),
         lateDataMaxEntries: Type.Integer({ minimum: 1, default: 100000, description: 'oldest late readings are evicted beyond this (default 100000)' }),
         outboxMaxEntries: Type.Integer({ minimum: 1, default: 1000000, description: 'oldest summaries are evicted beyond this (default 1000000)' }),
+        alertMaxEntries: Type.Integer({ minimum: 1, default: 100000, description: 'alert events waiting for the cloud; oldest evicted beyond this (default 100000)' }),
         flushIntervalMs: Ms('writes are batched for at most this long before LevelDB', 20, 1),
       },
       'LevelDB stores',

@@ -2,6 +2,7 @@
 // the cloud combines across windows and gateways, and a deterministic id.
 
 import { createHash } from 'node:crypto';
+import type { ModelScore } from '../alert/alert.js';
 
 export type WindowKind = 'tumbling' | 'hopping' | 'session';
 
@@ -72,6 +73,11 @@ export interface Summary {
    * everything they hold under this id. Features and partials then describe the absorbed window.
    */
   readonly retracted?: boolean;
+  /**
+   * The anomaly model's score for this device's window (every metric of it carries the same),
+   * when a model applies to the device and this window.
+   */
+  readonly score?: ModelScore;
 }
 
 /**

@@ -1,7 +1,12 @@
-// The edge gateway: sources → decode → windows → outbox, with dead-letter and late-data stores,
-// metrics and health. One Resource that opens its children in order and closes them together.
+// The edge gateway: sources → decode → windows → analysis (models, detectors, alert rules) →
+// outbox, with dead-letter and late-data stores, metrics and health. One Resource that opens its children in order and closes them together.
 
-import { systemClock, type Clock } from '../clock/clock.js';
+import type { AlertEvent } from '../alert/alert.js';
+import { Analysis } from '../analysis/analysis.js';
+import { deviceKinds } from '../analysis/device-kinds.js';
+import { analysisMetrics } from '../analysis/metrics.js';
+import { Scorer } from '../analysis/scorer.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { readSecretFile } from '../config/read-file.js';
 import type { EdgeConfig } from '../config/schema.js';
 import { Decoder, reasonOf } from '../decode/decode.js';
@@ -31,6 +36,8 @@ export interface GatewayOptions {
   readonly onWindowed?: (reading: Reading) => void;
   /** Called for every summary written to the outbox. */
   readonly onSummary?: (summary: Summary) => void;
+  /** Called for every alert event written to the outbox. */
+  readonly onAlert?: (event: AlertEvent) => void;
 }
 
 export class Gateway extends Resource {
@@ -46,6 +53,9 @@ export class Gateway extends Resource {
   #late: BoundedLog<LateReading> | undefined;
   #outbox: Outbox | undefined;
   #engine: WindowEngine | undefined;
+  #scorer: Scorer | undefined;
+  #analysis: Analysis | undefined;
+  #tick: TimerHandle | undefined;
   #sources: Source[] = [];
   #http: ObservabilityServer | undefined;
   readonly #devices: DeviceStats;
@@ -98,15 +108,17 @@ export class Gateway extends Resource {
     return this.#devices;
   }
 
-  /** What a store holds: `outbox`, `dead-letter` or `late-data` (undefined for any other name). */
+  /** What a store holds: `outbox`, `alerts`, `dead-letter` or `late-data` (undefined for any other name). */
   async inspect(store: string, limit = 100, order: 'newest' | 'oldest' = 'newest'): Promise<{ size: number; entries: unknown[] } | undefined> {
+    if (store === 'alerts' && this.#outbox) return { size: this.#outbox.alertCount, entries: await this.#outbox.listAlerts(limit, order) };
     const log = store === 'outbox' ? this.#outbox : store === 'dead-letter' ? this.#deadLetters : store === 'late-data' ? this.#late : undefined;
     return log && { size: log.size, entries: await log.list(limit, order) };
   }
 
-  /** Write everything batched so far to LevelDB. */
-  flush(): Promise<void> {
-    return this.#writer?.flush() ?? Promise.resolve();
+  /** Write everything batched so far to LevelDB, after the analysis stage has handed on what it holds. */
+  async flush(): Promise<void> {
+    await this.#analysis?.settle();
+    await this.#writer?.flush();
   }
 
   health(): { ok: boolean; [k: string]: unknown } {
@@ -122,6 +134,8 @@ export class Gateway extends Resource {
       devices: stats?.devices ?? 0,
       windowsOpen: stats?.windowsOpen ?? 0,
       outbox: this.#outbox?.size ?? 0,
+      alerts: this.#outbox?.alertCount ?? 0,
+      models: this.#scorer?.models.map((m) => ({ name: m.manifest.name, version: m.manifest.version })) ?? [],
       deadLetters: this.#deadLetters?.size ?? 0,
       lateReadings: this.#late?.size ?? 0,
     };
@@ -135,8 +149,14 @@ export class Gateway extends Resource {
     const evicted = (store: string) => this.#m.evicted.labels(store);
     this.#deadLetters = await BoundedLog.open(this.#db, 'dead-letter', this.#writer, c.stores.deadLetterMaxEntries, evicted('dead-letter'));
     this.#late = await BoundedLog.open(this.#db, 'late-data', this.#writer, c.stores.lateDataMaxEntries, evicted('late-data'));
-    this.#outbox = new Outbox(await BoundedLog.open(this.#db, 'outbox', this.#writer, c.stores.outboxMaxEntries, evicted('outbox')));
+    this.#outbox = new Outbox(
+      await BoundedLog.open(this.#db, 'outbox', this.#writer, c.stores.outboxMaxEntries, evicted('outbox')),
+      await BoundedLog.open(this.#db, 'outbox-alerts', this.#writer, c.stores.alertMaxEntries, evicted('alerts')),
+    );
+    this.#analysis = this.#createAnalysis();
     this.#engine = this.#createEngine();
+    this.#tick = this.#clock.setInterval(() => this.#analysis?.tick(), 1000);
+    this.#tick.unref();
     this.#registerGauges();
 
     const ctx: SourceContext = {
@@ -172,7 +192,10 @@ export class Gateway extends Resource {
     // Sources first so nothing new arrives, then the engine, then pending writes, then the database.
     await Promise.allSettled(this.#sources.map((s) => s.close()));
     await this.#http?.close();
+    if (this.#tick) this.#clock.clear(this.#tick);
     this.#engine?.close();
+    await this.#analysis?.settle();
+    await Promise.allSettled(this.#scorer?.models.map((m) => m.close()) ?? []);
     await this.#writer?.close();
     await this.#db?.close();
     this.#m.lag.disable();
@@ -189,7 +212,7 @@ export class Gateway extends Resource {
       idleTimeoutMs: w.idleTimeoutMs,
       maxKeys: w.maxKeys,
       clock: this.#clock,
-      onSummary: (s) => this.#onSummary(s),
+      onSummary: (s) => this.#analysis!.summary(s),
       onLate: (reading, watermark) => {
         this.#m.late.inc();
         this.#late!.append({ reading, watermark, source: this.#currentSource });
@@ -207,6 +230,7 @@ export class Gateway extends Resource {
     }
     this.#m.decoded.inc();
     this.#devices.reading(result.reading.device, msg.receivedAt);
+    this.#analysis!.seen(result.reading.device, msg.receivedAt);
     this.#currentSource = msg.source;
     this.#engine!.add(result.reading);
     this.options.onWindowed?.(result.reading);
@@ -242,6 +266,28 @@ export class Gateway extends Resource {
     this.#log.debug({ code: error.code, topic: msg.topic, device: msg.device }, 'dead-lettered');
   }
 
+  #createAnalysis(): Analysis {
+    const c = this.config;
+    const metrics = analysisMetrics(this.metrics);
+    const longest = Math.max(...c.windows.definitions.map((w) => (w.kind === 'session' ? w.gapMs : w.sizeMs)));
+    this.#scorer = new Scorer({ models: [], kindOf: deviceKinds(c.devices.kinds), clock: this.#clock, log: this.#log, metrics });
+    return new Analysis({
+      scorer: this.#scorer,
+      retainMs: c.windows.allowedLatenessMs + c.windows.maxOutOfOrdernessMs + longest,
+      log: this.#log,
+      metrics,
+      onSummaries: (summaries) => {
+        for (const s of summaries) this.#onSummary(s);
+      },
+      onAlerts: (events) => {
+        for (const e of events) {
+          this.#outbox!.addAlert(e);
+          this.options.onAlert?.(e);
+        }
+      },
+    });
+  }
+
   #onSummary(summary: Summary): void {
     this.#m.summaries.labels(summary.window.kind).inc();
     if (summary.revision > 0) this.#m.revisions.inc();
@@ -258,6 +304,7 @@ export class Gateway extends Resource {
     this.metrics.gauge('tributary_devices', 'Devices with state in the window engine', [], (g) => g.set(engine.stats.devices));
     this.metrics.gauge('tributary_store_entries', 'Entries held per store', ['store'], (g) => {
       g.set(this.#outbox?.size ?? 0, 'outbox');
+      g.set(this.#outbox?.alertCount ?? 0, 'alerts');
       g.set(this.#deadLetters?.size ?? 0, 'dead-letter');
       g.set(this.#late?.size ?? 0, 'late-data');
     });

@@ -172,6 +172,8 @@ describe('gateway windows over MQTT', () => {
       sent++;
       await waitFor(() => gw.metric('tributary_readings_decoded_total') === sent, `reading ${sent} decoded`);
     }
+    // Summaries pass through the analysis stage (scoring, rules) before the outbox: let it finish.
+    await gw.gateway.flush();
 
     const got = gw.summaries.map((s) => ({
       kind: s.window.kind,

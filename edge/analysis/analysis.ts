@@ -1,0 +1,137 @@
+// The analysis stage: window summaries → device observations → model scores → detectors and
+// alert rules → scored summaries and alert events for the outbox. The gateway and `tributary eval`
+// both run readings through this one stage, so what eval measures is what the gateway does.
+//
+// Summaries emitted in one turn of the event loop form one batch: every device whose windows
+// closed at that instant is scored in one inference per model. Batches are processed one after
+// another, so each device's windows reach the rules in event-time order; while one batch is being
+// scored the next one gathers, which is what keeps batches large under load.
+
+import type { AlertEvent, DetectorResult, ModelScore, WindowObservation } from '../alert/alert.js';
+import type { Summary } from '../features/summary.js';
+import type { Logger } from '../observe/log.js';
+import type { AnalysisMetrics } from './metrics.js';
+import { ObservationAssembler, type Observation } from './observations.js';
+import type { Scorer } from './scorer.js';
+
+/** The alert rules and detectors, as the analysis stage drives them. */
+export interface AlertRules {
+  /** Judge one device's closed window: run its detectors, then its rules. */
+  observe(obs: WindowObservation): { readonly detectors: readonly DetectorResult[]; readonly events: readonly AlertEvent[] };
+  /** A reading from `device` arrived at `at` (gateway clock), for the silent rule. */
+  seen(device: string, at: number): void;
+  /** Check clock-driven rules (silent devices). */
+  tick(): readonly AlertEvent[];
+}
+
+/** What happened to one observation, for callers that follow every window (eval). */
+export interface Judged {
+  readonly observation: Observation;
+  readonly score?: ModelScore;
+  readonly detectors: readonly DetectorResult[];
+  readonly events: readonly AlertEvent[];
+}
+
+export interface AnalysisOptions {
+  readonly scorer: Scorer;
+  readonly rules?: AlertRules;
+  /** How long after its end a window can still be revised (ms of event time). */
+  readonly retainMs: number;
+  readonly log: Logger;
+  readonly metrics: AnalysisMetrics;
+  /** Summaries of a batch, scores attached where a model applies, in emission order. */
+  readonly onSummaries: (summaries: Summary[]) => void;
+  /** Alert events of a batch; called before onSummaries so alerts reach the outbox first. */
+  readonly onAlerts: (events: readonly AlertEvent[]) => void;
+  readonly onJudged?: (judged: Judged) => void;
+}
+
+export class Analysis {
+  readonly #assembler: ObservationAssembler;
+  #chain: Promise<void> = Promise.resolve();
+  #scheduled = false;
+  #queued = 0;
+
+  constructor(private readonly o: AnalysisOptions) {
+    this.#assembler = new ObservationAssembler(o.retainMs);
+  }
+
+  /** Batches cut but not yet scored and handed on. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** A summary from the window engine. */
+  summary(summary: Summary): void {
+    this.#assembler.add(summary);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(() => this.#cut());
+    }
+  }
+
+  seen(device: string, at: number): void {
+    this.o.rules?.seen(device, at);
+  }
+
+  /** Run clock-driven rules; their events go straight to onAlerts. */
+  tick(): void {
+    const events = this.o.rules?.tick() ?? [];
+    if (events.length) this.#emitEvents(events);
+  }
+
+  /** Resolves once every summary handed in so far has been scored, judged and passed on. */
+  settle(): Promise<void> {
+    this.#cut();
+    return this.#chain;
+  }
+
+  #cut(): void {
+    this.#scheduled = false;
+    if (this.#assembler.pending === 0) return;
+    const batch = this.#assembler.drain();
+    this.#queued++;
+    this.#chain = this.#chain.then(() => this.#process(batch)).finally(() => this.#queued--);
+  }
+
+  async #process(batch: Observation[]): Promise<void> {
+    let scores = new Map<number, ModelScore>();
+    try {
+      scores = await this.o.scorer.score(batch);
+    } catch (err) {
+      this.o.log.error({ err }, 'scoring failed; the batch goes on unscored');
+    }
+    const events: AlertEvent[] = [];
+    const out: Summary[] = [];
+    batch.forEach((obs, i) => {
+      const score = scores.get(i);
+      const judged = this.#judge(obs, score);
+      events.push(...judged.events);
+      for (const s of obs.summaries) out.push(score !== undefined && !s.retracted ? { ...s, score } : s);
+      this.o.onJudged?.(judged);
+    });
+    if (events.length) this.#emitEvents(events);
+    this.o.onSummaries(out);
+  }
+
+  #judge(obs: Observation, score: ModelScore | undefined): Judged {
+    const m = this.o.metrics;
+    m.observations.labels(String(obs.revised)).inc();
+    if (score !== undefined && score.value > score.threshold) m.anomalous.labels(score.model).inc();
+    // Rules judge a window once, when it first closes; a revision re-scores it but does not count twice.
+    if (obs.revised || this.o.rules === undefined || obs.summaries.every((s) => s.retracted)) return { observation: obs, ...(score ? { score } : {}), detectors: [], events: [] };
+    try {
+      const r = this.o.rules.observe({ device: obs.device, window: obs.window, features: obs.features, ...(score ? { score } : {}) });
+      for (const d of r.detectors) if (d.fired) m.detectorsFired.labels(d.detector).inc();
+      return { observation: obs, ...(score ? { score } : {}), detectors: r.detectors, events: r.events };
+    } catch (err) {
+      this.o.log.error({ err, device: obs.device }, 'alert rules failed on a window');
+      return { observation: obs, ...(score ? { score } : {}), detectors: [], events: [] };
+    }
+  }
+
+  #emitEvents(events: readonly AlertEvent[]): void {
+    for (const e of events) this.o.metrics.alertEvents.labels(e.rule, e.state).inc();
+    this.o.onAlerts(events);
+  }
+}

@@ -1,0 +1,89 @@
+// Gathers the per-metric summaries of one device's window into one observation: every metric's
+// features as `<metric>.<feature>`. All metrics of a device close together (the watermark is per
+// device), so the summaries emitted in one turn of the event loop form complete observations.
+//
+// A revision (late data) re-emits only the metrics it changed; the assembler keeps each device's
+// recent windows so the revised observation still carries every metric's features.
+
+import type { Features, Summary, WindowRef } from '../features/summary.js';
+
+export interface Observation {
+  readonly device: string;
+  readonly window: WindowRef;
+  readonly features: Record<string, number>;
+  /** The summaries (this turn's emissions) the observation came from. */
+  readonly summaries: Summary[];
+  /** True when a window already observed changed (late data): scored again, but rules do not count it twice. */
+  readonly revised: boolean;
+}
+
+export const FEATURE_NAMES = ['count', 'sum', 'min', 'max', 'mean', 'std', 'rms', 'first', 'last', 'slope', 'peakToPeak'] as const satisfies ReadonlyArray<keyof Features>;
+
+/** The key naming one device's window, whatever the metric. */
+export function windowKey(device: string, w: WindowRef): string {
+  return `${device}\u0000${w.kind}\u0000${w.size}\u0000${w.slide ?? 0}\u0000${w.start}`;
+}
+
+export function addFeatures(into: Record<string, number>, metric: string, f: Features): void {
+  for (const name of FEATURE_NAMES) into[`${metric}.${name}`] = f[name];
+}
+
+interface Recent {
+  readonly features: Record<string, number>;
+  readonly end: number;
+}
+
+export class ObservationAssembler {
+  /** device → window key → features of windows that may still be revised. */
+  readonly #recent = new Map<string, Map<string, Recent>>();
+  #pending = new Map<string, Observation>();
+
+  /** @param retainMs how long after its end (event time) a window can still be revised: allowed lateness + out-of-orderness + the longest window. */
+  constructor(private readonly retainMs: number) {}
+
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  add(summary: Summary): void {
+    const key = windowKey(summary.device, summary.window);
+    let obs = this.#pending.get(key);
+    if (obs === undefined) {
+      const prior = this.#recent.get(summary.device)?.get(key);
+      obs = { device: summary.device, window: summary.window, features: prior ? { ...prior.features } : {}, summaries: [], revised: prior !== undefined || summary.revision > 0 };
+      this.#pending.set(key, obs);
+    }
+    obs.summaries.push(summary);
+    if (summary.retracted) {
+      this.#recent.get(summary.device)?.delete(key);
+      return;
+    }
+    addFeatures(obs.features, summary.metric, summary.features);
+  }
+
+  /** The observations gathered since the last drain, in emission order; remembers them for revisions. */
+  drain(): Observation[] {
+    const out = [...this.#pending.values()];
+    this.#pending = new Map();
+    for (const obs of out) {
+      if (obs.summaries.every((s) => s.retracted)) continue;
+      let recent = this.#recent.get(obs.device);
+      if (recent === undefined) {
+        recent = new Map();
+        this.#recent.set(obs.device, recent);
+      }
+      recent.set(windowKey(obs.device, obs.window), { features: obs.features, end: obs.window.end });
+      this.#prune(recent, obs.window.end);
+    }
+    return out;
+  }
+
+  /** Forget a device (it went idle and the window engine dropped it). */
+  forget(device: string): void {
+    this.#recent.delete(device);
+  }
+
+  #prune(recent: Map<string, Recent>, newestEnd: number): void {
+    for (const [key, r] of recent) if (r.end + this.retainMs < newestEnd) recent.delete(key);
+  }
+}

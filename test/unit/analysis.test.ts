@@ -1,0 +1,195 @@
+// The analysis stage on a fake clock: window summaries become device observations, every device
+// due at one instant is scored in one batched call per model, scores join the summaries, alerts go
+// out before summaries, and a failing model is counted without stopping aggregation.
+
+import { describe, expect, it } from 'vitest';
+import type { AlertEvent, WindowObservation } from '../../edge/alert/alert.js';
+import { Analysis, type AlertRules, type Judged } from '../../edge/analysis/analysis.js';
+import { deviceKinds } from '../../edge/analysis/device-kinds.js';
+import { analysisMetrics } from '../../edge/analysis/metrics.js';
+import { Scorer } from '../../edge/analysis/scorer.js';
+import { FakeClock } from '../../edge/clock/fake-clock.js';
+import type { Summary } from '../../edge/features/summary.js';
+import type { ModelManifest, ScoringModel } from '../../edge/model/contract.js';
+import { silentLogger } from '../../edge/observe/log.js';
+import { Registry } from '../../edge/observe/metrics.js';
+import { createWindowEngine } from '../../edge/window/engine.js';
+
+const T0 = Date.UTC(2024, 10, 24, 12, 0, 0);
+
+/** A model computed in TypeScript: score = Σ features (raw); records every batch it was given. */
+class SumModel implements ScoringModel {
+  readonly calls: number[][][] = [];
+  failNext = false;
+  constructor(readonly manifest: ModelManifest) {}
+  async score(rows: Float32Array, n: number): Promise<Float32Array> {
+    const w = this.manifest.features.length;
+    const batch = Array.from({ length: n }, (_, i) => Array.from(rows.subarray(i * w, i * w + w)));
+    this.calls.push(batch);
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('runtime exploded');
+    }
+    return Float32Array.from(batch.map((r) => r.reduce((a, b) => a + b, 0)));
+  }
+  async close(): Promise<void> {}
+}
+
+const manifest = (over: Partial<ModelManifest> = {}): ModelManifest => ({
+  name: 'sum',
+  version: '1',
+  algorithm: 'external',
+  window: { kind: 'tumbling', sizeMs: 1000 },
+  features: ['a.mean', 'b.max'],
+  normalisation: { mean: [0, 0], std: [1, 1] },
+  input: { name: 'x' },
+  output: { name: 'score', meaning: 'sum' },
+  threshold: 10,
+  appliesTo: { kinds: ['motor'] },
+  ...over,
+});
+
+/** Rules that raise on every window whose score is over threshold, recording what they saw. */
+class ScoreRules implements AlertRules {
+  readonly seenObs: WindowObservation[] = [];
+  observe(obs: WindowObservation) {
+    this.seenObs.push(obs);
+    const events: AlertEvent[] =
+      obs.score && obs.score.value > obs.score.threshold
+        ? [{ id: `a-${obs.device}-${obs.window.start}`, revision: 0, state: 'raised', gateway: 'gw', device: obs.device, rule: 'hot', ruleType: 'score', severity: 'warning', raisedAt: obs.window.end, at: obs.window.end, emittedAt: 0, message: 'hot', evidence: { rule: {}, score: obs.score } }]
+        : [];
+    return { detectors: [], events };
+  }
+  seen(): void {}
+  tick(): readonly AlertEvent[] {
+    return [];
+  }
+}
+
+function setup(models: SumModel[], rules?: AlertRules) {
+  const clock = new FakeClock(T0 + 60_000);
+  const registry = new Registry();
+  const metrics = analysisMetrics(registry);
+  const out: Array<{ kind: 'summary'; s: Summary } | { kind: 'alert'; e: AlertEvent }> = [];
+  const judged: Judged[] = [];
+  const scorer = new Scorer({ models, kindOf: deviceKinds({ motor: ['motor-*'] }), clock, log: silentLogger(), metrics });
+  const analysis = new Analysis({
+    scorer,
+    ...(rules ? { rules } : {}),
+    retainMs: 5000,
+    log: silentLogger(),
+    metrics,
+    onSummaries: (ss) => ss.forEach((s) => out.push({ kind: 'summary', s })),
+    onAlerts: (es) => es.forEach((e) => out.push({ kind: 'alert', e })),
+    onJudged: (j) => judged.push(j),
+  });
+  const engine = createWindowEngine({
+    gateway: 'gw',
+    windows: [{ kind: 'tumbling', sizeMs: 1000 }, { kind: 'hopping', sizeMs: 2000, slideMs: 1000 }],
+    maxOutOfOrdernessMs: 0,
+    allowedLatenessMs: 2000,
+    idleTimeoutMs: 60_000,
+    maxKeys: 1000,
+    clock,
+    onSummary: (s) => analysis.summary(s),
+    onLate: () => {},
+    onRejected: () => {},
+  });
+  const add = (device: string, ts: number, values: Record<string, number>) => engine.add({ device, ts: T0 + ts, tsFromArrival: false, receivedAt: clock.now(), values });
+  return { analysis, engine, out, judged, metrics, add };
+}
+
+describe('analysis stage', () => {
+  it('scores every device due at one instant in one batched call, and the score joins each metric summary', async () => {
+    const model = new SumModel(manifest());
+    const { analysis, engine, out, add } = setup([model]);
+    for (const d of ['motor-1', 'motor-2', 'motor-3', 'pump-1']) {
+      add(d, 100, { a: 1, b: 2 });
+      add(d, 600, { a: 3, b: 5 });
+    }
+    // One turn: every device's reading at 1000 ms closes [0, 1000).
+    for (const d of ['motor-1', 'motor-2', 'motor-3', 'pump-1']) add(d, 1000, { a: 0, b: 0 });
+    await analysis.settle();
+    expect(model.calls).toHaveLength(1);
+    // Three motors (the pump is not of a kind the model applies to); a.mean = 2, b.max = 5.
+    expect(model.calls[0]).toEqual([[2, 5], [2, 5], [2, 5]]);
+    const tumbling = out.flatMap((o) => (o.kind === 'summary' && o.s.window.kind === 'tumbling' ? [o.s] : []));
+    expect(tumbling).toHaveLength(8);
+    for (const s of tumbling) {
+      if (s.device.startsWith('motor')) expect(s.score).toEqual({ model: 'sum', version: '1', value: 7, threshold: 10 });
+      else expect(s.score).toBeUndefined();
+    }
+    // Hopping windows are not the model's window: never scored.
+    expect(out.some((o) => o.kind === 'summary' && o.s.window.kind === 'hopping' && o.s.score !== undefined)).toBe(false);
+    engine.close();
+  });
+
+  it('sends alert events ahead of the summaries of the same batch', async () => {
+    const model = new SumModel(manifest());
+    const { analysis, engine, out, add } = setup([model], new ScoreRules());
+    add('motor-1', 100, { a: 20, b: 2 });
+    add('motor-1', 1000, { a: 0, b: 0 });
+    await analysis.settle();
+    const kinds = out.map((o) => o.kind);
+    expect(kinds[0]).toBe('alert');
+    expect(kinds.slice(1).every((k) => k === 'summary')).toBe(true);
+    expect(out[0]).toMatchObject({ kind: 'alert', e: { device: 'motor-1', evidence: { score: { value: 22 } } } });
+    engine.close();
+  });
+
+  it('counts a window missing a feature as skipped and scores the rest', async () => {
+    const model = new SumModel(manifest());
+    const { analysis, engine, metrics, add } = setup([model]);
+    add('motor-1', 100, { a: 1, b: 1 });
+    add('motor-2', 100, { a: 1 }); // no b: b.max is missing
+    add('motor-1', 1000, { a: 0, b: 0 });
+    add('motor-2', 1000, { a: 0, b: 0 });
+    await analysis.settle();
+    expect(model.calls).toEqual([[[1, 1]]]);
+    expect(metrics.skipped.get('missing_features')).toBe(1);
+    expect(metrics.rowsScored.get('sum')).toBe(1);
+    engine.close();
+  });
+
+  it('a model failing at run time is counted; its windows go out unscored and the next batch is scored', async () => {
+    const model = new SumModel(manifest());
+    const { analysis, engine, out, metrics, add } = setup([model]);
+    model.failNext = true;
+    add('motor-1', 100, { a: 1, b: 1 });
+    add('motor-1', 1000, { a: 1, b: 1 });
+    await analysis.settle();
+    add('motor-1', 2000, { a: 1, b: 1 });
+    await analysis.settle();
+    const scored = out.flatMap((o) => (o.kind === 'summary' && o.s.window.kind === 'tumbling' ? [[o.s.window.start - T0, o.s.score?.value]] : []));
+    expect(scored).toEqual([[0, undefined], [0, undefined], [1000, 2], [1000, 2]]);
+    expect(metrics.modelErrors.get('sum')).toBe(1);
+    expect(metrics.skipped.get('model_failed')).toBe(1);
+    engine.close();
+  });
+
+  it('a late reading re-scores the revised window with every metric, and the rules judge it once', async () => {
+    const model = new SumModel(manifest());
+    const rules = new ScoreRules();
+    const { analysis, engine, out, judged, add } = setup([model], rules);
+    add('motor-1', 100, { a: 1, b: 1 });
+    add('motor-1', 1500, { a: 1, b: 1 }); // closes [0, 1000): a.mean 1, b.max 1
+    await analysis.settle();
+    add('motor-1', 200, { b: 9 }); // late, only b: the window is revised with b.max 9
+    await analysis.settle();
+    expect(model.calls.map((c) => c[0])).toEqual([[1, 1], [1, 9]]);
+    const revised = out.flatMap((o) => (o.kind === 'summary' && o.s.window.kind === 'tumbling' && o.s.revision === 1 ? [o.s] : []));
+    expect(revised.map((s) => [s.metric, s.score?.value])).toEqual([['b', 10]]);
+    expect(rules.seenObs.filter((o) => o.window.kind === 'tumbling')).toHaveLength(1);
+    expect(judged.filter((j) => j.observation.window.kind === 'tumbling').map((j) => j.observation.revised)).toEqual([false, true]);
+    engine.close();
+  });
+
+  it('a model naming a device wins over one naming its kind', () => {
+    const byKind = new SumModel(manifest({ name: 'kind' }));
+    const byDevice = new SumModel(manifest({ name: 'device', appliesTo: { devices: ['motor-7'] } }));
+    const scorer = new Scorer({ models: [byKind, byDevice], kindOf: deviceKinds({ motor: ['motor-*'] }), clock: new FakeClock(), log: silentLogger(), metrics: analysisMetrics(new Registry()) });
+    expect(scorer.modelFor('motor-7')?.manifest.name).toBe('device');
+    expect(scorer.modelFor('motor-8')?.manifest.name).toBe('kind');
+    expect(scorer.modelFor('pump-1')).toBeUndefined();
+  });
+});
