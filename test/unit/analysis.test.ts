@@ -10,30 +10,13 @@ import { analysisMetrics } from '../../edge/analysis/metrics.js';
 import { Scorer } from '../../edge/analysis/scorer.js';
 import { FakeClock } from '../../edge/clock/fake-clock.js';
 import type { Summary } from '../../edge/features/summary.js';
-import type { ModelManifest, ScoringModel } from '../../edge/model/contract.js';
+import type { ModelManifest } from '../../edge/model/contract.js';
 import { silentLogger } from '../../edge/observe/log.js';
 import { Registry } from '../../edge/observe/metrics.js';
 import { createWindowEngine } from '../../edge/window/engine.js';
+import { SumModel } from '../helpers/sum-model.js';
 
 const T0 = Date.UTC(2024, 10, 24, 12, 0, 0);
-
-/** A model computed in TypeScript: score = Σ features (raw); records every batch it was given. */
-class SumModel implements ScoringModel {
-  readonly calls: number[][][] = [];
-  failNext = false;
-  constructor(readonly manifest: ModelManifest) {}
-  async score(rows: Float32Array, n: number): Promise<Float32Array> {
-    const w = this.manifest.features.length;
-    const batch = Array.from({ length: n }, (_, i) => Array.from(rows.subarray(i * w, i * w + w)));
-    this.calls.push(batch);
-    if (this.failNext) {
-      this.failNext = false;
-      throw new Error('runtime exploded');
-    }
-    return Float32Array.from(batch.map((r) => r.reduce((a, b) => a + b, 0)));
-  }
-  async close(): Promise<void> {}
-}
 
 const manifest = (over: Partial<ModelManifest> = {}): ModelManifest => ({
   name: 'sum',
