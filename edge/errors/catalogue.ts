@@ -69,6 +69,9 @@ export const catalogue = {
   ERR_SCENARIO_BAD_RECORDING: { message: 'recording %s cannot be replayed: %s', retryable: false },
   ERR_SCENARIO_WRITE: { message: 'cannot write the %s file %s (%s): check the path and permissions', retryable: false },
 
+  // The cloud tier.
+  ERR_WEBHOOK_DELIVERY: { message: 'webhook notification failed on attempt %s: %s; check the receiver and webhook.url', retryable: true },
+
   // CLI.
   ERR_CLI_USAGE: { message: '%s (see `tributary %s --help`)', retryable: false },
   ERR_CLI_NOT_YET: { message: '`tributary %s` arrives with issue #%s (%s); it is not built yet', retryable: false },
