@@ -72,6 +72,11 @@ export const catalogue = {
   // The cloud tier.
   ERR_WEBHOOK_DELIVERY: { message: 'webhook notification failed on attempt %s: %s; check the receiver and webhook.url', retryable: true },
 
+  // Evaluation (`tributary eval`): labels, results and recordings that cannot be scored together.
+  ERR_EVAL_LABELS: { message: 'labels file %s cannot be used: %s', retryable: false },
+  ERR_EVAL_RESULTS: { message: 'results file %s cannot be read: %s (expected the header timestamp,anomaly_score,alert)', retryable: false },
+  ERR_EVAL_MISMATCH: { message: '%s cannot be scored against its labels: %s', retryable: false },
+
   // CLI.
   ERR_CLI_USAGE: { message: '%s (see `tributary %s --help`)', retryable: false },
   ERR_CLI_NOT_YET: { message: '`tributary %s` arrives with issue #%s (%s); it is not built yet', retryable: false },

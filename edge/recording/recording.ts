@@ -3,7 +3,8 @@
 //
 // NAB: `timestamp,value`, e.g. `2013-07-04 00:00:00,69.88`, one metric named `value`.
 // SKAB: `;`-separated, mixed CRLF/LF, `datetime;<metrics...>;anomaly;changepoint`; the label
-// columns are dropped (they are the answer, not a measurement).
+// columns are not metrics (they are the answer, not a measurement): they are dropped, or kept apart
+// as per-row labels when the caller asks (`keepLabels`, for `tributary eval`).
 // Generic: a header `timestamp,metric1,metric2,...` (the first column may be named timestamp, ts,
 // time, datetime or date). A date-time without a zone is read as UTC; a number as ms since the
 // epoch (or seconds, below 1e11). Metric names are made valid for the gateway: characters outside
@@ -20,15 +21,31 @@ export interface RecordingRow {
   readonly values: Readonly<Record<string, number>>;
 }
 
+export const LABEL_COLUMNS = ['anomaly', 'changepoint'] as const;
+export type LabelColumn = (typeof LABEL_COLUMNS)[number];
+
+/** Per-row labels, aligned with `rows` (labels[i] belongs to rows[i]): 1 = labelled, 0 = not. */
+export type RecordingLabels = Readonly<Partial<Record<LabelColumn, Uint8Array>>>;
+
 export interface Recording {
   readonly format: RecordingFormat;
   readonly metrics: readonly string[];
   readonly rows: readonly RecordingRow[];
   /** Rows without a readable timestamp or any numeric value, left out. */
   readonly skipped: number;
+  /**
+   * Only with `keepLabels`: each label column the file has (`anomaly`, `changepoint`), one entry
+   * per kept row; `{}` when it has none (NAB files carry their labels in a separate JSON).
+   */
+  readonly labels?: RecordingLabels;
 }
 
-const LABEL_COLUMNS = new Set(['anomaly', 'changepoint']);
+export interface ParseOptions {
+  /** Keep the label columns as `labels` (default false: dropped). A label cell must read 0 or 1. */
+  readonly keepLabels?: boolean;
+}
+
+const LABEL_SET: ReadonlySet<string> = new Set(LABEL_COLUMNS);
 const TIME_COLUMNS = /^(timestamp|ts|time|datetime|date)$/i;
 const ZONELESS = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
 
@@ -43,14 +60,22 @@ export function detectFormat(text: string): RecordingFormat | undefined {
 }
 
 /** Parse a recording. `source` names it in errors. Throws ERR_SCENARIO_BAD_RECORDING. */
-export function parseRecording(text: string, source: string, format: RecordingFormat | undefined = detectFormat(text)): Recording {
+export function parseRecording(
+  text: string,
+  source: string,
+  format: RecordingFormat | undefined = detectFormat(text),
+  options: ParseOptions = {},
+): Recording {
   if (!format) throw codedError('ERR_SCENARIO_BAD_RECORDING', [source, 'its header is not NAB (timestamp,value), SKAB (datetime;...) or generic (timestamp,metric,...); pass --format']);
   const delimiter = format === 'skab' ? ';' : ',';
   const lines = text.split(/\r?\n/);
   const header = (lines[0] ?? '').replace(/^\uFEFF/, '').split(delimiter).map((h) => h.trim());
   if (header.length < 2) throw codedError('ERR_SCENARIO_BAD_RECORDING', [source, `the header has no metric columns (delimiter "${delimiter}")`]);
   // Column index → metric name; label columns (SKAB) map to nothing.
-  const names = header.map((h, i) => (i === 0 || LABEL_COLUMNS.has(h.toLowerCase()) ? undefined : metricName(h)));
+  const names = header.map((h, i) => (i === 0 || LABEL_SET.has(h.toLowerCase()) ? undefined : metricName(h)));
+  const labelAt = options.keepLabels ? labelColumns(header) : [];
+  // One growing array per label column; rows are pushed in step with them so they stay aligned.
+  const labelValues = labelAt.map(() => [] as number[]);
   const rows: RecordingRow[] = [];
   let skipped = 0;
   for (let n = 1; n < lines.length; n++) {
@@ -70,11 +95,36 @@ export function parseRecording(text: string, source: string, format: RecordingFo
         count++;
       }
     }
-    if (ts === undefined || count === 0) skipped++;
-    else rows.push({ ts, values });
+    if (ts === undefined || count === 0) {
+      skipped++;
+      continue;
+    }
+    rows.push({ ts, values });
+    labelAt.forEach(([column, at], k) => labelValues[k]!.push(labelCell(cells[at], column, n + 1, source)));
   }
   if (rows.length === 0) throw codedError('ERR_SCENARIO_BAD_RECORDING', [source, 'it has no rows with a timestamp and a numeric value']);
-  return { format, metrics: names.filter((m): m is string => m !== undefined), rows, skipped };
+  const recording = { format, metrics: names.filter((m): m is string => m !== undefined), rows, skipped };
+  if (!options.keepLabels) return recording;
+  const labels: Partial<Record<LabelColumn, Uint8Array>> = {};
+  labelAt.forEach(([column], k) => (labels[column] = Uint8Array.from(labelValues[k]!)));
+  return { ...recording, labels };
+}
+
+/** The label columns of a header and where they are. */
+function labelColumns(header: readonly string[]): Array<[LabelColumn, number]> {
+  const found: Array<[LabelColumn, number]> = [];
+  header.forEach((h, i) => {
+    const name = h.toLowerCase();
+    if (i > 0 && LABEL_SET.has(name)) found.push([name as LabelColumn, i]);
+  });
+  return found;
+}
+
+/** A label cell as 0 or 1 (SKAB writes `0.0`/`1.0`); anything else would silently change a score. */
+function labelCell(cell: string | undefined, column: string, line: number, source: string): number {
+  const v = Number(cell?.trim() || NaN);
+  if (v === 0 || v === 1) return v;
+  throw codedError('ERR_SCENARIO_BAD_RECORDING', [source, `line ${line}: the ${column} label is ${JSON.stringify(cell ?? '')}, not 0 or 1`]);
 }
 
 /** A column name made into a valid metric name. */
