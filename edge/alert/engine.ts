@@ -108,10 +108,9 @@ export class AlertEngine {
     if (!(this.#forgetAfterMs > 0)) throw new TypeError(`forgetAfterMs must be positive, got ${this.#forgetAfterMs}`);
     if (!(Number.isSafeInteger(this.#maxDevices) && this.#maxDevices >= 1)) throw new TypeError(`maxDevices must be a positive integer, got ${this.#maxDevices}`);
     const alerts = { rules: [...rules], forgetAfterMs: this.#forgetAfterMs, maxDevices: this.#maxDevices };
-    const problems = checkAnalysisConfig({ detectors, alerts }, { definitions: [defaultWindow], defaultWindow });
-    // Window membership is the config loader's check (it knows windows.definitions); here only the rest.
-    const relevant = problems.filter((p) => !p.includes('is not one of windows.definitions'));
-    if (relevant.length) throw new TypeError(`alert engine config: ${relevant.join('; ')}`);
+    // Whether each window is one of windows.definitions is the config loader's check: it knows them.
+    const problems = checkAnalysisConfig({ detectors, alerts }, { defaultWindow });
+    if (problems.length) throw new TypeError(`alert engine config: ${problems.join('; ')}`);
 
     this.#gateway = gateway;
     this.#clock = clock;
