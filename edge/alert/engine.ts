@@ -81,7 +81,7 @@ interface DeviceState {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-const NOTHING: Observed = Object.freeze({ detectors: [], events: [] }) as Observed;
+const nothing = (): Observed => ({ detectors: [], events: [] });
 
 export class AlertEngine {
   readonly #gateway: string;
@@ -140,14 +140,14 @@ export class AlertEngine {
   observe(obs: WindowObservation): Observed {
     this.#counters.observations++;
     const dev = this.#device(obs.device);
-    if (!dev) return NOTHING;
+    if (!dev) return nothing();
     const now = this.#clock.now();
     dev.lastActive = now;
     const window = windowKey(obs.window);
     const last = dev.lastEnd.get(window);
     if (last !== undefined && obs.window.end <= last) {
       this.#counters.stale++;
-      return NOTHING;
+      return nothing();
     }
     dev.lastEnd.set(window, obs.window.end);
     const kind = this.#kindLookup(obs.device);
