@@ -6,7 +6,8 @@
 //   - its excess over the limit has at least doubled since last reported AND grown by at least
 //     the rule's updateStep (default 10% of the limit's magnitude): at most a handful of updates
 //     however long the occurrence lasts, one per doubling of how bad it is; or
-//   - a detector reports a different kind of change (spike → level-shift).
+//   - a detector reports a kind of change not yet reported in this occurrence (a spike becomes a
+//     level shift): at most one update per kind.
 // Severity is fixed per rule: escalation is a second rule with a further limit and a higher severity.
 
 import { createHash } from 'node:crypto';
@@ -20,8 +21,8 @@ export interface Occurrence {
   last: AlertEvent;
   /** Excess over the limit as last reported (raised or updated), ≥ 0. */
   reported: number;
-  /** The detector change kind last reported. */
-  variant?: string;
+  /** The detector change kinds reported so far. */
+  variants?: string[];
   /** `silent`: the first reading after the silence (gateway clock), set by seen(), cleared on tick(). */
   resumedAt?: number;
 }
@@ -112,18 +113,18 @@ export function step(track: Track, j: Judgement, ctx: EventContext & { readonly 
     const reported = Math.max(0, j.excess);
     const event = emit(track, ctx, 'raised', window.end, `${j.detail}; bad ${windows(track.bad)} in a row`, evidence(reported));
     track.open!.reported = reported;
-    if (j.variant !== undefined) track.open!.variant = j.variant;
+    if (j.variant !== undefined) track.open!.variants = [j.variant];
     return event;
   }
   if (j.bad) {
     const stepSize = ctx.rule.updateStep ?? 0.1 * j.limit;
     const worse = j.excess > open.reported && j.excess >= open.reported + Math.max(open.reported, stepSize);
-    const changed = j.variant !== undefined && j.variant !== open.variant;
+    const changed = j.variant !== undefined && !open.variants?.includes(j.variant);
     if (!worse && !changed) return undefined;
     const reported = Math.max(open.reported, j.excess);
     const event = emit(track, ctx, 'updated', window.end, `${worse ? 'worse' : 'changed'}: ${j.detail}`, evidence(reported));
     open.reported = reported;
-    if (j.variant !== undefined) open.variant = j.variant;
+    if (changed) (open.variants ??= []).push(j.variant!);
     return event;
   }
   if (track.good < ctx.rule.clearAfter) return undefined;

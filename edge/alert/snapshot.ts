@@ -33,7 +33,7 @@ const TrackSchema = Type.Object(
     ),
     open: Type.Optional(
       Type.Object(
-        { last: EventSchema, reported: Num, variant: Type.Optional(Type.String()), resumedAt: Type.Optional(Num) },
+        { last: EventSchema, reported: Num, variants: Type.Optional(Type.Array(Type.String())), resumedAt: Type.Optional(Num) },
         { additionalProperties: false },
       ),
     ),

@@ -20,7 +20,7 @@ import { RollingWindow, robustScale } from './rolling-window.js';
 
 const params = Type.Object(
   {
-    recent: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'S: values in the recent window, the newest included (default 5)' }),
+    recent: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'S: values in the recent window, the newest included (default 5); with 1, every outlier reads as a level shift' }),
     reference: Type.Integer({ minimum: 3, maximum: 10000, default: 30, description: 'R: values in the reference window just before the recent one (default 30)' }),
     minSamples: Type.Integer({ minimum: 3, maximum: 10000, default: 20, description: 'warm-up: reference values needed before anything fires (default 20, at most `reference`)' }),
     threshold: Type.Number({ exclusiveMinimum: 0, default: 3, description: 'level shift: |median(recent) − median(reference)| above this many robust standard deviations (default 3)' }),

@@ -32,15 +32,20 @@ describe('de-duplication and updates', () => {
     expect(feed(engine, clock, [81, 82, 83, 84], temp).briefs).toEqual(['raised@0', 'updated@1', 'updated@3']);
   });
 
-  it('updates when a detector reports a different kind of change, even if not worse', () => {
+  it('updates when a detector reports a kind of change not yet reported, even if not worse, once per kind', () => {
     const detectors = [{ name: 'ls', kind: 'level-shift', feature: 'temp.mean', params: { recent: 3, reference: 10, minSamples: 5 } }];
-    const { engine, clock } = engineFor({ rules: [{ type: 'detector', name: 'changed', detector: 'ls' }], detectors });
-    // As in the rule table: 20 at window 10 is a spike, 20.5 at 11 makes the recent median move: a level shift.
-    const values = [10, 10.5, 9.5, 10, 10.5, 9.5, 10, 10.5, 9.5, 10, 20, 20.5];
+    const { engine, clock } = engineFor({ rules: [{ type: 'detector', name: 'changed', detector: 'ls', clearAfter: 20 }], detectors });
+    // Around 10 (robust spread 0.74), then around 20: window 10 is a spike, 11-16 a level shift, learned from 17.
+    // Around 20 again: 30 at window 30 is a spike, 35 starts another level shift (windows 36-38).
+    const base = [10, 10.5, 9.5, 10, 10.5, 9.5, 10, 10.5, 9.5, 10];
+    const up = (by: number) => base.map((v) => v + by);
+    const values = [...base, ...up(10), ...up(10), 30, ...up(10).slice(0, 4), 30, 30.5, 29.5, 30];
     const { events, briefs } = feed(engine, clock, values, temp);
+    // Kinds already reported (and excesses that did not double) are no news, however they alternate.
     expect(briefs).toEqual(['raised@10', 'updated@11']);
     expect(events.map((e) => e.evidence.detector?.change)).toEqual(['spike', 'level-shift']);
     expect(events[1]!.message).toMatch(/^changed: /);
+    expect(engine.counters.detectors.ls).toEqual({ ran: values.length, fired: 7 + 1 + 1 + 3 });
   });
 
   it('ids are 32 hex of SHA-256 over gateway, device, rule and raisedAt', () => {
