@@ -63,9 +63,10 @@ export interface AlertEvidence {
   /** `silent`: last reading seen (ms since the epoch, gateway clock). */
   readonly lastSeen?: number;
   /**
-   * Numbers the rule derived, by name: e.g. `ratePerSecond` and `previous` (rate-of-change),
-   * `over` and `of` (score: windows over the threshold among the last M), `excess` (how far
-   * beyond the limit), `worst` (largest excess of the occurrence so far).
+   * Numbers the rule derived, by name: `excess` (how far beyond the limit in this window, ≤ 0
+   * within it) and `reported` (the excess the occurrence last reported) for windowed rules;
+   * `ratePerSecond`, `previous`, `seconds` (rate-of-change); `over`, `of` (score: windows over
+   * the threshold among the last M); `silentMs` (silent).
    */
   readonly computed?: Readonly<Record<string, number>>;
 }
