@@ -27,7 +27,11 @@ export interface DetectorResult {
   readonly value: number;
   /** The detector's own statistic (e.g. the robust z), comparable with its threshold. */
   readonly statistic: number;
+  /** The threshold the statistic was compared with (fired = statistic > threshold). */
+  readonly threshold?: number;
   readonly fired: boolean;
+  /** Detectors that tell them apart (`level-shift`): which change fired. */
+  readonly change?: 'level-shift' | 'spike';
 }
 
 /**
@@ -58,6 +62,13 @@ export interface AlertEvidence {
   readonly good?: number;
   /** `silent`: last reading seen (ms since the epoch, gateway clock). */
   readonly lastSeen?: number;
+  /**
+   * Numbers the rule derived, by name: `excess` (how far beyond the limit in this window, ≤ 0
+   * within it) and `reported` (the excess the occurrence last reported) for windowed rules;
+   * `ratePerSecond`, `previous`, `seconds` (rate-of-change); `over`, `of` (score: windows over
+   * the threshold among the last M); `silentMs` (silent).
+   */
+  readonly computed?: Readonly<Record<string, number>>;
 }
 
 /**

@@ -24,7 +24,9 @@ export interface SchemaFile<T> {
   validate(raw: unknown): Readonly<T>;
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictTypes: false, allowUnionTypes: true, verbose: true });
+// `discriminator`: unions of objects tagged by a key (alert rules by `type`) get their defaults
+// filled in and report the problems of the branch their tag picks, not of every branch.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictTypes: false, allowUnionTypes: true, verbose: true, discriminator: true });
 
 export function schemaFile<T>(schema: TSchema, options: SchemaFileOptions<T>): SchemaFile<T> {
   const check = ajv.compile<T>(schema);

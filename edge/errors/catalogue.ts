@@ -37,6 +37,9 @@ export const catalogue = {
   // Windows.
   ERR_WINDOW_KEY_LIMIT: { message: 'windows.maxKeys (%s) device/metric keys are already open; raise it or reduce cardinality', retryable: false },
 
+  // Alerts: the analysis stage (detectors and alert rules).
+  ERR_ALERT_RESTORE: { message: 'the alert engine checkpoint cannot be used: %s; start without it (detectors warm up again, open alerts are raised anew)', retryable: false },
+
   // Authentication and authorisation on the embedded broker.
   ERR_AUTH_BAD_CREDENTIALS: { message: 'bad username or password for %s', retryable: false },
   ERR_AUTH_TOPIC_DENIED: { message: 'client %s may not publish to %s', retryable: false },

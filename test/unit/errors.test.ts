@@ -19,6 +19,7 @@ const PINNED = [
   'ERR_SCENARIO_WRITE',
   'ERR_WEBHOOK_DELIVERY',
   'ERR_EVAL_LABELS', 'ERR_EVAL_RESULTS', 'ERR_EVAL_MISMATCH',
+  'ERR_ALERT_RESTORE',
 ];
 
 describe('error catalogue', () => {
