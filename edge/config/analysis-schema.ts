@@ -5,7 +5,7 @@
 import { Type, type Static, type TObject, type TSchema, type TUnion } from '@sinclair/typebox';
 import type { Features } from '../features/summary.js';
 import { detectorKinds } from '../detect/registry.js';
-import { WindowSpecSchema } from './schema.js';
+import { WindowSpecSchema } from './window-schema.js';
 
 /** Every key of Features: a feature name is `<metric>.<one of these>`. */
 export const FEATURE_KEYS = ['count', 'sum', 'min', 'max', 'mean', 'std', 'rms', 'first', 'last', 'slope', 'peakToPeak'] as const satisfies readonly (keyof Features)[];

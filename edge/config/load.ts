@@ -3,6 +3,7 @@
 
 import { isIP } from 'node:net';
 import { codedError } from '../errors/catalogue.js';
+import { checkAnalysisConfig } from './analysis-check.js';
 import { EdgeConfigSchema, type EdgeConfig } from './schema.js';
 import { schemaFile } from './schema-file.js';
 
@@ -49,6 +50,7 @@ function checkSemantics(c: EdgeConfig): string[] {
       problems.push(`modbus.${i}: ${p.units.length} units × ${p.retries + 1} attempts × timeoutMs ${p.timeoutMs} cannot fit in ten poll intervals; raise pollIntervalMs`);
     }
   });
+  problems.push(...checkAnalysisConfig(c, { definitions: c.windows.definitions }));
   if (c.mqtt.broker.tls && c.mqtt.broker.tls.port === c.mqtt.broker.port && c.mqtt.broker.port !== 0) {
     problems.push(`mqtt.broker.tls.port: ${c.mqtt.broker.tls.port} is also the plain port`);
   }

@@ -2,6 +2,10 @@
 // their defaults. Validated once at start-up (see load.ts); the README's reference comes from here.
 
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { AlertsSchema, DetectorsSchema } from './analysis-schema.js';
+import { WindowSpecSchema } from './window-schema.js';
+
+export { WindowSpecSchema };
 
 const Ms = (description: string, def: number, minimum = 0) =>
   Type.Integer({ minimum, default: def, description: `${description} (milliseconds, default ${def})` });
@@ -18,24 +22,6 @@ const TlsFiles = Type.Object(
   { additionalProperties: false },
 );
 
-export const WindowSpecSchema = Type.Union([
-  Type.Object(
-    { kind: Type.Literal('tumbling'), sizeMs: Type.Integer({ minimum: 1, description: 'window length (milliseconds)' }) },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    {
-      kind: Type.Literal('hopping'),
-      sizeMs: Type.Integer({ minimum: 1, description: 'window length (milliseconds)' }),
-      slideMs: Type.Integer({ minimum: 1, description: 'distance between window starts (milliseconds)' }),
-    },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    { kind: Type.Literal('session'), gapMs: Type.Integer({ minimum: 1, description: 'silence that ends a session (milliseconds)' }) },
-    { additionalProperties: false },
-  ),
-]);
 
 const User = Type.Object(
   {
@@ -166,6 +152,15 @@ export const EdgeConfigSchema = Type.Object(
       },
       'what kind of machine each device is',
     ),
+    models: Type.Array(
+      Type.Object(
+        { path: Type.String({ minLength: 1, description: 'the .onnx file; its manifest <base>.manifest.json sits beside it' }) },
+        { additionalProperties: false },
+      ),
+      { default: [], description: 'anomaly models scored on the gateway when windows close; a device is scored by the first model naming it, else the first naming its kind (default none)' },
+    ),
+    detectors: DetectorsSchema,
+    alerts: AlertsSchema,
     serial: Type.Array(SerialPortSchema, { default: [], description: 'serial ports carrying line-framed readings' }),
     modbus: Type.Array(ModbusPortSchema, { default: [], description: 'serial ports polled as a Modbus RTU master' }),
     auth: Strict(

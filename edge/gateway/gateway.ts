@@ -2,6 +2,7 @@
 // outbox, with dead-letter and late-data stores, metrics and health. One Resource that opens its children in order and closes them together.
 
 import type { AlertEvent } from '../alert/alert.js';
+import { AlertEngine } from '../alert/engine.js';
 import { Analysis } from '../analysis/analysis.js';
 import { deviceKinds } from '../analysis/device-kinds.js';
 import { analysisMetrics } from '../analysis/metrics.js';
@@ -270,9 +271,21 @@ export class Gateway extends Resource {
     const c = this.config;
     const metrics = analysisMetrics(this.metrics);
     const longest = Math.max(...c.windows.definitions.map((w) => (w.kind === 'session' ? w.gapMs : w.sizeMs)));
-    this.#scorer = new Scorer({ models: [], kindOf: deviceKinds(c.devices.kinds), clock: this.#clock, log: this.#log, metrics });
+    const kindOf = deviceKinds(c.devices.kinds);
+    this.#scorer = new Scorer({ models: [], kindOf, clock: this.#clock, log: this.#log, metrics });
+    const rules = new AlertEngine({
+      gateway: c.gateway.id,
+      rules: c.alerts.rules,
+      detectors: c.detectors,
+      defaultWindow: c.windows.definitions[0]!,
+      clock: this.#clock,
+      kindOf,
+      forgetAfterMs: c.alerts.forgetAfterMs,
+      maxDevices: c.alerts.maxDevices,
+    });
     return new Analysis({
       scorer: this.#scorer,
+      rules,
       retainMs: c.windows.allowedLatenessMs + c.windows.maxOutOfOrdernessMs + longest,
       log: this.#log,
       metrics,
