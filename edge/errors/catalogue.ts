@@ -69,6 +69,15 @@ export const catalogue = {
   ERR_SCENARIO_BAD_RECORDING: { message: 'recording %s cannot be replayed: %s', retryable: false },
   ERR_SCENARIO_WRITE: { message: 'cannot write the %s file %s (%s): check the path and permissions', retryable: false },
 
+  // Anomaly models (`<base>.onnx` + `<base>.manifest.json`): loading refuses anything that would
+  // score wrongly, before it can replace a running model.
+  ERR_MODEL_READ: { message: 'cannot read the model\'s %s file %s (%s): check the path and permissions', retryable: false },
+  ERR_MODEL_MANIFEST: { message: 'model manifest %s is invalid (%s problem(s)):\n%s', retryable: false },
+  ERR_MODEL_MISMATCH: { message: 'model %s does not match its manifest (%s problem(s)):\n%s\nrebuild the model or fix the manifest', retryable: false },
+  ERR_MODEL_RUN: { message: 'model %s failed to score a batch of %s row(s): %s', retryable: false },
+  ERR_MODEL_WRITE: { message: 'cannot write the model\'s %s file %s (%s): check the path and permissions', retryable: false },
+  ERR_TRAIN_DATA: { message: 'cannot train on %s: %s', retryable: false },
+
   // CLI.
   ERR_CLI_USAGE: { message: '%s (see `tributary %s --help`)', retryable: false },
   ERR_CLI_NOT_YET: { message: '`tributary %s` arrives with issue #%s (%s); it is not built yet', retryable: false },
