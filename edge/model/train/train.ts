@@ -12,6 +12,7 @@ import { AUTOENCODER_MEANING, autoencoderGraph, autoencoderScores, fitAutoencode
 import { calibrate, type Calibration } from './calibrate.js';
 import { matrix, standardisation, type Matrix } from './linalg.js';
 import { fitPca, PCA_MEANING, pcaGraph, pcaStatistics, type PcaOptions } from './pca.js';
+import { Random } from './random.js';
 
 export interface TrainingSet {
   /** Feature keys, `<metric>.<feature>`, in the order of each row's vector. */
@@ -29,8 +30,14 @@ export interface TrainOptions {
   readonly appliesTo: ModelManifest['appliesTo'];
   /** ISO 8601 instant recorded as training.createdAt (passed in, so a fit is reproducible). */
   readonly createdAt: string;
-  /** Fraction of each device's windows, the latest in time, held back for calibration (default 0.2). */
+  /** Fraction held back for calibration (default 0.2): of each device's windows, or of the devices (see split). */
   readonly heldBack?: number;
+  /**
+   * What is held back: `time`, the latest windows of every device (how the model does later on the
+   * same devices), or `devices`, every window of some devices (how it does on devices it never saw,
+   * which is what a model for a device kind meets). Default: devices when there are at least 5, else time.
+   */
+  readonly split?: 'time' | 'devices';
   /** threshold = quantile(held-back scores, quantile) × margin (defaults 0.995 and 1). */
   readonly quantile?: number;
   readonly margin?: number;
@@ -61,7 +68,8 @@ export function trainModel(data: TrainingSet, options: TrainOptions): TrainedMod
   const heldBackFraction = options.heldBack ?? 0.2;
   if (!(heldBackFraction > 0 && heldBackFraction < 1)) throw new TypeError(`heldBack must be in (0, 1), got ${heldBackFraction}`);
   for (const row of data.rows) if (row.vector.length !== f) throw new TypeError(`row of ${row.device} at ${row.start} has ${row.vector.length} values, not ${f}`);
-  const { fit, heldBack } = splitByDevice(data.rows, heldBackFraction);
+  const split = options.split ?? (new Set(data.rows.map((r) => r.device)).size >= 5 ? 'devices' : 'time');
+  const { fit, heldBack } = split === 'time' ? splitByTime(data.rows, heldBackFraction) : splitByDevices(data.rows, heldBackFraction, options.seed ?? 1);
   const minimum = Math.max(10, f + 2);
   if (fit.length < minimum) throw codedError('ERR_TRAIN_DATA', [data.source, `${fit.length} window(s) to fit on; at least ${minimum} are needed for ${f} feature(s) (more data, or a shorter window)`]);
   if (heldBack.length < 5) throw codedError('ERR_TRAIN_DATA', [data.source, `only ${heldBack.length} window(s) held back to calibrate on; at least 5 are needed (more data, or a larger --held-back)`]);
@@ -122,7 +130,7 @@ export function trainModel(data: TrainingSet, options: TrainOptions): TrainedMod
         devices: new Set(data.rows.map((r) => r.device)).size,
         rows: data.rows.length,
         ...calibration,
-        split: `the last ${heldBackFraction} of each device's windows (in time) held back for calibration`,
+        split: split === 'time' ? `the last ${heldBackFraction} of each device's windows (in time) held back for calibration` : `${heldBackFraction} of the devices (all their windows) held back for calibration`,
         zeroVarianceFeatures: s.constant.map((j) => data.features[j]),
         [options.algorithm]: details,
       },
@@ -133,22 +141,39 @@ export function trainModel(data: TrainingSet, options: TrainOptions): TrainedMod
 }
 
 /** Per device, rows in time order; the last `fraction` of them (at least one when a device has two or more) are held back. */
-export function splitByDevice(rows: readonly FeatureRow[], fraction: number): { fit: FeatureRow[]; heldBack: FeatureRow[] } {
-  const byDevice = new Map<string, FeatureRow[]>();
-  for (const r of rows) {
-    const list = byDevice.get(r.device);
-    if (list) list.push(r);
-    else byDevice.set(r.device, [r]);
-  }
+export function splitByTime(rows: readonly FeatureRow[], fraction: number): { fit: FeatureRow[]; heldBack: FeatureRow[] } {
+  const byDevice = groupByDevice(rows);
   const fit: FeatureRow[] = [];
   const heldBack: FeatureRow[] = [];
-  for (const device of [...byDevice.keys()].sort()) {
-    const list = byDevice.get(device)!.sort((a, b) => a.start - b.start);
+  for (const [, list] of byDevice) {
     const keep = list.length < 2 ? list.length : list.length - Math.max(1, Math.round(list.length * fraction));
     fit.push(...list.slice(0, keep));
     heldBack.push(...list.slice(keep));
   }
   return { fit, heldBack };
+}
+
+/** A seeded choice of round(fraction × devices) devices (at least one, never all) is held back whole. */
+export function splitByDevices(rows: readonly FeatureRow[], fraction: number, seed: number): { fit: FeatureRow[]; heldBack: FeatureRow[] } {
+  const byDevice = groupByDevice(rows);
+  const ids = [...byDevice.keys()];
+  const order = new Random(seed).shuffle(Uint32Array.from(ids, (_, i) => i));
+  const held = new Set(Array.from(order.subarray(0, Math.min(ids.length - 1, Math.max(1, Math.round(ids.length * fraction)))), (i) => ids[i]!));
+  const fit: FeatureRow[] = [];
+  const heldBack: FeatureRow[] = [];
+  for (const [device, list] of byDevice) (held.has(device) ? heldBack : fit).push(...list);
+  return { fit, heldBack };
+}
+
+/** Rows by device (devices sorted), each device's rows in time order. */
+function groupByDevice(rows: readonly FeatureRow[]): Map<string, FeatureRow[]> {
+  const byDevice = new Map<string, FeatureRow[]>();
+  for (const r of [...rows].sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : a.start - b.start))) {
+    const list = byDevice.get(r.device);
+    if (list) list.push(r);
+    else byDevice.set(r.device, [r]);
+  }
+  return byDevice;
 }
 
 function toMatrix(rows: readonly FeatureRow[], f: number): Matrix {
