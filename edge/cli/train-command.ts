@@ -43,7 +43,10 @@ Model:
   --name <name>             default: the file name of --out
   --version <v>             default: the date, e.g. 2024-11-24
   --kind <kinds>            device kinds it applies to, comma-separated (default: the devices trained on)
-  --held-back <f>           fraction of each device's windows, the latest, kept out to calibrate on (default 0.2)
+  --held-back <f>           fraction kept out of the fit to calibrate the threshold on (default 0.2)
+  --split time|devices      hold back the latest windows of every device (time), or whole devices
+                            (devices: how the model does on devices it never saw); default devices
+                            when there are 5 or more, else time
   --quantile <q>            threshold = this quantile of held-back scores × margin (default 0.995)
   --margin <m>              (default 1)
   --seed <n>                seed for the autoencoder's weights and batches (default 1)
@@ -71,6 +74,7 @@ const OPTIONS = {
   version: { type: 'string' },
   kind: { type: 'string' },
   'held-back': { type: 'string' },
+  split: { type: 'string' },
   quantile: { type: 'string' },
   margin: { type: 'string' },
   seed: { type: 'string' },
@@ -109,6 +113,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     appliesTo: values.kind ? { kinds: list(values.kind) } : { devices },
     createdAt,
     ...optional('heldBack', fraction(values['held-back'], '--held-back')),
+    ...optional('split', split(values.split)),
     ...optional('quantile', fraction(values.quantile, '--quantile')),
     ...optional('margin', positive(values.margin, '--margin')),
     ...optional('seed', integer(values.seed, '--seed', 0)),
@@ -233,6 +238,11 @@ function integer(v: string | undefined, flag: string, min: number): number | und
   const n = Number(v);
   if (!(Number.isInteger(n) && n >= min)) throw usage(`${flag} must be an integer ≥ ${min}`);
   return n;
+}
+
+function split(v: string | undefined): 'time' | 'devices' | undefined {
+  if (v === undefined || v === 'time' || v === 'devices') return v;
+  throw usage('--split must be time or devices');
 }
 
 function activation(v: string | undefined): 'tanh' | 'relu' | undefined {

@@ -34,3 +34,20 @@ export function flatRows(rows: readonly FeatureRow[]): Float32Array {
   rows.forEach((r, i) => out.set(r.vector, i * width));
   return out;
 }
+
+/** A valid manifest for `features`, with `overrides` on top (a plain object, for tests to break). */
+export function manifestFor(features: readonly string[], overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'test-model',
+    version: '1',
+    algorithm: 'external',
+    window: { kind: 'tumbling', sizeMs: 10_000 },
+    features: [...features],
+    normalisation: { mean: features.map(() => 0), std: features.map(() => 1) },
+    input: { name: 'x' },
+    output: { name: 'score', meaning: 'sum of squares' },
+    threshold: 1,
+    appliesTo: { kinds: ['motor'] },
+    ...overrides,
+  };
+}
