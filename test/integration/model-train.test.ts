@@ -48,6 +48,23 @@ describe.each(['pca', 'autoencoder'] as const)('%s', (algorithm) => {
   });
 });
 
+describe('an autoencoder with relu', () => {
+  it('scores in onnxruntime as the TypeScript reference does', async () => {
+    const trained = trainModel(TRAIN, { ...BASE, algorithm: 'autoencoder', autoencoder: { epochs: 20, activation: 'relu' } });
+    expect(trained.manifest.training).toMatchObject({ autoencoder: { activation: 'relu' } });
+    const model = await loadModelFromBytes(trained.onnx, trained.manifest);
+    try {
+      const rows = syntheticRows(2, 100, 60, 0.3);
+      const x = flatRows(rows);
+      const got = await model.score(x, rows.length);
+      const want = trained.reference(x, rows.length);
+      for (let i = 0; i < rows.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, want[i]!));
+    } finally {
+      await model.close();
+    }
+  });
+});
+
 describe('the PCA graph', () => {
   it('also outputs T² and SPE as the reference computes them', async () => {
     const rows = syntheticRows(3, 200, 7);
