@@ -1,8 +1,8 @@
 // `tributary train`: fit a baseline anomaly model on normal data (a CSV recording, or the
 // summaries a stopped gateway kept) and write `<base>.onnx` with `<base>.manifest.json`.
 
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { WindowSpecConfig } from '../config/schema.js';
 import { systemClock } from '../clock/clock.js';
 import { codedError } from '../errors/catalogue.js';
@@ -169,6 +169,10 @@ async function fromCsv(path: string, values: Values): Promise<Data> {
 
 async function fromDataDir(dir: string, values: Values): Promise<Data> {
   const window = values.window !== undefined ? parseWindowSpec(values.window) : ({ kind: 'tumbling', sizeMs: 10_000 } as const);
+  // openDb would create a missing folder: a mistyped path must fail, not train on an empty outbox.
+  await stat(join(dir, 'CURRENT')).catch((err: NodeJS.ErrnoException) => {
+    throw codedError('ERR_FILE_READ', ['gateway data', dir, `${err.code ?? err.message}: not a gateway's LevelDB folder`], { cause: err });
+  });
   const db = await openDb(dir);
   let entries: unknown[];
   try {

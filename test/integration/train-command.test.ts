@@ -107,6 +107,7 @@ describe('tributary train', () => {
     ['both sources', ['--csv', 'x.csv', '--data-dir', 'd', '--out', 'm'], 'give exactly one of --csv <file> and --data-dir <dir>'],
     ['an unknown algorithm', ['--csv', 'x.csv', '--out', 'm', '--algorithm', 'svm'], '--algorithm must be pca or autoencoder'],
     ['a missing file', ['--csv', '/nonexistent/x.csv', '--out', 'm'], 'ERR_FILE_READ'],
+    ['a folder that is not a gateway\'s data', ['--data-dir', '/nonexistent/data', '--out', 'm'], "ERR_FILE_READ: cannot read the gateway data file /nonexistent/data (ENOENT: not a gateway's LevelDB folder)"],
   ])('refuses %s', async (_, args, message) => {
     const r = await cli(['train', ...args]);
     expect(r.code).toBe(1);
