@@ -18,6 +18,8 @@ const USAGE = `Usage:
                                         validate a scenario and print it with defaults filled in
   tributary devices replay --csv <file> [options]
                                         stream a recorded CSV as one device (see replay --help)
+  tributary devices make-model [--out <base>] [--check]
+                                        regenerate the default motor model (edge/models/motor-baseline)
 
 Options:
   -s, --scenario <file>     YAML scenario (examples in devices/scenarios/)
@@ -39,6 +41,7 @@ export const devicesCommand: Command = {
   run: async (argv, io) => {
     const [sub, ...rest] = argv;
     if (sub === 'replay') return (await import('./replay.js')).replayCommand(rest, io);
+    if (sub === 'make-model') return (await import('./models/make-model-command.js')).makeModelCommand(rest, io);
     if (sub === 'check-scenario') {
       const { values } = parse(rest);
       io.stdout.write(`${JSON.stringify(loadScenarioFile(requireOption(values.scenario, '--scenario <file>', 'devices check-scenario')), null, 2)}\n`);

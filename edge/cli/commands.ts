@@ -22,6 +22,10 @@ export const commands: Readonly<Record<string, Command>> = {
     summary: 'run the edge gateway, or inspect its stores (edge inspect, edge hash-password, edge check-config)',
     run: async (argv, io) => (await import('./edge-command.js')).edgeCommand(argv, io),
   },
+  train: {
+    summary: 'fit a baseline anomaly model (PCA or autoencoder) on normal data: a CSV or a stopped gateway\'s summaries',
+    run: async (argv, io) => (await import('./train-command.js')).trainCommand(argv, io),
+  },
   cloud: notYet('cloud', 6, 'run the cloud aggregation tier'),
   // The CLI is the one place that names the other tiers, and only by module path, loaded when
   // that command runs: no gateway code path imports the simulator.

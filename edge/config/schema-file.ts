@@ -22,6 +22,8 @@ export interface SchemaFile<T> {
   load(path: string): Readonly<T>;
   /** Validate an already parsed value (a deep copy is taken; the input is not changed). */
   validate(raw: unknown): Readonly<T>;
+  /** As validate, but the problems come back instead of being thrown (for callers with their own error code); `finally` is not run. */
+  check(raw: unknown): { readonly value: Readonly<T>; readonly problems?: undefined } | { readonly value?: undefined; readonly problems: string[] };
 }
 
 // `discriminator`: unions of objects tagged by a key (alert rules by `type`) get their defaults
@@ -33,17 +35,25 @@ export function schemaFile<T>(schema: TSchema, options: SchemaFileOptions<T>): S
   const fail = (problems: string[]): never => {
     throw codedError(options.codes.invalid, [problems.length, problems.map((p) => `  - ${p}`).join('\n')]);
   };
-  const validate = (raw: unknown): Readonly<T> => {
+  const checkValue = (raw: unknown) => {
     const value = structuredClone(raw);
-    if (!check(value)) fail(describe(check.errors ?? []));
+    if (!check(value)) return { problems: describe(check.errors ?? []) };
     const v = value as T;
     const problems = options.semantics?.(v) ?? [];
-    if (problems.length) fail(problems);
-    options.finally?.(v);
-    return deepFreeze(v);
+    return problems.length ? { problems } : { value: v };
+  };
+  const validate = (raw: unknown): Readonly<T> => {
+    const { value, problems } = checkValue(raw);
+    if (problems) fail(problems);
+    options.finally?.(value as T);
+    return deepFreeze(value as T);
   };
   return {
     validate,
+    check(raw) {
+      const { value, problems } = checkValue(raw);
+      return problems ? { problems } : { value: deepFreeze(value as T) };
+    },
     load(path) {
       let text: string;
       try {

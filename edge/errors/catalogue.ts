@@ -79,6 +79,14 @@ export const catalogue = {
   ERR_EVAL_LABELS: { message: 'labels file %s cannot be used: %s', retryable: false },
   ERR_EVAL_RESULTS: { message: 'results file %s cannot be read: %s (expected the header timestamp,anomaly_score,alert)', retryable: false },
   ERR_EVAL_MISMATCH: { message: '%s cannot be scored against its labels: %s', retryable: false },
+  // Anomaly models (`<base>.onnx` + `<base>.manifest.json`): loading refuses anything that would
+  // score wrongly, before it can replace a running model.
+  ERR_MODEL_READ: { message: 'cannot read the model\'s %s file %s (%s): check the path and permissions', retryable: false },
+  ERR_MODEL_MANIFEST: { message: 'model manifest %s is invalid (%s problem(s)):\n%s', retryable: false },
+  ERR_MODEL_MISMATCH: { message: 'model %s does not match its manifest (%s problem(s)):\n%s\nrebuild the model or fix the manifest', retryable: false },
+  ERR_MODEL_RUN: { message: 'model %s failed to score a batch of %s row(s): %s', retryable: false },
+  ERR_MODEL_WRITE: { message: 'cannot write the model\'s %s file %s (%s): check the path and permissions', retryable: false },
+  ERR_TRAIN_DATA: { message: 'cannot train on %s: %s', retryable: false },
 
   // CLI.
   ERR_CLI_USAGE: { message: '%s (see `tributary %s --help`)', retryable: false },
