@@ -5,7 +5,8 @@
 // A revision (late data) re-emits only the metrics it changed; the assembler keeps each device's
 // recent windows so the revised observation still carries every metric's features.
 
-import type { Features, Summary, WindowRef } from '../features/summary.js';
+import type { Summary, WindowRef } from '../features/summary.js';
+import { flattenFeatures } from '../model/feature-vector.js';
 
 export interface Observation {
   readonly device: string;
@@ -17,15 +18,9 @@ export interface Observation {
   readonly revised: boolean;
 }
 
-export const FEATURE_NAMES = ['count', 'sum', 'min', 'max', 'mean', 'std', 'rms', 'first', 'last', 'slope', 'peakToPeak'] as const satisfies ReadonlyArray<keyof Features>;
-
 /** The key naming one device's window, whatever the metric. */
 export function windowKey(device: string, w: WindowRef): string {
   return `${device}\u0000${w.kind}\u0000${w.size}\u0000${w.slide ?? 0}\u0000${w.start}`;
-}
-
-export function addFeatures(into: Record<string, number>, metric: string, f: Features): void {
-  for (const name of FEATURE_NAMES) into[`${metric}.${name}`] = f[name];
 }
 
 interface Recent {
@@ -58,7 +53,7 @@ export class ObservationAssembler {
       this.#recent.get(summary.device)?.delete(key);
       return;
     }
-    addFeatures(obs.features, summary.metric, summary.features);
+    flattenFeatures(summary.metric, summary.features, obs.features);
   }
 
   /** The observations gathered since the last drain, in emission order; remembers them for revisions. */

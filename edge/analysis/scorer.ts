@@ -2,28 +2,18 @@
 // per model per call, however many devices closed a window at that instant. A model that fails
 // is reported and counted; its devices go unscored and everything else carries on.
 
-import type { Clock } from '../clock/clock.js';
 import type { ModelScore } from '../alert/alert.js';
-import type { WindowSpecConfig } from '../config/schema.js';
-import type { WindowRef } from '../features/summary.js';
 import type { ScoringModel } from '../model/contract.js';
+import { windowMatches } from '../model/feature-rows.js';
+import { writeVector } from '../model/feature-vector.js';
 import type { Logger } from '../observe/log.js';
 import type { KindOf } from './device-kinds.js';
 import type { AnalysisMetrics } from './metrics.js';
 import type { Observation } from './observations.js';
 
-/** Whether a window emitted by the engine is an instance of a configured window spec. */
-export function windowMatches(spec: WindowSpecConfig, w: WindowRef): boolean {
-  if (spec.kind !== w.kind) return false;
-  if (spec.kind === 'session') return w.size === spec.gapMs;
-  if (spec.kind === 'hopping') return w.size === spec.sizeMs && w.slide === spec.slideMs;
-  return w.size === spec.sizeMs;
-}
-
 export interface ScorerOptions {
   readonly models: readonly ScoringModel[];
   readonly kindOf: KindOf;
-  readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: AnalysisMetrics;
 }
@@ -83,18 +73,7 @@ export class Scorer {
     const rows = this.#buffer(model, indices.length * width);
     const scored: number[] = [];
     for (const i of indices) {
-      const f = observations[i]!.features;
-      const base = scored.length * width;
-      let complete = true;
-      for (let j = 0; j < width; j++) {
-        const v = f[features[j]!];
-        if (v === undefined || !Number.isFinite(v)) {
-          complete = false;
-          break;
-        }
-        rows[base + j] = v;
-      }
-      if (complete) scored.push(i);
+      if (writeVector(observations[i]!.features, features, rows, scored.length * width)) scored.push(i);
       else this.o.metrics.skipped.labels('missing_features').inc();
     }
     if (scored.length === 0) return;

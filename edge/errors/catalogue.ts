@@ -85,6 +85,7 @@ export const catalogue = {
   ERR_MODEL_MANIFEST: { message: 'model manifest %s is invalid (%s problem(s)):\n%s', retryable: false },
   ERR_MODEL_MISMATCH: { message: 'model %s does not match its manifest (%s problem(s)):\n%s\nrebuild the model or fix the manifest', retryable: false },
   ERR_MODEL_RUN: { message: 'model %s failed to score a batch of %s row(s): %s', retryable: false },
+  ERR_MODEL_WINDOW: { message: 'model %s is made for the window %s, which the gateway does not keep (windows.definitions: %s): add that window or use another model', retryable: false },
   ERR_MODEL_WRITE: { message: 'cannot write the model\'s %s file %s (%s): check the path and permissions', retryable: false },
   ERR_TRAIN_DATA: { message: 'cannot train on %s: %s', retryable: false },
 

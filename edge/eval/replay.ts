@@ -10,10 +10,11 @@ import type { AlertEvent } from '../alert/alert.js';
 import { Analysis, type AlertRules, type Judged } from '../analysis/analysis.js';
 import { deviceKinds } from '../analysis/device-kinds.js';
 import { analysisMetrics } from '../analysis/metrics.js';
-import { Scorer, windowMatches } from '../analysis/scorer.js';
+import { Scorer } from '../analysis/scorer.js';
 import { FakeClock } from '../clock/fake-clock.js';
 import type { WindowSpecConfig } from '../config/schema.js';
 import type { ScoringModel } from '../model/contract.js';
+import { windowMatches } from '../model/feature-rows.js';
 import { silentLogger } from '../observe/log.js';
 import { Registry } from '../observe/metrics.js';
 import type { RecordingRow } from '../recording/recording.js';
@@ -77,7 +78,7 @@ export async function replay(rows: readonly RecordingRow[], o: ReplayOptions): P
   let judgedCount = 0;
   const log = silentLogger();
   const analysis = new Analysis({
-    scorer: new Scorer({ models: o.models ?? [], kindOf: deviceKinds(o.kinds ?? {}), clock, log, metrics }),
+    scorer: new Scorer({ models: o.models ?? [], kindOf: deviceKinds(o.kinds ?? {}), log, metrics }),
     ...(o.rules ? { rules: o.rules } : {}),
     retainMs: 0,
     log,

@@ -11,6 +11,7 @@ import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { readSecretFile } from '../config/read-file.js';
 import type { EdgeConfig } from '../config/schema.js';
 import { Decoder, reasonOf } from '../decode/decode.js';
+import { loadModels } from '../model/load-models.js';
 import type { Reading } from '../decode/reading.js';
 import type { TributaryError } from '../errors/catalogue.js';
 import type { Summary } from '../features/summary.js';
@@ -155,6 +156,7 @@ export class Gateway extends Resource {
       await BoundedLog.open(this.#db, 'outbox-alerts', this.#writer, c.stores.alertMaxEntries, evicted('alerts')),
     );
     this.#analysis = this.#createAnalysis();
+    this.#scorer!.replace(await loadModels(c.models.map((m) => m.path), c.windows.definitions));
     this.#engine = this.#createEngine();
     this.#tick = this.#clock.setInterval(() => this.#analysis?.tick(), 1000);
     this.#tick.unref();
@@ -272,7 +274,7 @@ export class Gateway extends Resource {
     const metrics = analysisMetrics(this.metrics);
     const longest = Math.max(...c.windows.definitions.map((w) => (w.kind === 'session' ? w.gapMs : w.sizeMs)));
     const kindOf = deviceKinds(c.devices.kinds);
-    this.#scorer = new Scorer({ models: [], kindOf, clock: this.#clock, log: this.#log, metrics });
+    this.#scorer = new Scorer({ models: [], kindOf, log: this.#log, metrics });
     const rules = new AlertEngine({
       gateway: c.gateway.id,
       rules: c.alerts.rules,

@@ -3,17 +3,15 @@
 // accounted for, per device: the gateway's readings equal good + duplicate sends, its dead
 // letters equal the malformed ones.
 
-import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../edge/auth/password.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { runScenario } from '../helpers/simulator.js';
 import { tempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/edge/cli/main.js', import.meta.url));
 const DURATION_MS = 60_000;
 const RATE = 10;
 const GROUPS = [
@@ -50,30 +48,22 @@ describe('a 1,000-device fleet for 60 s', () => {
     });
     const gw = gateway;
 
-    const scenario = join(dir.path, 'fleet.yaml');
     const countsPath = join(dir.path, 'counts.json');
-    writeFileSync(
-      scenario,
-      JSON.stringify({
-        gateway: { url: `mqtt://127.0.0.1:${gw.mqttPort}`, qos: 1, password: 'fleet-pw' },
-        speedup: 1,
-        durationMs: DURATION_MS,
-        seed: 7,
-        groups: GROUPS.map((g) => ({ ...g, ratePerSec: RATE })),
-        // Delivery faults the accounting must see through.
-        failures: [
-          { device: 'm-007', mode: 'duplicates', startMs: 10_000, durationMs: 20_000 },
-          { device: 'm-008', mode: 'malformed-payloads', startMs: 10_000, durationMs: 20_000 },
-          { device: 'p-042', mode: 'dropout', startMs: 5_000, durationMs: 10_000 },
-          { device: 'env-003', mode: 'out-of-order-burst', startMs: 20_000, durationMs: 10_000 },
-        ],
-      }),
-    );
-    const exit = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(process.execPath, [MAIN, 'devices', '--scenario', scenario, '--counts', countsPath], { timeout: DURATION_MS + 90_000, maxBuffer: 16 * 2 ** 20 }, (err, _stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
-      );
-    });
+    const scenario = {
+      gateway: { url: `mqtt://127.0.0.1:${gw.mqttPort}`, qos: 1, password: 'fleet-pw' },
+      speedup: 1,
+      durationMs: DURATION_MS,
+      seed: 7,
+      groups: GROUPS.map((g) => ({ ...g, ratePerSec: RATE })),
+      // Delivery faults the accounting must see through.
+      failures: [
+        { device: 'm-007', mode: 'duplicates', startMs: 10_000, durationMs: 20_000 },
+        { device: 'm-008', mode: 'malformed-payloads', startMs: 10_000, durationMs: 20_000 },
+        { device: 'p-042', mode: 'dropout', startMs: 5_000, durationMs: 10_000 },
+        { device: 'env-003', mode: 'out-of-order-burst', startMs: 20_000, durationMs: 10_000 },
+      ],
+    };
+    const exit = await runScenario(dir.path, scenario, ['--counts', countsPath], DURATION_MS + 90_000);
     expect(exit.code, exit.stderr.slice(-2000)).toBe(0);
 
     const sent = (JSON.parse(readFileSync(countsPath, 'utf8')) as { devices: Record<string, Counts>; totals: Counts }).devices;

@@ -55,7 +55,7 @@ function setup(models: SumModel[], rules?: AlertRules) {
   const metrics = analysisMetrics(registry);
   const out: Array<{ kind: 'summary'; s: Summary } | { kind: 'alert'; e: AlertEvent }> = [];
   const judged: Judged[] = [];
-  const scorer = new Scorer({ models, kindOf: deviceKinds({ motor: ['motor-*'] }), clock, log: silentLogger(), metrics });
+  const scorer = new Scorer({ models, kindOf: deviceKinds({ motor: ['motor-*'] }), log: silentLogger(), metrics });
   const analysis = new Analysis({
     scorer,
     ...(rules ? { rules } : {}),
@@ -170,7 +170,7 @@ describe('analysis stage', () => {
   it('a model naming a device wins over one naming its kind', () => {
     const byKind = new SumModel(manifest({ name: 'kind' }));
     const byDevice = new SumModel(manifest({ name: 'device', appliesTo: { devices: ['motor-7'] } }));
-    const scorer = new Scorer({ models: [byKind, byDevice], kindOf: deviceKinds({ motor: ['motor-*'] }), clock: new FakeClock(), log: silentLogger(), metrics: analysisMetrics(new Registry()) });
+    const scorer = new Scorer({ models: [byKind, byDevice], kindOf: deviceKinds({ motor: ['motor-*'] }), log: silentLogger(), metrics: analysisMetrics(new Registry()) });
     expect(scorer.modelFor('motor-7')?.manifest.name).toBe('device');
     expect(scorer.modelFor('motor-8')?.manifest.name).toBe('kind');
     expect(scorer.modelFor('pump-1')).toBeUndefined();
