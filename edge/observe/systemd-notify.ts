@@ -10,7 +10,8 @@
 // Pings come from a timer on the event loop, at half the watchdog interval (as sd_watchdog_enabled(3)
 // advises): a blocked event loop sends none, and systemd kills and restarts the process.
 
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import { codedError } from '../errors/catalogue.js';
 import { Resource } from '../lifecycle/resource.js';
@@ -19,17 +20,25 @@ import type { Logger } from './log.js';
 /** Sends one sd_notify message made of `VARIABLE=VALUE` assignments; rejects when it could not. */
 export type Notifier = (assignments: readonly string[]) => Promise<void>;
 
-/** Longest a `systemd-notify` child may take (ms); its own barrier gives up after 5 s. */
-const NOTIFY_TIMEOUT_MS = 10_000;
-
-/** The real notifier: runs `systemd-notify VARIABLE=VALUE...` with `env` (which must carry NOTIFY_SOCKET). */
+/**
+ * The real notifier: runs `systemd-notify VARIABLE=VALUE...` with `env` (which must carry
+ * NOTIFY_SOCKET). The child never keeps the process alive: a gateway that has closed exits even
+ * while a message is still on its way. No timeout of our own: systemd-notify gives up waiting for
+ * the manager after 5 s (and spawn's `timeout` would hold the event loop open).
+ */
 export function systemdNotify(env: NodeJS.ProcessEnv, command = 'systemd-notify'): Notifier {
   return (assignments) =>
     new Promise((resolve, reject) => {
-      execFile(command, [...assignments], { env, timeout: NOTIFY_TIMEOUT_MS }, (err, _stdout, stderr) => {
-        if (err) reject(new Error(`${command} ${assignments.join(' ')}: ${stderr.trim() || err.message}`, { cause: err }));
-        else resolve();
+      const child = spawn(command, [...assignments], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+      child.on('error', (err) => reject(new Error(`${command} ${assignments.join(' ')}: ${err.message}`, { cause: err })));
+      child.on('close', (code, signal) => {
+        if (code === 0) resolve();
+        else reject(new Error(`${command} ${assignments.join(' ')}: ${stderr.trim() || `exit ${code ?? signal}`}`));
       });
+      child.unref();
+      (child.stderr as Socket).unref();
     });
 }
 
@@ -49,7 +58,8 @@ export interface ServiceNotifierOptions {
 }
 
 /**
- * open() sends READY=1 and starts the watchdog pings; close() stops them and sends STOPPING=1.
+ * open() sends READY=1 (and resolves once systemd-notify is done) and starts the watchdog pings;
+ * close() stops them and sends STOPPING=1.
  * Without NOTIFY_SOCKET (not started by systemd, or Type= is not notify) both do nothing.
  */
 export class ServiceNotifier extends Resource {
@@ -91,12 +101,11 @@ export class ServiceNotifier extends Resource {
     this.#o.log.info({ pingIntervalMs: this.pingIntervalMs }, 'systemd watchdog pings started');
   }
 
+  /** Stops the pings and sends STOPPING=1 without waiting for it: shutdown must not wait on systemd. */
   protected async _close(): Promise<void> {
     if (this.#timer) this.#o.clock.clear(this.#timer);
     this.#timer = undefined;
-    if (!this.enabled) return;
-    await this.#inFlight;
-    await this.#send(['STOPPING=1']);
+    if (this.enabled) void this.#send(['STOPPING=1']);
   }
 
   #ping(): void {
