@@ -1,8 +1,10 @@
 // `tributary edge`: run the gateway, or one of its helper sub-commands.
 
+import { systemClock } from '../clock/clock.js';
 import { loadConfigFile } from '../config/load.js';
 import { Gateway } from '../gateway/gateway.js';
 import { createLogger } from '../observe/log.js';
+import { ServiceNotifier } from '../observe/systemd-notify.js';
 import { inspectCommand } from './inspect-command.js';
 import { parseOptions, requireOption, type Io } from './io.js';
 
@@ -47,6 +49,16 @@ async function runGateway(argv: string[], io: Io): Promise<number> {
   const log = createLogger(config.log.level);
   const gateway = new Gateway(config, { log });
   await gateway.open();
+  // Under systemd (Type=notify, WatchdogSec=): ready now, then pings while the event loop turns.
+  const notifier = new ServiceNotifier({
+    env: process.env,
+    pid: process.pid,
+    clock: systemClock,
+    log,
+    alive: () => gateway.status === 'open',
+    status: `gateway ${config.gateway.id} open`,
+  });
+  await notifier.open();
   const broker = gateway.source<{ name: string; port?: number } & import('../source/contract.js').Source>('mqtt-broker');
   io.stderr.write(
     `tributary edge: gateway ${config.gateway.id} running` +
@@ -62,6 +74,7 @@ async function runGateway(argv: string[], io: Io): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  await notifier.close();
   await gateway.close();
   log.flush();
   return 0;

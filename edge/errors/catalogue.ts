@@ -65,6 +65,9 @@ export const catalogue = {
   ERR_MODBUS_EXCEPTION: { message: 'Modbus unit %s answered exception %s (%s) to function %s at address %s', retryable: false },
   ERR_MODBUS_IO: { message: 'Modbus port %s: %s', retryable: true },
 
+  // The service manager (systemd): readiness and watchdog notifications. Retryable: the next ping tries again.
+  ERR_SYSTEMD_NOTIFY: { message: 'cannot send %s to systemd: %s; is systemd-notify installed (Debian package systemd) and NotifyAccess=all set in the unit?', retryable: true },
+
   // The device simulator (`tributary devices`).
   ERR_SCENARIO_READ: { message: 'cannot read scenario file %s: check the path and permissions', retryable: false },
   ERR_SCENARIO_PARSE: { message: 'scenario file %s is not valid YAML: %s', retryable: false },

@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>
   ingest: () => import('./ingest.js'),
   simulator: () => import('./simulator.js'),
   inference: () => import('./inference.js'),
+  'store-writes': () => import('./store-writes.js'),
 };
 
 async function main(): Promise<void> {
