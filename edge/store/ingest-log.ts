@@ -137,6 +137,14 @@ export class IngestLog extends Resource {
     return this.queued >= this.#highWater;
   }
 
+  /**
+   * The seq of the newest append (−1 before the first), known as soon as `append` returns: feed the
+   * window engine right after appending, in append order, and this is the engine's log position.
+   */
+  get appendedSeq(): number {
+    return this.#next - 1;
+  }
+
   /** The newest seq on disk, −1 before the first. A checkpoint may only name a position up to it. */
   get committedSeq(): number {
     return this.#commit.committed;

@@ -13,8 +13,8 @@ import { DeviceState, KeyState, Session } from './state.js';
 
 export const SNAPSHOT_VERSION = 1;
 
-/** JSON has no ±Infinity or NaN; watermarks start at −Infinity and sums may overflow. */
-export type SnapNumber = number | 'Infinity' | '-Infinity' | 'NaN';
+/** JSON has no ±Infinity, NaN or −0; watermarks start at −Infinity, sums may overflow, a value may be −0. */
+export type SnapNumber = number | 'Infinity' | '-Infinity' | 'NaN' | '-0';
 
 /** Partials in a fixed order: count, sum, sumSq, min, max, first, firstTs, last, lastTs, tRef, sumT, sumTT, sumTV. */
 export type PartialsSnapshot = SnapNumber[];
@@ -69,6 +69,7 @@ export interface WindowSnapshot {
 const PARTIALS_ORDER = ['count', 'sum', 'sumSq', 'min', 'max', 'first', 'firstTs', 'last', 'lastTs', 'tRef', 'sumT', 'sumTT', 'sumTV'] as const satisfies ReadonlyArray<keyof Partials>;
 
 export function toSnap(n: number): SnapNumber {
+  if (Object.is(n, -0)) return '-0';
   if (Number.isFinite(n)) return n;
   return Number.isNaN(n) ? 'NaN' : n > 0 ? 'Infinity' : '-Infinity';
 }

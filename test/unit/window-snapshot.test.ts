@@ -42,6 +42,7 @@ function generate(seed: number, n: number): Step[] {
     const values: Record<string, number> = { a: Math.round(random() * 1000) / 10 };
     if (random() < 0.5) values['b'] = (random() - 0.5) * 1e6;
     if (random() < 0.2) values['c'] = Math.floor(random() * 5);
+    if (random() < 0.05) values['a'] = -0; // JSON would turn it into 0
     steps.push({ reading: { device: `d${d}`, ts, values } });
     // Processing time moves on too; now and then long enough for the idle rule to act.
     steps.push({ advance: random() < 0.05 ? 3000 + Math.floor(random() * 3000) : Math.floor(random() * 150) });
