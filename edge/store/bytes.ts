@@ -100,6 +100,14 @@ export class ByteReader {
     return v;
   }
 
+  /** The next `length` bytes, as a view (no copy). */
+  view(length: number): Uint8Array {
+    if (this.#pos + length > this.buf.length) throw this.corrupt('ends inside a record');
+    const v = this.buf.subarray(this.#pos, this.#pos + length);
+    this.#pos += length;
+    return v;
+  }
+
   utf8(length: number): string {
     if (this.#pos + length > this.buf.length) throw this.corrupt('record ends inside a name');
     const s = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.#pos, length).toString('utf8');

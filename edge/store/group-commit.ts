@@ -1,7 +1,10 @@
-// Group commit for durable appends: writes queued within `intervalMs` share one LevelDB batch,
-// written with `sync: true` (an fsync) when any of them asked to be durable, and each write's
-// promise resolves once its batch is on disk. While one batch is being written the next gathers,
-// so the disk sees one sync per batch however fast writes come.
+// Group commit for durable appends: queued writes share one LevelDB batch, written with
+// `sync: true` (an fsync) when any of them asked to be durable, and each write's promise resolves
+// once its batch is on disk. Commits start at least `intervalMs` apart, so there are at most
+// 1000 / intervalMs syncs per second however fast writes come: each sync rewrites at least one
+// flash page, so this, more than the bytes, is what an SD card feels. A write waits at most
+// `intervalMs` plus one write; a full batch (`maxBatch`) or a flush goes at once. The owner turns
+// a batch of writes into LevelDB operations (`build`), e.g. one segment value for all of them.
 //
 // Batches are written strictly one after another, and a failed batch is retried ahead of newer
 // writes: what reaches disk is always a prefix of what was queued, in order.
@@ -15,26 +18,35 @@ import type { BinarySublevel } from './ingest-log-keys.js';
 
 export type Put = { readonly type: 'put'; readonly sublevel: BinarySublevel; readonly key: Buffer; readonly value: Buffer };
 
-/** One queued write: the LevelDB puts of one seq, with the bytes they hold. */
+/** One queued write; seqs increase from one write to the next. */
 export interface QueuedWrite {
   readonly seq: number;
-  readonly ops: readonly Put[];
-  readonly bytes: number;
   readonly durable: boolean;
 }
 
-interface Entry extends QueuedWrite {
+/** A batch made ready for LevelDB: its puts and the bytes of keys (with prefixes) and values they hold. */
+export interface BuiltBatch {
+  readonly ops: readonly Put[];
+  readonly bytes: number;
+}
+
+interface Entry<W extends QueuedWrite> {
+  readonly write: W;
   readonly at: number;
   resolve?: (seq: number) => void;
   reject?: (err: Error) => void;
 }
 
-export interface GroupCommitOptions {
+export interface GroupCommitOptions<W extends QueuedWrite, B extends BuiltBatch> {
   readonly db: Db;
+  /** Turn writes (in seq order) into one LevelDB batch. Called again for a batch being retried. */
+  readonly build: (writes: readonly W[]) => B;
+  /** The batch is on disk (before any write's promise resolves). */
+  readonly written?: (batch: B) => void;
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Pick<IngestLogMetrics, 'bytes' | 'commits' | 'commitSize' | 'durable' | 'writeErrors'>;
-  /** Longest a write waits for company (ms). */
+  /** Least time between the starts of two commits (ms). */
   readonly intervalMs: number;
   /** Writes per batch at most; a full batch goes at once. */
   readonly maxBatch: number;
@@ -44,20 +56,21 @@ export interface GroupCommitOptions {
   readonly lowWater: number;
 }
 
-export class GroupCommit {
-  readonly #o: GroupCommitOptions;
-  #pending: Entry[] = [];
-  #writing: Entry[] | undefined;
+export class GroupCommit<W extends QueuedWrite, B extends BuiltBatch> {
+  readonly #o: GroupCommitOptions<W, B>;
+  #pending: Array<Entry<W>> = [];
+  #writing: Array<Entry<W>> | undefined;
   #timer: TimerHandle | undefined;
   #closing = false;
   #flushWaiters: Array<{ seq: number; resolve: () => void; reject: (err: Error) => void }> = [];
   #drainWaiters: Array<() => void> = [];
   #last = -1; // seq of the newest write queued
+  #lastStart = -Infinity; // clock time the last commit started
   committed = -1;
   bytes = 0;
   commits = 0;
 
-  constructor(options: GroupCommitOptions) {
+  constructor(options: GroupCommitOptions<W, B>) {
     this.#o = options;
   }
 
@@ -67,8 +80,8 @@ export class GroupCommit {
   }
 
   /** Queue a write (seqs must increase); resolves with its seq once on disk, or at once if not durable. */
-  push(write: QueuedWrite): Promise<number> {
-    const entry: Entry = { ...write, at: this.#o.clock.now() };
+  push(write: W): Promise<number> {
+    const entry: Entry<W> = { write, at: this.#o.clock.now() };
     const done = write.durable ? new Promise<number>((resolve, reject) => ((entry.resolve = resolve), (entry.reject = reject))) : Promise.resolve(write.seq);
     this.#last = write.seq;
     this.#pending.push(entry);
@@ -100,16 +113,19 @@ export class GroupCommit {
   #schedule(): void {
     if (this.#writing !== undefined) return; // the next batch goes when this one is written
     if (this.#pending.length >= this.#o.maxBatch) return this.#commit();
-    if (this.#timer !== undefined) return;
-    this.#arm(this.#o.intervalMs);
+    if (this.#timer === undefined) this.#armNext();
   }
 
+  #armNext(): void {
+    this.#arm(Math.max(0, this.#lastStart + this.#o.intervalMs - this.#o.clock.now()));
+  }
+
+  /** Not unref'd: a write waiting for its batch is work in progress that must keep the process alive. */
   #arm(ms: number): void {
     this.#timer = this.#o.clock.setTimeout(() => {
       this.#timer = undefined;
       this.#commit();
     }, ms);
-    this.#timer.unref();
   }
 
   #commit(): void {
@@ -122,36 +138,39 @@ export class GroupCommit {
     if (batch.length > this.#o.maxBatch) batch = this.#pending.splice(0, this.#o.maxBatch);
     else this.#pending = [];
     this.#writing = batch;
-    const ops: Put[] = [];
+    this.#lastStart = this.#o.clock.now();
     let sync = false;
-    for (const e of batch) {
-      for (const op of e.ops) ops.push(op);
-      if (e.durable) sync = true;
+    for (const e of batch) if (e.write.durable) sync = true;
+    let built: B;
+    try {
+      built = this.#o.build(batch.map((e) => e.write));
+    } catch (err) {
+      this.#failed(batch, err);
+      return;
     }
-    this.#o.db.batch(ops, { sync }).then(
-      () => this.#written(batch, sync),
+    this.#o.db.batch(built.ops as Put[], { sync }).then(
+      () => this.#written(batch, built, sync),
       (err: unknown) => this.#failed(batch, err),
     );
   }
 
-  #written(batch: Entry[], sync: boolean): void {
+  #written(batch: Array<Entry<W>>, built: B, sync: boolean): void {
     this.#writing = undefined;
     const m = this.#o.metrics;
-    const now = this.#o.clock.now();
-    let bytes = 0;
-    for (const e of batch) {
-      bytes += e.bytes;
-      if (e.resolve) {
-        m.durable.observe((now - e.at) / 1000);
-        e.resolve(e.seq);
-      }
-    }
-    this.bytes += bytes;
+    this.bytes += built.bytes;
     this.commits++;
-    m.bytes.inc(bytes);
+    m.bytes.inc(built.bytes);
     m.commits.labels(String(sync)).inc();
     m.commitSize.observe(batch.length);
-    this.committed = batch[batch.length - 1]!.seq;
+    this.committed = batch[batch.length - 1]!.write.seq;
+    this.#o.written?.(built);
+    const now = this.#o.clock.now();
+    for (const e of batch) {
+      if (e.resolve) {
+        m.durable.observe((now - e.at) / 1000);
+        e.resolve(e.write.seq);
+      }
+    }
     if (this.#flushWaiters.length > 0) {
       const ready = this.#flushWaiters.filter((w) => w.seq <= this.committed);
       this.#flushWaiters = this.#flushWaiters.filter((w) => w.seq > this.committed);
@@ -160,11 +179,12 @@ export class GroupCommit {
     if (this.#drainWaiters.length > 0 && this.queued <= this.#o.lowWater) {
       for (const resolve of this.#drainWaiters.splice(0)) resolve();
     }
-    // What gathered meanwhile has already waited one write: send it at once.
-    if (this.#pending.length > 0) this.#commit();
+    // What gathered meanwhile goes once the interval is up, or at once if it fills a batch or is flushed.
+    if (this.#pending.length >= this.#o.maxBatch || this.#flushWaiters.length > 0) this.#commit();
+    else if (this.#pending.length > 0) this.#armNext();
   }
 
-  #failed(batch: Entry[], err: unknown): void {
+  #failed(batch: Array<Entry<W>>, err: unknown): void {
     this.#writing = undefined;
     this.#o.metrics.writeErrors.inc();
     const coded = codedError('ERR_STORE_WRITE', [(err as Error).message], { cause: err });

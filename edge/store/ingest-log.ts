@@ -3,9 +3,10 @@
 // tail past the last checkpoint is replayed (`readFrom`); the flight recorder reads a device's
 // recent readings back by event time (`around`).
 //
-// Appends go to disk by group commit (group-commit.ts): one synced LevelDB batch per few ms,
+// Appends go to disk by group commit (group-commit.ts): at most one synced LevelDB batch per few ms,
 // batches strictly in order, so a dictionary entry (reading-codec.ts) always reaches disk with,
-// or before, the first record using it.
+// or before, the first record using it. Each batch is stored as one segment value holding all
+// its records (log-segment.ts): one LevelDB put per commit, not per reading.
 //
 // It lives in sublevels of the gateway's one database (see ingest-log-keys.ts), not a database
 // of its own: LevelDB has one write-ahead log per database, so a synced batch also makes every
@@ -13,8 +14,11 @@
 //
 // Retention is by arrival (the gateway clock), not event time: records are in arrival order, so
 // trimming deletes a prefix, and a device with a wrong clock can neither pin old records nor
-// lose new ones. A record is deleted once it is below the replay floor (`truncateBefore`) and
-// arrived more than `retentionMs` ago; the newest record is always kept, so seqs continue.
+// lose new ones. A segment is deleted once all its records are below the replay floor
+// (`truncateBefore`) and arrived more than `retentionMs` ago; the segment holding the newest
+// record is always kept, so seqs continue after a restart. The flight recorder (`around`) reads
+// the segments whose event-time range meets the query and picks the device's records, checking
+// each record's device ref before decoding the rest.
 
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import type { Reading } from '../decode/reading.js';
@@ -23,20 +27,23 @@ import { Resource } from '../lifecycle/resource.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
 import type { Db } from './db.js';
-import { GroupCommit, type Put } from './group-commit.js';
+import { GroupCommit, type BuiltBatch, type Put } from './group-commit.js';
 import { ingestLogMetrics, type IngestLogMetrics } from './ingest-log-metrics.js';
-import {
-  indexKey, logSublevels, MAX_INDEX_TS, MAX_SEQ, prefixBytes, seqKey, seqOfIndexKey, seqOfKey, type BinarySublevel, type LogSublevels,
-} from './ingest-log-keys.js';
+import { logSublevels, MAX_SEQ, prefixBytes, seqKey, seqOfKey, type BinarySublevel, type LogSublevels } from './ingest-log-keys.js';
+import { decodeMeta, encodeMeta, encodeSegment, segmentMeta, segmentRecords, type SegmentMeta } from './log-segment.js';
 import { dictionaryEntry, dictionaryKey, ReadingCodec, type DictionaryEntry } from './reading-codec.js';
 
 export interface IngestLogOptions {
-  /** The gateway's database (edge/store/db.ts); the log uses its sublevels `il`, `ild`, `ilx`. */
+  /** The gateway's database (edge/store/db.ts); the log uses its sublevels `il`, `ils`, `ild`. */
   readonly db: Db;
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Registry;
-  /** Appends arriving within this long share one synced batch (ms, default 2). */
+  /**
+   * Group commits start at least this far apart (ms, default 5): at most 1000 / commitIntervalMs
+   * fsyncs per second, which bounds the flash pages an SD card rewrites. An append waits at most
+   * this long plus one write; a full batch goes at once.
+   */
   readonly commitIntervalMs?: number;
   /** Readings per batch at most; a full batch is written at once (default 4096). */
   readonly maxBatch?: number;
@@ -44,7 +51,7 @@ export interface IngestLogOptions {
   readonly highWater?: number;
   /** Readings waiting for disk beyond which `append` refuses with ERR_STORE_LOG_FULL (default 4 × highWater). */
   readonly hardLimit?: number;
-  /** Flight recorder: keep readings that arrived within this long (ms, default 300000). 0 keeps only what replay needs and writes no device index. */
+  /** Flight recorder: keep readings that arrived within this long (ms, default 300000). 0 keeps only what replay needs. */
   readonly retentionMs?: number;
   /** How often records no longer needed are deleted (ms, default 10000). */
   readonly trimIntervalMs?: number;
@@ -79,23 +86,39 @@ export interface IngestLogStats {
 
 type Del = { readonly type: 'del'; readonly sublevel: BinarySublevel; readonly key: Buffer };
 
-const EMPTY = Buffer.alloc(0);
+interface LogWrite {
+  readonly seq: number;
+  readonly durable: boolean;
+  readonly record: Buffer;
+  /** Dictionary entries this record introduced: written in the same batch. */
+  readonly added: readonly DictionaryEntry[];
+  readonly ts: number;
+  readonly receivedAt: number;
+}
+
+interface LogBatch extends BuiltBatch {
+  readonly meta: SegmentMeta;
+}
+
+/** Segments fetched per LevelDB getMany while searching the flight recorder. */
+const SEARCH_CHUNK = 32;
 
 export class IngestLog extends Resource {
   readonly name = 'ingest-log';
   readonly #o: IngestLogOptions;
   readonly #subs: LogSublevels;
-  readonly #prefix: { records: number; dictionary: number; index: number };
+  readonly #prefix: { segments: number; metas: number; dictionary: number };
   readonly #codec: ReadingCodec;
   readonly #m: IngestLogMetrics;
-  readonly #commit: GroupCommit;
+  readonly #commit: GroupCommit<LogWrite, LogBatch>;
   readonly #highWater: number;
   readonly #hardLimit: number;
   readonly #retention: number;
+  /** Every segment on disk, oldest first: what trimming and the flight recorder decide by. */
+  #segments: SegmentMeta[] = [];
   #trimTimer: TimerHandle | undefined;
   #trimming: Promise<number> | undefined;
   #closing = false;
-  #first = 0;
   #next = 0;
   #floor = 0;
   #appends = 0;
@@ -104,10 +127,10 @@ export class IngestLog extends Resource {
     super();
     this.#o = options;
     this.#subs = logSublevels(options.db);
-    this.#prefix = { records: prefixBytes(this.#subs.records), dictionary: prefixBytes(this.#subs.dictionary), index: prefixBytes(this.#subs.index) };
+    this.#prefix = { segments: prefixBytes(this.#subs.segments), metas: prefixBytes(this.#subs.metas), dictionary: prefixBytes(this.#subs.dictionary) };
     this.#codec = new ReadingCodec(options.maxDictionary !== undefined ? { maxDictionary: options.maxDictionary } : {});
     this.#m = ingestLogMetrics(options.metrics, () => this.queued);
-    const intervalMs = options.commitIntervalMs ?? 2;
+    const intervalMs = options.commitIntervalMs ?? 5;
     const maxBatch = options.maxBatch ?? 4096;
     this.#highWater = options.highWater ?? 20_000;
     this.#hardLimit = options.hardLimit ?? 4 * this.#highWater;
@@ -115,8 +138,10 @@ export class IngestLog extends Resource {
     if (!(intervalMs >= 0 && maxBatch >= 1 && this.#highWater >= 1 && this.#hardLimit >= this.#highWater && this.#retention >= 0)) {
       throw new TypeError('ingest log: commitIntervalMs and retentionMs must be >= 0, maxBatch and highWater >= 1, hardLimit >= highWater');
     }
-    this.#commit = new GroupCommit({
+    this.#commit = new GroupCommit<LogWrite, LogBatch>({
       db: options.db,
+      build: (writes) => this.#build(writes),
+      written: (batch) => this.#segments.push(batch.meta),
       clock: options.clock,
       log: options.log,
       metrics: this.#m,
@@ -152,7 +177,15 @@ export class IngestLog extends Resource {
 
   get stats(): IngestLogStats {
     const c = this.#commit;
-    return { appends: this.#appends, bytesWritten: c.bytes, commits: c.commits, queued: c.queued, firstSeq: this.#first, nextSeq: this.#next, committedSeq: c.committed };
+    return {
+      appends: this.#appends,
+      bytesWritten: c.bytes,
+      commits: c.commits,
+      queued: c.queued,
+      firstSeq: this.#segments[0]?.firstSeq ?? this.#next,
+      nextSeq: this.#next,
+      committedSeq: c.committed,
+    };
   }
 
   /**
@@ -168,26 +201,13 @@ export class IngestLog extends Resource {
       return Promise.reject(codedError('ERR_STORE_LOG_FULL', [this.queued, this.#hardLimit]));
     }
     const added: DictionaryEntry[] = [];
-    const value = this.#codec.encode(reading, added); // a malformed reading throws TypeError here
+    const record = this.#codec.encode(reading, added); // a malformed reading throws TypeError here
     const seq = this.#next;
     if (seq > MAX_SEQ) throw new TypeError('ingest log seq space exhausted');
     this.#next++;
-    const key = seqKey(seq);
-    const ops: Put[] = [{ type: 'put', sublevel: this.#subs.records, key, value }];
-    let bytes = this.#prefix.records + key.length + value.length;
-    for (const e of added) {
-      const put: Put = { type: 'put', sublevel: this.#subs.dictionary, key: dictionaryKey(e), value: Buffer.from(e.name, 'utf8') };
-      ops.push(put);
-      bytes += this.#prefix.dictionary + put.key.length + put.value.length;
-    }
-    const ix = this.#indexKeyOf(reading, seq);
-    if (ix !== undefined) {
-      ops.push({ type: 'put', sublevel: this.#subs.index, key: ix, value: EMPTY });
-      bytes += this.#prefix.index + ix.length;
-    }
     this.#appends++;
     this.#m.appends.inc();
-    return this.#commit.push({ seq, ops, bytes, durable: options.durable ?? true });
+    return this.#commit.push({ seq, durable: options.durable ?? true, record, added, ts: reading.ts, receivedAt: reading.receivedAt });
   }
 
   /** Resolves when every reading appended so far is on disk (writing what waits now). */
@@ -207,9 +227,19 @@ export class IngestLog extends Resource {
    */
   async *readFrom(seq: number, options: { readonly signal?: AbortSignal } = {}): AsyncGenerator<LoggedReading, void, undefined> {
     this.assertOpen();
-    const it = this.#subs.records.iterator({ gte: seqKey(Math.max(0, seq)), ...(options.signal ? { signal: options.signal } : {}) });
+    const from = Math.max(0, seq);
+    // The segment holding `from` starts at or before it.
+    const [start] = await this.#subs.segments.keys({ lte: seqKey(from), reverse: true, limit: 1 }).all();
+    const it = this.#subs.segments.iterator({ gte: start ?? seqKey(from), ...(options.signal ? { signal: options.signal } : {}) });
     try {
-      for await (const [key, value] of it) yield { seq: seqOfKey(key), reading: this.#codec.decode(value) };
+      for await (const [key, value] of it) {
+        const first = seqOfKey(key);
+        const records = segmentRecords(value);
+        for (let i = Math.max(0, from - first); i < records.length; i++) {
+          options.signal?.throwIfAborted(); // a segment holds many records: do not wait for the next one
+          yield { seq: first + i, reading: this.#codec.decode(records[i]!) };
+        }
+      }
     } finally {
       await it.close();
     }
@@ -221,23 +251,31 @@ export class IngestLog extends Resource {
   }
 
   /**
-   * A device's readings with event time in [from, to] (ms), oldest event time first, from the
-   * flight recorder (at most `limit`). Readings still waiting for disk are written first.
+   * A device's readings with event time in [from, to] (ms), oldest event time first, from what the
+   * log still holds (at most `limit`). Readings still waiting for disk are written first.
    */
   async around(device: string, from: number, to: number, limit = 100_000): Promise<LoggedReading[]> {
     this.assertOpen();
     await this.flush();
-    const ref = this.#codec.deviceRef(device);
-    if (ref === undefined || this.#retention === 0 || to < from) return [];
-    const clamp = (t: number) => Math.min(MAX_INDEX_TS, Math.max(0, Math.floor(t)));
-    const keys = await this.#subs.index.keys({ gte: indexKey(ref, clamp(from), 0), lte: indexKey(ref, clamp(to), MAX_SEQ), limit }).all();
-    const seqs = keys.map(seqOfIndexKey);
-    const values = await this.#subs.records.getMany(seqs.map(seqKey));
+    if (to < from) return [];
+    // A device without a ref can only be in records that spell its name (ref 0).
+    const ref = this.#codec.deviceRef(device) ?? 0;
+    const candidates = this.#segments.filter((m) => m.maxTs >= from && m.minTs <= to);
     const out: LoggedReading[] = [];
-    values.forEach((v, i) => {
-      if (v !== undefined) out.push({ seq: seqs[i]!, reading: this.#codec.decode(v) });
-    });
-    return out;
+    for (let c = 0; c < candidates.length; c += SEARCH_CHUNK) {
+      const chunk = candidates.slice(c, c + SEARCH_CHUNK);
+      const values = await this.#subs.segments.getMany(chunk.map((m) => seqKey(m.firstSeq)));
+      values.forEach((value, j) => {
+        if (value === undefined) return; // trimmed meanwhile
+        segmentRecords(value).forEach((record, i) => {
+          if (this.#codec.peekDeviceRef(record) !== ref) return;
+          const reading = this.#codec.decode(record);
+          if (reading.device === device && reading.ts >= from && reading.ts <= to) out.push({ seq: chunk[j]!.firstSeq + i, reading });
+        });
+      });
+    }
+    out.sort((a, b) => a.reading.ts - b.reading.ts || a.seq - b.seq);
+    return out.length > limit ? out.slice(0, limit) : out;
   }
 
   /** Delete what neither replay nor the flight recorder needs; returns how many records. Runs on its own timer too. */
@@ -250,11 +288,10 @@ export class IngestLog extends Resource {
     const entries: DictionaryEntry[] = [];
     for await (const [key, value] of this.#subs.dictionary.iterator()) entries.push(dictionaryEntry(key, value));
     this.#codec.load(entries);
-    const [first] = await this.#subs.records.keys({ limit: 1 }).all();
-    const [last] = await this.#subs.records.keys({ limit: 1, reverse: true }).all();
-    if (first !== undefined && last !== undefined) {
-      this.#first = seqOfKey(first);
-      this.#next = seqOfKey(last) + 1;
+    for await (const [key, value] of this.#subs.metas.iterator()) this.#segments.push(decodeMeta(seqOfKey(key), value));
+    const last = this.#segments.at(-1);
+    if (last !== undefined) {
+      this.#next = last.firstSeq + last.count;
       this.#commit.committed = this.#next - 1;
     }
     this.#trimTimer = this.#o.clock.setInterval(() => void this.trim().catch((err: unknown) => this.#o.log.error({ err }, 'ingest log trim failed')), this.#o.trimIntervalMs ?? 10_000);
@@ -268,48 +305,50 @@ export class IngestLog extends Resource {
     await this.#commit.close();
   }
 
-  #indexKeyOf(reading: Reading, seq: number): Buffer | undefined {
-    if (this.#retention === 0) return undefined;
-    const ref = this.#codec.deviceRef(reading.device);
-    // A device written inline (dictionary full) or an event time outside 0 … year 10889 is not indexed.
-    if (ref === undefined || !(reading.ts >= 0 && reading.ts <= MAX_INDEX_TS)) return undefined;
-    return indexKey(ref, reading.ts, seq);
+  /** One segment and its meta for the whole batch, with the dictionary entries it introduced. */
+  #build(writes: readonly LogWrite[]): LogBatch {
+    const meta = segmentMeta(writes[0]!.seq, writes);
+    const key = seqKey(meta.firstSeq);
+    const value = encodeSegment(writes.map((w) => w.record));
+    const metaValue = encodeMeta(meta);
+    const ops: Put[] = [
+      { type: 'put', sublevel: this.#subs.segments, key, value },
+      { type: 'put', sublevel: this.#subs.metas, key, value: metaValue },
+    ];
+    let bytes = this.#prefix.segments + key.length + value.length + this.#prefix.metas + key.length + metaValue.length;
+    for (const w of writes) {
+      for (const e of w.added) {
+        const put: Put = { type: 'put', sublevel: this.#subs.dictionary, key: dictionaryKey(e), value: Buffer.from(e.name, 'utf8') };
+        ops.push(put);
+        bytes += this.#prefix.dictionary + put.key.length + put.value.length;
+      }
+    }
+    return { ops, bytes, meta };
   }
 
   async #trim(): Promise<number> {
-    // The newest record on disk always stays, so the seq carries on after a restart.
-    const limit = Math.min(this.#floor, this.#commit.committed);
-    if (limit <= this.#first) return 0;
     const cutoff = this.#o.clock.now() - this.#retention;
-    const ops: Del[] = [];
-    let deleted = 0;
-    let next = this.#first;
-    const it = this.#subs.records.iterator({ gte: seqKey(this.#first), lt: seqKey(limit) });
-    try {
-      for await (const [key, value] of it) {
-        if (this.#retention > 0) {
-          let reading: Reading | undefined;
-          try {
-            reading = this.#codec.decode(value);
-          } catch (err) {
-            this.#o.log.error({ err, seq: seqOfKey(key) }, 'ingest log record cannot be decoded; deleting it');
-          }
-          // Records are in arrival order: the first one still within retention ends the trim.
-          if (reading && reading.receivedAt > cutoff) break;
-          const ix = reading && this.#indexKeyOf(reading, seqOfKey(key));
-          if (ix) ops.push({ type: 'del', sublevel: this.#subs.index, key: ix });
-        }
-        ops.push({ type: 'del', sublevel: this.#subs.records, key: Buffer.from(key) });
-        deleted++;
-        next = seqOfKey(key) + 1;
-        if (ops.length >= 4096) await this.#o.db.batch(ops.splice(0), { sync: false });
-      }
-    } finally {
-      await it.close();
+    const committed = this.#commit.committed;
+    const segments = this.#segments;
+    let n = 0;
+    let records = 0;
+    for (; n < segments.length; n++) {
+      const m = segments[n]!;
+      const last = m.firstSeq + m.count - 1;
+      // Needed for replay, holding the newest record (so seqs continue), or within retention: stop.
+      if (last >= this.#floor || last >= committed || m.maxReceivedAt > cutoff) break;
+      records += m.count;
     }
-    if (ops.length > 0) await this.#o.db.batch(ops, { sync: false });
-    this.#first = next;
-    this.#m.trimmed.inc(deleted);
-    return deleted;
+    if (n === 0) return 0;
+    const ops: Del[] = [];
+    for (const m of segments.slice(0, n)) {
+      const key = seqKey(m.firstSeq);
+      ops.push({ type: 'del', sublevel: this.#subs.segments, key }, { type: 'del', sublevel: this.#subs.metas, key });
+    }
+    await this.#o.db.batch(ops, { sync: false });
+    // Appends may have added segments meanwhile; the trimmed ones are still the first n.
+    this.#segments.splice(0, n);
+    this.#m.trimmed.inc(records);
+    return records;
   }
 }

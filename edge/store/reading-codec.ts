@@ -130,6 +130,13 @@ export class ReadingCodec {
     return w.finish();
   }
 
+  /** The device ref of an encoded record without decoding the rest (0: the name is inline). */
+  peekDeviceRef(bytes: Uint8Array): number {
+    const r = new ByteReader(bytes, 'ingest-log');
+    r.uvarint(); // flags
+    return r.uvarint();
+  }
+
   /** Decode a record. Throws ERR_STORE_CORRUPT for bytes this codec did not write. */
   decode(bytes: Uint8Array): Reading {
     const r = new ByteReader(bytes, 'ingest-log');

@@ -1,6 +1,7 @@
 // The ingest log on a real LevelDB in a temp dir: appends resolve only once written, in group
-// commits; the log survives a reopen and replays from any seq; backpressure; the flight recorder
-// by device and event time; trimming by replay floor and arrival time; a failing disk.
+// commits of one segment each; the log survives a reopen and replays from any seq; backpressure;
+// the flight recorder by device and event time; trimming by replay floor and arrival time; a
+// failing disk.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../edge/clock/fake-clock.js';
@@ -76,30 +77,47 @@ describe('IngestLog: group commit', () => {
     expect(o.log.stats).toMatchObject({ appends: 50, commits: 1, queued: 0, committedSeq: 49, nextSeq: 50 });
   });
 
-  it('writes a full batch at once, and the next batch as soon as the previous one lands', async () => {
+  it('writes full batches at once, and a partial one only once the interval since the last commit is up', async () => {
     using dir = tempDir();
     const o = await openLog(dir, { maxBatch: 10 });
-    const seqs = await Promise.all(Array.from({ length: 35 }, (_, i) => o.log.append(reading('pump-1', T + i))));
-    expect(seqs).toHaveLength(35);
-    // 10 at once, then 25 that gathered meanwhile go 10, 10, 5 — none waited for the timer.
+    const appends = Array.from({ length: 35 }, (_, i) => o.log.append(reading('pump-1', T + i)));
+    // 10 at once, then the 25 gathered meanwhile go 10 and 10 as each write lands.
+    await waitFor(() => o.log.committedSeq === 29, 'three full batches');
+    expect(o.log.stats.commits).toBe(3);
+    expect(o.log.queued).toBe(5);
+    o.clock.advance(INTERVAL);
+    expect(await Promise.all(appends)).toHaveLength(35);
     expect(o.log.stats.commits).toBe(4);
   });
 
-  it('counts the exact bytes it hands LevelDB: record, dictionary entries the first time, index', async () => {
+  it('commits a lone append at once when the last commit was long enough ago', async () => {
+    using dir = tempDir();
+    const o = await openLog(dir, { commitIntervalMs: 1000 });
+    const first = o.log.append(reading('pump-1', T));
+    o.clock.advance(0); // no commit yet: nothing to wait for
+    expect(await first).toBe(0);
+    const second = o.log.append(reading('pump-1', T + 1));
+    o.clock.advance(999);
+    expect(o.log.committedSeq).toBe(0); // within the interval of the first commit: it waits
+    o.clock.advance(1);
+    expect(await second).toBe(1);
+  });
+
+  it('writes one segment per commit and counts the exact bytes it hands LevelDB', async () => {
     using dir = tempDir();
     const o = await openLog(dir);
-    const first = o.log.append(reading('pump-7', T - 5, { temp: 71.2, vib_rms: 0.41 }));
-    await commit(o);
-    await first;
-    // record '!il!' + 6-byte seq + 15-byte value; entries '!ild!' + 5-byte key + name; index '!ilx!' + 16.
-    const record = 4 + 6 + 15;
-    const index = 5 + 16;
+    const pair = [reading('pump-7', T - 5, { temp: 71.2, vib_rms: 0.41 }), reading('pump-7', T - 4, { temp: 71.3, vib_rms: 0.42 })];
+    await appendAll(o, pair);
+    // segment '!il!' + 6-byte key + (count 1 + per record: length 1 + 15 bytes);
+    // meta '!ils!' + 6 + 15 (count 1, minTs 6, spread 1, minReceivedAt 6, spread 1);
+    // dictionary entries '!ild!' + 5-byte key + name, once each.
+    const segment = 4 + 6 + 1 + 2 * (1 + 15);
+    const meta = 5 + 6 + 15;
     const entries = [5 + 5 + 'pump-7'.length, 5 + 5 + 'temp'.length, 5 + 5 + 'vib_rms'.length].reduce((a, b) => a + b);
-    expect(o.log.stats.bytesWritten).toBe(record + index + entries);
-    const second = o.log.append(reading('pump-7', T - 4, { temp: 71.3, vib_rms: 0.42 }));
-    await commit(o);
-    await second;
-    expect(o.log.stats.bytesWritten).toBe(2 * (record + index) + entries);
+    expect(o.log.stats.bytesWritten).toBe(segment + meta + entries);
+    expect(o.log.stats.commits).toBe(1);
+    await appendAll(o, [reading('pump-7', T - 3, { temp: 71.4, vib_rms: 0.43 })]);
+    expect(o.log.stats.bytesWritten).toBe(segment + meta + entries + (4 + 6 + 1 + 16) + meta);
     expect(metric(o.registry, 'tributary_log_bytes_written_total')).toBe(o.log.stats.bytesWritten);
   });
 
@@ -225,7 +243,7 @@ describe('IngestLog: flight recorder and trimming', () => {
     expect(await o.log.around('pump-1', T + 100, T)).toEqual([]);
   });
 
-  it('deletes what is below the replay floor and older than retention, keeping the newest record', async () => {
+  it('deletes segments below the replay floor and older than retention, keeping the newest record', async () => {
     using dir = tempDir();
     const retentionMs = 60_000;
     const o = await openLog(dir, { retentionMs, trimIntervalMs: 3_600_000 });
@@ -252,7 +270,7 @@ describe('IngestLog: flight recorder and trimming', () => {
     using dir = tempDir();
     {
       const o = await openLog(dir, { retentionMs: 0 });
-      await appendAll(o, Array.from({ length: 5 }, (_, i) => reading('pump-1', T + i)));
+      for (let i = 0; i < 5; i++) await appendAll(o, [reading('pump-1', T + i)]); // five segments
       o.log.truncateBefore(5);
       expect(await o.log.trim()).toBe(4);
       await o.log.close();
@@ -262,18 +280,32 @@ describe('IngestLog: flight recorder and trimming', () => {
     expect(await appendAll(o, [reading('pump-1', T + 5)])).toEqual([5]);
   });
 
-  it('writes no device index with retention 0', async () => {
+  it('deletes a segment only once every record in it may go', async () => {
     using dir = tempDir();
     const o = await openLog(dir, { retentionMs: 0 });
-    await appendAll(o, [reading('pump-7', T - 5, { temp: 71.2, vib_rms: 0.41 })]);
-    expect(o.log.stats.bytesWritten).toBe(4 + 6 + 15 + (10 + 6) + (10 + 4) + (10 + 7));
-    expect(await o.log.around('pump-7', T - 1000, T)).toEqual([]);
+    await appendAll(o, [reading('pump-1', T), reading('pump-1', T + 1), reading('pump-1', T + 2)]); // seqs 0-2
+    await appendAll(o, [reading('pump-1', T + 3)]); // seq 3
+    o.log.truncateBefore(2);
+    expect(await o.log.trim()).toBe(0); // seq 2 is still needed, so the whole first segment stays
+    o.log.truncateBefore(3);
+    expect(await o.log.trim()).toBe(3);
+    expect((await all(o.log.readFrom(0))).map((r) => r.seq)).toEqual([3]);
+  });
+
+  it('replays from the middle of a segment', async () => {
+    using dir = tempDir();
+    const o = await openLog(dir);
+    await appendAll(o, Array.from({ length: 10 }, (_, i) => reading('pump-1', T + i)));
+    await appendAll(o, Array.from({ length: 10 }, (_, i) => reading('pump-2', T + i)));
+    expect((await all(o.log.readFrom(7))).map((r) => r.seq)).toEqual(Array.from({ length: 13 }, (_, i) => 7 + i));
+    expect((await all(o.log.readFrom(20))).map((r) => r.seq)).toEqual([]);
   });
 
   it('trims on its own timer', async () => {
     using dir = tempDir();
     const o = await openLog(dir, { retentionMs: 1000, trimIntervalMs: 5000 });
-    await Promise.all([o.log.append(reading('pump-1', T)), o.log.append(reading('pump-1', T + 1)), commit(o)]);
+    await appendAll(o, [reading('pump-1', T)]);
+    await appendAll(o, [reading('pump-1', T + 1)]);
     o.log.truncateBefore(2);
     o.clock.advance(5000);
     await waitFor(() => o.log.stats.firstSeq === 1, 'the timer trim');
