@@ -221,6 +221,18 @@ describe('IngestLog: backpressure', () => {
     expect((await all(again.readFrom(0))).map((r) => r.reading.device)).toEqual(['pump-1']);
   });
 
+  it('rejects what is still waiting with ERR_STORE_WRITE when closed while the disk is gone', async () => {
+    using dir = tempDir();
+    const o = await openLog(dir, { retryMs: 100 });
+    await o.db.close();
+    const append = o.log.append(reading('pump-1', T));
+    o.clock.advance(INTERVAL);
+    await waitFor(() => metric(o.registry, 'tributary_log_write_errors_total') === 1, 'the failed batch');
+    await o.log.close();
+    await expect(append).rejects.toMatchObject({ code: 'ERR_STORE_WRITE', retryable: true });
+    expect(metric(o.registry, 'tributary_log_write_errors_total')).toBe(2);
+  });
+
   it('rejects appends after close with ERR_NOT_OPEN', async () => {
     using dir = tempDir();
     const o = await openLog(dir);
