@@ -163,7 +163,12 @@ export class GroupCommit<W extends QueuedWrite, B extends BuiltBatch> {
     m.commits.labels(String(sync)).inc();
     m.commitSize.observe(batch.length);
     this.committed = batch[batch.length - 1]!.write.seq;
-    this.#o.written?.(built);
+    try {
+      this.#o.written?.(built);
+    } catch (err) {
+      // The batch is on disk whatever the owner's hook did: the writes must still resolve.
+      this.#o.log.error({ err }, 'group commit: the written hook threw');
+    }
     const now = this.#o.clock.now();
     for (const e of batch) {
       if (e.resolve) {

@@ -59,6 +59,12 @@ export interface IngestLogOptions {
   readonly retryMs?: number;
   /** Device and metric names given a dictionary ref, each (default 100000). */
   readonly maxDictionary?: number;
+  /**
+   * Readings that just reached disk, in seq order, before their appends resolve: feed the window
+   * engine from here and it only ever holds logged readings, so no summary can contain a reading
+   * a crash could lose, and its log position is the last seq fed.
+   */
+  readonly onCommitted?: (entries: readonly LoggedReading[]) => void;
 }
 
 export interface AppendOptions {
@@ -89,15 +95,15 @@ type Del = { readonly type: 'del'; readonly sublevel: BinarySublevel; readonly k
 interface LogWrite {
   readonly seq: number;
   readonly durable: boolean;
+  readonly reading: Reading;
   readonly record: Buffer;
   /** Dictionary entries this record introduced: written in the same batch. */
   readonly added: readonly DictionaryEntry[];
-  readonly ts: number;
-  readonly receivedAt: number;
 }
 
 interface LogBatch extends BuiltBatch {
   readonly meta: SegmentMeta;
+  readonly writes: readonly LogWrite[];
 }
 
 /** Segments fetched per LevelDB getMany while searching the flight recorder. */
@@ -141,7 +147,10 @@ export class IngestLog extends Resource {
     this.#commit = new GroupCommit<LogWrite, LogBatch>({
       db: options.db,
       build: (writes) => this.#build(writes),
-      written: (batch) => this.#segments.push(batch.meta),
+      written: (batch) => {
+        this.#segments.push(batch.meta);
+        options.onCommitted?.(batch.writes.map((w) => ({ seq: w.seq, reading: w.reading })));
+      },
       clock: options.clock,
       log: options.log,
       metrics: this.#m,
@@ -207,7 +216,7 @@ export class IngestLog extends Resource {
     this.#next++;
     this.#appends++;
     this.#m.appends.inc();
-    return this.#commit.push({ seq, durable: options.durable ?? true, record, added, ts: reading.ts, receivedAt: reading.receivedAt });
+    return this.#commit.push({ seq, durable: options.durable ?? true, reading, record, added });
   }
 
   /** Resolves when every reading appended so far is on disk (writing what waits now). */
@@ -307,7 +316,7 @@ export class IngestLog extends Resource {
 
   /** One segment and its meta for the whole batch, with the dictionary entries it introduced. */
   #build(writes: readonly LogWrite[]): LogBatch {
-    const meta = segmentMeta(writes[0]!.seq, writes);
+    const meta = segmentMeta(writes[0]!.seq, writes.map((w) => w.reading));
     const key = seqKey(meta.firstSeq);
     const value = encodeSegment(writes.map((w) => w.record));
     const metaValue = encodeMeta(meta);
@@ -323,7 +332,7 @@ export class IngestLog extends Resource {
         bytes += this.#prefix.dictionary + put.key.length + put.value.length;
       }
     }
-    return { ops, bytes, meta };
+    return { ops, bytes, meta, writes };
   }
 
   async #trim(): Promise<number> {

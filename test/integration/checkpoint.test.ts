@@ -12,7 +12,7 @@ import { Registry } from '../../edge/observe/metrics.js';
 import { CheckpointStore } from '../../edge/store/checkpoint.js';
 import { openDb, type Db } from '../../edge/store/db.js';
 import { IngestLog } from '../../edge/store/ingest-log.js';
-import type { WindowEngineOptions } from '../../edge/window/contract.js';
+import type { WindowEngine, WindowEngineOptions } from '../../edge/window/contract.js';
 import { createWindowEngine } from '../../edge/window/engine.js';
 import { Teardown } from '../helpers/mqtt.js';
 import { prng } from '../helpers/prng.js';
@@ -23,13 +23,36 @@ afterEach(() => teardown.run());
 
 const T0 = Date.UTC(2024, 10, 24, 12, 0, 0);
 
-async function open(dir: TempDir, clock: FakeClock): Promise<{ db: Db; log: IngestLog; checkpoints: CheckpointStore }> {
+interface Parts {
+  readonly db: Db;
+  readonly log: IngestLog;
+  readonly checkpoints: CheckpointStore;
+  /** Where onCommitted feeds readings, as the gateway does: only logged readings reach the windows. */
+  engine: WindowEngine | undefined;
+  /** The newest seq fed to the engine: its log position. */
+  fed: number;
+}
+
+async function open(dir: TempDir, clock: FakeClock): Promise<Parts> {
   const db = await openDb(dir.path);
-  const log = new IngestLog({ db, clock, log: silentLogger(), metrics: new Registry(), commitIntervalMs: 1 });
+  const parts: Partial<Parts> & { engine: WindowEngine | undefined; fed: number } = { engine: undefined, fed: -1 };
+  const log = new IngestLog({
+    db,
+    clock,
+    log: silentLogger(),
+    metrics: new Registry(),
+    commitIntervalMs: 1,
+    onCommitted: (entries) => {
+      for (const { seq, reading } of entries) {
+        parts.engine?.add(reading);
+        parts.fed = seq;
+      }
+    },
+  });
   teardown.defer(() => db.close());
   teardown.add(log);
   await log.open();
-  return { db, log, checkpoints: new CheckpointStore({ db, committedSeq: () => log.committedSeq, partBytes: 4096 }) };
+  return Object.assign(parts, { db, log, checkpoints: new CheckpointStore({ db, committedSeq: () => log.committedSeq, partBytes: 4096 }) });
 }
 
 function engineOptions(clock: FakeClock, onSummary: (s: Summary) => void): WindowEngineOptions {
@@ -152,25 +175,15 @@ describe('recovery from a checkpoint and the log tail', () => {
   const N = 1500;
   const EVERY = 200; // readings between checkpoints
 
-  /** Feed readings[from..to) through the log into the engine, checkpointing every EVERY readings. */
-  async function feed(
-    clock: FakeClock,
-    parts: Awaited<ReturnType<typeof open>>,
-    engine: ReturnType<typeof createWindowEngine>,
-    readings: readonly Reading[],
-    from: number,
-    to: number,
-  ): Promise<void> {
+  /** Feed readings[from..to) through the log (and so into the engine), checkpointing every EVERY readings. */
+  async function feed(clock: FakeClock, parts: Parts, readings: readonly Reading[], from: number, to: number): Promise<void> {
     const acks: Array<Promise<number>> = [];
     for (let i = from; i < to; i++) {
       clock.advance(3);
-      const reading = { ...readings[i]!, receivedAt: clock.now() };
-      acks.push(parts.log.append(reading));
-      engine.add(reading); // at once, in append order: the engine is at log.appendedSeq
+      acks.push(parts.log.append({ ...readings[i]!, receivedAt: clock.now() }));
       if ((i + 1) % EVERY === 0) {
-        await parts.log.flush();
-        await Promise.all(acks.splice(0)); // the log has them on disk; the checkpoint may name them
-        await parts.checkpoints.save({ position: parts.log.appendedSeq, takenAt: clock.now(), engine: engine.snapshot() });
+        await parts.log.flush(); // on disk, so onCommitted has fed the engine
+        await parts.checkpoints.save({ position: parts.fed, takenAt: clock.now(), engine: parts.engine!.snapshot() });
       }
     }
     await parts.log.flush();
@@ -201,10 +214,10 @@ describe('recovery from a checkpoint and the log tail', () => {
     const emitted: Summary[] = [];
     {
       const parts = await open(dir, clock);
-      const { engine } = await recover({ log: parts.log, checkpoints: parts.checkpoints, engine: engineOptions(clock, (s) => emitted.push(s)) });
-      await feed(clock, parts, engine, readings, 0, crashAt);
+      parts.engine = (await recover({ log: parts.log, checkpoints: parts.checkpoints, engine: engineOptions(clock, (s) => emitted.push(s)) })).engine;
+      await feed(clock, parts, readings, 0, crashAt);
       // kill -9: no final checkpoint, the engine's state is simply gone.
-      engine.close();
+      parts.engine.close();
       await parts.log.close();
       await parts.db.close();
     }
@@ -214,7 +227,9 @@ describe('recovery from a checkpoint and the log tail', () => {
     expect(recovered.checkpoint?.position ?? -1).toBe(lastCheckpoint);
     expect(recovered.replayed).toBe(crashAt - 1 - lastCheckpoint);
     expect(recovered.position).toBe(crashAt - 1);
-    await feed(clock, parts, recovered.engine, readings, crashAt, N);
+    parts.engine = recovered.engine;
+    parts.fed = recovered.position;
+    await feed(clock, parts, readings, crashAt, N);
     recovered.engine.flush();
     recovered.engine.close();
 
@@ -231,9 +246,9 @@ describe('recovery from a checkpoint and the log tail', () => {
     const readings = stream(4, 300);
     {
       const parts = await open(dir, clock);
-      const { engine } = await recover({ log: parts.log, checkpoints: parts.checkpoints, engine: engineOptions(clock, () => {}) });
-      await feed(clock, parts, engine, readings, 0, 250);
-      engine.close();
+      parts.engine = (await recover({ log: parts.log, checkpoints: parts.checkpoints, engine: engineOptions(clock, () => {}) })).engine;
+      await feed(clock, parts, readings, 0, 250);
+      parts.engine.close();
       await parts.log.close();
       await parts.db.close();
     }

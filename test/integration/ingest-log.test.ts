@@ -77,6 +77,20 @@ describe('IngestLog: group commit', () => {
     expect(o.log.stats).toMatchObject({ appends: 50, commits: 1, queued: 0, committedSeq: 49, nextSeq: 50 });
   });
 
+  it('hands readings to onCommitted in seq order once on disk, before their appends resolve', async () => {
+    using dir = tempDir();
+    const committed: Array<[number, string]> = [];
+    const resolvedAfter: number[] = [];
+    const o = await openLog(dir, { onCommitted: (entries) => committed.push(...entries.map((e): [number, string] => [e.seq, e.reading.device])) });
+    const appends = ['a', 'b', 'c'].map((d, i) => o.log.append(reading(`pump-${d}`, T + i), { durable: i !== 1 }).then(() => resolvedAfter.push(committed.length)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(committed).toEqual([]); // the non-durable append resolved, but nothing is on disk yet
+    o.clock.advance(INTERVAL);
+    await Promise.all(appends);
+    expect(committed).toEqual([[0, 'pump-a'], [1, 'pump-b'], [2, 'pump-c']]);
+    expect(resolvedAfter).toEqual([0, 3, 3]); // pump-b (not durable) at once; the others after onCommitted
+  });
+
   it('writes full batches at once, and a partial one only once the interval since the last commit is up', async () => {
     using dir = tempDir();
     const o = await openLog(dir, { maxBatch: 10 });
