@@ -67,6 +67,17 @@ export const catalogue = {
 
   // The service manager (systemd): readiness and watchdog notifications. Retryable: the next ping tries again.
   ERR_SYSTEMD_NOTIFY: { message: 'cannot send %s to systemd: %s; is systemd-notify installed (Debian package systemd) and NotifyAccess=all set in the unit?', retryable: true },
+  // Store-and-forward (issue #5): the ingest log, checkpoints and the uplink wire protocol.
+  // ERR_PROTOCOL_* describe a message the receiver refuses; each maps to a dead-letter reason.
+  ERR_STORE_CORRUPT: { message: 'stored %s record %s cannot be decoded (%s): the database may be damaged; see ClassicLevel.repair', retryable: false },
+  ERR_STORE_LOG_FULL: { message: 'the ingest log has %s readings waiting for disk (hard limit %s): pause the sources until it drains', retryable: true },
+  ERR_CHECKPOINT_INCOMPATIBLE: { message: 'the checkpoint was taken with %s but the config now has %s: start without it and replay the log', retryable: false },
+  ERR_PROTOCOL_TOO_LARGE: { message: 'uplink message of %s bytes exceeds the limit of %s bytes', retryable: false },
+  ERR_PROTOCOL_BAD_COMPRESSION: { message: 'uplink message is gzip-framed but does not decompress: %s', retryable: false },
+  ERR_PROTOCOL_NOT_JSON: { message: 'uplink message is not a JSON document: %s', retryable: false },
+  ERR_PROTOCOL_VERSION: { message: 'uplink message has protocol version %s; this side speaks version %s: upgrade the receiver', retryable: false },
+  ERR_PROTOCOL_INVALID: { message: 'uplink %s does not match its schema: %s', retryable: false },
+  ERR_PROTOCOL_TOPIC: { message: 'topic %s does not fit the message: %s', retryable: false },
 
   // The device simulator (`tributary devices`).
   ERR_SCENARIO_READ: { message: 'cannot read scenario file %s: check the path and permissions', retryable: false },

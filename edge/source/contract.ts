@@ -45,6 +45,13 @@ export interface SourceContext {
   /** Hand one message to the pipeline. Never throws; bad input is dead-lettered downstream. */
   emit(message: RawMessage): void;
   /**
+   * Hand one message to the pipeline and resolve once it may be acknowledged: its reading is in
+   * the ingest log on disk, or it was refused and dead-lettered. Rejects when the gateway cannot
+   * take it now (e.g. ERR_STORE_LOG_FULL); the source then refuses the message (an MQTT client is
+   * disconnected without a PUBACK and sends it again). Absent when the gateway keeps no durable log.
+   */
+  emitDurable?(message: RawMessage): Promise<void>;
+  /**
    * Bytes the source itself could not make into a message (a line over the length bound, a
    * partial line cut off by a disconnect): kept in the dead-letter store with the coded error.
    */

@@ -1,13 +1,14 @@
 // The window operator's contract: event-time windows keyed by (device, metric).
 //
-// Lifecycle: construct with a clock → add() readings (run) → advance() on the clock's ticks
-// closes windows of devices that went silent → flush() closes every open window (drain) →
-// close() clears timers and state.
+// Lifecycle: construct with a clock, fresh or from a snapshot → add() readings (run) → advance()
+// on the clock's ticks closes windows of devices that went silent → snapshot() at any point for a
+// checkpoint → flush() closes every open window (drain) → close() clears timers and state.
 
 import type { Clock } from '../clock/clock.js';
 import type { Reading } from '../decode/reading.js';
 import type { TributaryError } from '../errors/catalogue.js';
 import type { Summary } from '../features/summary.js';
+import type { WindowSnapshot } from './snapshot.js';
 
 export type WindowSpec =
   | { readonly kind: 'tumbling'; readonly sizeMs: number }
@@ -66,6 +67,10 @@ export interface WindowEngine {
   flush(): void;
   /** The device's current watermark (ms since the epoch), or undefined for an unseen device. */
   watermark(device: string): number | undefined;
+  /** The whole state as JSON-serialisable data, for a checkpoint; restore with `createWindowEngine(options, { from })`. */
+  snapshot(): WindowSnapshot;
+  /** Start the idle timer if it was held (`holdIdleTimer`), e.g. once the log tail is replayed. */
+  startIdleTimer(): void;
   readonly stats: WindowEngineStats;
   close(): void;
 }

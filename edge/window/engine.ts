@@ -18,11 +18,25 @@ import { SummaryEmitter } from './emitter.js';
 import { checkOptions } from './options.js';
 import { PaneWindows } from './pane-windows.js';
 import { SessionWindows } from './session-windows.js';
+import { checkCompatible, restoreDevice, snapshotConfig, snapshotDevice, SNAPSHOT_VERSION, type WindowSnapshot } from './snapshot.js';
 import { DeviceState, KeyState } from './state.js';
 
-/** Create the window engine; it starts its idle timer on `options.clock` at once (unref'd). */
-export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
-  return new EventTimeWindowEngine(options) satisfies WindowEngine;
+export interface EngineStart {
+  /**
+   * Continue from a snapshot taken by `snapshot()`. Throws ERR_CHECKPOINT_INCOMPATIBLE when it was
+   * taken under other window settings (gateway, windows, maxOutOfOrdernessMs, allowedLatenessMs).
+   */
+  readonly from?: WindowSnapshot;
+  /**
+   * Do not start the idle timer until `startIdleTimer()`: while the log tail is replayed, a tick
+   * would see devices not yet replayed as silent and push their watermarks past their readings.
+   */
+  readonly holdIdleTimer?: boolean;
+}
+
+/** Create the window engine; it starts its idle timer on `options.clock` at once (unref'd) unless held. */
+export function createWindowEngine(options: WindowEngineOptions, start: EngineStart = {}): WindowEngine {
+  return new EventTimeWindowEngine(options, start) satisfies WindowEngine;
 }
 
 /** The idle rule runs at least this often (ms), so a silent device's windows close within ~1 s of its timeout. */
@@ -43,15 +57,21 @@ class EventTimeWindowEngine implements WindowEngine {
   readonly #sessions: SessionWindows;
   readonly #onLate: (reading: Reading, watermark: number) => void;
   readonly #onRejected: (reading: Reading, metric: string, error: TributaryError) => void;
+  readonly #options: WindowEngineOptions;
+  readonly #period: number;
+  /** The idle timer ticks at #timerOrigin + k · #period, also across a snapshot and restore. */
+  readonly #timerOrigin: number;
   #timer: TimerHandle | undefined;
+  #closed = false;
   #keys = 0;
   #readingsIn = 0;
   #valuesIn = 0;
   #lateAccepted = 0;
   #lateRejected = 0;
 
-  constructor(options: WindowEngineOptions) {
+  constructor(options: WindowEngineOptions, start: EngineStart) {
     const plan = checkOptions(options);
+    this.#options = options;
     this.#clock = options.clock;
     this.#ooo = options.maxOutOfOrdernessMs;
     this.#lateness = options.allowedLatenessMs;
@@ -65,12 +85,14 @@ class EventTimeWindowEngine implements WindowEngine {
     this.#emitter = new SummaryEmitter(options.gateway, options.clock, options.onSummary);
     this.#panes = new PaneWindows(plan, this.#lateness, this.#emitter);
     this.#sessions = new SessionWindows(plan, this.#lateness, this.#emitter);
-    this.#timer = this.#clock.setInterval(() => this.advance(), Math.min(this.#idleTimeout, MAX_IDLE_CHECK_MS));
-    this.#timer.unref();
+    this.#period = Math.min(this.#idleTimeout, MAX_IDLE_CHECK_MS);
+    this.#timerOrigin = start.from?.timerOrigin ?? this.#clock.now();
+    if (start.from) this.#restore(start.from);
+    if (!start.holdIdleTimer) this.startIdleTimer();
   }
 
   add(reading: Reading): void {
-    if (this.#timer === undefined) throw new TypeError('window engine is closed');
+    if (this.#closed) throw new TypeError('window engine is closed');
     this.#readingsIn++;
     const now = this.#clock.now();
     const ts = reading.ts;
@@ -128,7 +150,7 @@ class EventTimeWindowEngine implements WindowEngine {
   }
 
   advance(): void {
-    if (this.#timer === undefined) return;
+    if (this.#closed) return;
     const now = this.#clock.now();
     for (const dev of this.#devices.values()) {
       const idle = now - dev.lastArrival;
@@ -146,7 +168,7 @@ class EventTimeWindowEngine implements WindowEngine {
   }
 
   flush(): void {
-    if (this.#timer === undefined) return;
+    if (this.#closed) return;
     for (const dev of this.#devices.values()) {
       // Every window ends at most maxExtent after the device's newest reading.
       const w = dev.maxTs + this.#maxExtent;
@@ -167,6 +189,47 @@ class EventTimeWindowEngine implements WindowEngine {
         if (this.#sessionSpecs > 0) windowsOpen += this.#sessions.openCount(key);
       }
     }
+    return { ...this.#counters(), keys: this.#keys, windowsOpen, devices: this.#devices.size };
+  }
+
+  startIdleTimer(): void {
+    if (this.#timer !== undefined || this.#closed) return;
+    const now = this.#clock.now();
+    if (now === this.#timerOrigin) {
+      this.#timer = this.#clock.setInterval(() => this.advance(), this.#period);
+    } else {
+      // Keep the phase: the next tick is the first origin + k · period after now.
+      const next = this.#timerOrigin + (Math.floor((now - this.#timerOrigin) / this.#period) + 1) * this.#period;
+      this.#timer = this.#clock.setTimeout(() => {
+        this.#timer = this.#clock.setInterval(() => this.advance(), this.#period);
+        this.#timer.unref();
+        this.advance();
+      }, next - now);
+    }
+    this.#timer.unref();
+  }
+
+  snapshot(): WindowSnapshot {
+    return {
+      v: SNAPSHOT_VERSION,
+      takenAt: this.#clock.now(),
+      config: snapshotConfig(this.#options),
+      timerOrigin: this.#timerOrigin,
+      counters: this.#counters(),
+      devices: [...this.#devices.values()].map(snapshotDevice),
+    };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== undefined) this.#clock.clear(this.#timer);
+    this.#timer = undefined;
+    this.#devices.clear();
+    this.#keys = 0;
+  }
+
+  #counters(): WindowSnapshot['counters'] {
     return {
       readingsIn: this.#readingsIn,
       valuesIn: this.#valuesIn,
@@ -174,18 +237,23 @@ class EventTimeWindowEngine implements WindowEngine {
       lateRejected: this.#lateRejected,
       summariesOut: this.#emitter.summariesOut,
       revisionsOut: this.#emitter.revisionsOut,
-      keys: this.#keys,
-      windowsOpen,
-      devices: this.#devices.size,
     };
   }
 
-  close(): void {
-    if (this.#timer === undefined) return;
-    this.#clock.clear(this.#timer);
-    this.#timer = undefined;
-    this.#devices.clear();
-    this.#keys = 0;
+  #restore(from: WindowSnapshot): void {
+    checkCompatible(from, this.#options);
+    for (const d of from.devices) {
+      const dev = restoreDevice(d, this.#paneSpecs, this.#sessionSpecs);
+      this.#devices.set(dev.id, dev);
+      this.#keys += dev.keys.size;
+    }
+    const c = from.counters;
+    this.#readingsIn = c.readingsIn;
+    this.#valuesIn = c.valuesIn;
+    this.#lateAccepted = c.lateAccepted;
+    this.#lateRejected = c.lateRejected;
+    this.#emitter.summariesOut = c.summariesOut;
+    this.#emitter.revisionsOut = c.revisionsOut;
   }
 
   #keyFor(dev: DeviceState, reading: Reading, metric: string): KeyState | undefined {

@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>
   simulator: () => import('./simulator.js'),
   inference: () => import('./inference.js'),
   'store-writes': () => import('./store-writes.js'),
+  'ingest-log': () => import('./ingest-log.js'),
 };
 
 async function main(): Promise<void> {

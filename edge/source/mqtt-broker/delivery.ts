@@ -1,14 +1,17 @@
-// Hands each authorised PUBLISH from a device to the pipeline, through aedes's `published` hook,
-// and holds them while the source is paused.
+// Hands each authorised PUBLISH from a device to the pipeline, and holds them while the source is
+// paused. Two paths:
 //
-// The hook's callback is aedes's "this message is done": until it is called, the message is
-// still the broker's. `#accept` may therefore return a promise and the callback waits for it,
-// which is where a later issue plugs in "acknowledge only after durable storage". Note for that
-// issue: in aedes 1.2, a QoS 1 PUBACK is written *before* `published` runs
-// (lib/handlers/publish.js), so gating the PUBACK itself needs the await in authorizePublish;
-// for QoS 2 the PUBREC does wait for this callback.
+// - `published` (aedes's hook after the message is routed): QoS 0, and every QoS when acks are not
+//   deferred. In aedes 1.2 a QoS 1 PUBACK is written *before* this hook runs
+//   (lib/handlers/publish.js: enqueuePublish writes the PubAck, then calls broker.publish).
+// - `authorized` (called from authorizePublish once the ACL allows the message): QoS 1 and 2 when
+//   acks wait for durability. aedes writes the PUBACK (or PUBREC) only after authorizePublish's
+//   callback, so calling it once `emitDurable` resolves defers the PUBACK until the reading is on
+//   disk. PUBACKs stay in PUBLISH order (MQTT 3.1.1 §4.6) because the log resolves in append order,
+//   and aedes reads a client's next packets only when every packet of the current read is done,
+//   so a slow disk slows each publisher's socket instead of queueing in memory.
 
-import type { AedesPublishPacket, Client } from 'aedes';
+import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
 import type { SourceContext } from '../contract.js';
 import type { BrokerMetrics } from './metrics.js';
 
@@ -19,13 +22,17 @@ export const SOURCE_NAME = 'mqtt-broker';
 export class Delivery {
   readonly #ctx: SourceContext;
   readonly #m: Pick<BrokerMetrics, 'messages' | 'bytes'>;
+  readonly #ackAfterDurable: boolean;
   /** Deliveries that arrived while paused, oldest first. Bounded: paused sockets are not read. */
   #held: Array<() => void> = [];
   #paused = false;
 
-  constructor(ctx: SourceContext, metrics: Pick<BrokerMetrics, 'messages' | 'bytes'>) {
+  /** With `ackAfterDurable`, QoS ≥ 1 messages go through `authorized` and ctx.emitDurable (required then). */
+  constructor(ctx: SourceContext, metrics: Pick<BrokerMetrics, 'messages' | 'bytes'>, ackAfterDurable = false) {
+    if (ackAfterDurable && typeof ctx.emitDurable !== 'function') throw new TypeError('ackAfterDurable needs a SourceContext with emitDurable');
     this.#ctx = ctx;
     this.#m = metrics;
+    this.#ackAfterDurable = ackAfterDurable;
   }
 
   get held(): number {
@@ -36,15 +43,19 @@ export class Delivery {
   readonly published = (packet: AedesPublishPacket, client: Client | null, done: Done): void => {
     // The broker's own publishes ($SYS birth, heartbeat, client connect/disconnect) have no
     // client; a client cannot publish to `$` topics (MQTT 3.1.1 §4.7.2, and the ACL refuses them).
-    if (client === null || packet.topic.charCodeAt(0) === 0x24) {
+    if (client === null || packet.topic.charCodeAt(0) === 0x24 || (this.#ackAfterDurable && packet.qos > 0)) {
       done();
       return;
     }
-    if (this.#paused) {
-      this.#held.push(() => this.#deliver(packet, done));
-      return;
-    }
-    this.#deliver(packet, done);
+    this.#hold(() => this.#deliver(packet, done, false));
+  };
+
+  /**
+   * With ackAfterDurable: a QoS ≥ 1 publish the ACL allowed. `done` is authorizePublish's callback;
+   * aedes writes the PUBACK when it is called, so it is called once the reading is durable.
+   */
+  readonly authorized = (packet: PublishPacket, done: Done): void => {
+    this.#hold(() => this.#deliver(packet, done, true));
   };
 
   pause(): void {
@@ -58,17 +69,22 @@ export class Delivery {
     while (!this.#paused && this.#held.length > 0) this.#held.shift()!();
   }
 
-  /** At close, messages held are delivered rather than dropped: QoS 1 senders already have their PUBACK. */
+  /** At close, messages held are delivered rather than dropped (without deferred acks, QoS 1 senders already have their PUBACK). */
   flush(): void {
     const held = this.#held;
     this.#held = [];
     for (const deliver of held) deliver();
   }
 
-  #deliver(packet: AedesPublishPacket, done: Done): void {
+  #hold(deliver: () => void): void {
+    if (this.#paused) this.#held.push(deliver);
+    else deliver();
+  }
+
+  #deliver(packet: PublishPacket, done: Done, durable: boolean): void {
     let accepted: void | Promise<void>;
     try {
-      accepted = this.#accept(packet);
+      accepted = this.#accept(packet, durable);
     } catch (err) {
       // emit() promises never to throw; if it does, disconnect this client rather than the broker.
       done(err as Error);
@@ -78,10 +94,12 @@ export class Delivery {
     else done();
   }
 
-  #accept(packet: AedesPublishPacket): void | Promise<void> {
+  #accept(packet: PublishPacket, durable: boolean): void | Promise<void> {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     this.#m.messages.inc();
     this.#m.bytes.inc(payload.length);
-    this.#ctx.emit({ source: SOURCE_NAME, topic: packet.topic, payload, receivedAt: this.#ctx.clock.now() });
+    const message = { source: SOURCE_NAME, topic: packet.topic, payload, receivedAt: this.#ctx.clock.now() };
+    if (durable) return this.#ctx.emitDurable!(message);
+    this.#ctx.emit(message);
   }
 }

@@ -21,6 +21,11 @@ export type AuthConfig = EdgeConfig['auth'];
 export interface MqttBrokerSourceOptions {
   /** Users whose last good password is remembered so reconnects skip scrypt (default 10000). */
   readonly credentialCacheSize?: number;
+  /**
+   * Send a QoS 1 PUBACK (QoS 2 PUBREC) only once ctx.emitDurable has resolved, i.e. the reading is
+   * on disk (default false). Needs a SourceContext with emitDurable. See delivery.ts for how.
+   */
+  readonly ackAfterDurable?: boolean;
 }
 
 export class MqttBrokerSource extends Resource implements Source {
@@ -48,7 +53,7 @@ export class MqttBrokerSource extends Resource implements Source {
       held: () => this.#delivery.held,
       unreadBytes: () => this.#listeners?.unreadBytes() ?? 0,
     });
-    this.#delivery = new Delivery(ctx, this.#m);
+    this.#delivery = new Delivery(ctx, this.#m, options.ackAfterDurable ?? false);
   }
 
   /** The bound TCP port (useful with port 0), once open. */
@@ -104,9 +109,16 @@ export class MqttBrokerSource extends Resource implements Source {
       ...(c.tls.caFile ? { ca: await readConfiguredFile(c.tls.caFile, 'TLS CA') } : {}),
     };
 
+    const delivery = this.#delivery;
     const aedes = await Aedes.createBroker({
       authenticate: auth.authenticate,
-      authorizePublish: auth.authorizePublish,
+      authorizePublish: this.#options.ackAfterDurable
+        ? (client, packet, done) =>
+            auth.authorizePublish(client, packet, (err) => {
+              if (err || packet.qos === 0 || client === null) done(err);
+              else delivery.authorized(packet, done);
+            })
+        : auth.authorizePublish,
       authorizeSubscribe: auth.authorizeSubscribe,
       published: this.#delivery.published,
       // MQTT 3.1.1 §3.1.3.1 lets a server accept client ids over 23 bytes; device ids may be 64.

@@ -1,0 +1,146 @@
+// Checkpoints: the window engine's snapshot, an opaque blob of analysis state (detectors, alert
+// rules) and the ingest-log position they include, written together in one synced LevelDB batch
+// that also deletes the previous checkpoint, so a crash leaves either the old one or the new one.
+//
+// The snapshot is stored as gzip-compressed JSON split into parts of at most `partBytes`, so a
+// large fleet's state never becomes one huge LevelDB value.
+//
+// Ordering: a checkpoint at position P says "everything up to P is in this state, and every
+// summary it emitted is stored". So before `save`, wait for the log to have P on disk
+// (`committedSeq`) and for the outbox's pending writes to be flushed: the synced checkpoint batch,
+// being later in the same database's write-ahead log, then makes them durable too.
+
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import type { AbstractSublevel } from 'abstract-level';
+import { codedError } from '../errors/catalogue.js';
+import type { WindowSnapshot } from '../window/snapshot.js';
+import type { Db } from './db.js';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+export interface Checkpoint {
+  /** The newest ingest-log seq the state includes; replay from position + 1. −1 for none. */
+  readonly position: number;
+  /** Gateway clock (ms) when taken. */
+  readonly takenAt: number;
+  readonly engine: WindowSnapshot;
+  /** Analysis state (detectors, alert rules), opaque to the store. */
+  readonly analysis?: Uint8Array;
+}
+
+export interface CheckpointStoreOptions {
+  readonly db: Db;
+  /** Largest stored value (bytes, default 1 MiB); bigger snapshots are split. */
+  readonly partBytes?: number;
+  /** The ingest log's newest seq on disk: a checkpoint may not claim a position beyond it. */
+  readonly committedSeq?: () => number;
+}
+
+interface Meta {
+  readonly v: 1;
+  readonly id: number;
+  readonly position: number;
+  readonly takenAt: number;
+  readonly engineParts: number;
+  readonly analysisParts: number | null;
+}
+
+type Sub = AbstractSublevel<Db, string | Buffer | Uint8Array, string, Buffer>;
+
+const ID_WIDTH = 16;
+const idOf = (id: number): string => String(id).padStart(ID_WIDTH, '0');
+// Within one id: analysis parts `a/…` < engine parts `e/…` < meta `m`, so the newest key is a meta.
+const partKey = (id: number, kind: 'a' | 'e', part: number): string => `${idOf(id)}/${kind}/${String(part).padStart(6, '0')}`;
+const metaKey = (id: number): string => `${idOf(id)}/m`;
+
+export class CheckpointStore {
+  readonly #db: Db;
+  readonly #sub: Sub;
+  readonly #partBytes: number;
+  readonly #committedSeq: (() => number) | undefined;
+  #lastId: number | undefined;
+
+  constructor(options: CheckpointStoreOptions) {
+    this.#db = options.db;
+    this.#sub = options.db.sublevel<string, Buffer>('checkpoint', { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+    this.#partBytes = options.partBytes ?? 1 << 20;
+    this.#committedSeq = options.committedSeq;
+    if (!(Number.isSafeInteger(this.#partBytes) && this.#partBytes >= 1)) throw new TypeError('partBytes must be a positive integer');
+  }
+
+  /**
+   * Store `checkpoint` in place of the previous one, atomically; resolves once it is on disk with
+   * the bytes written. Rejects with ERR_STORE_WRITE if LevelDB fails (the previous one stays).
+   */
+  async save(checkpoint: Checkpoint): Promise<{ bytes: number }> {
+    const committed = this.#committedSeq?.();
+    if (committed !== undefined && checkpoint.position > committed) {
+      throw new TypeError(`checkpoint position ${checkpoint.position} is beyond the log's newest seq on disk (${committed}): await the log first`);
+    }
+    try {
+      return await this.#save(checkpoint);
+    } catch (err) {
+      if (err instanceof TypeError) throw err;
+      throw codedError('ERR_STORE_WRITE', [(err as Error).message], { cause: err });
+    }
+  }
+
+  async #save(checkpoint: Checkpoint): Promise<{ bytes: number }> {
+    const engine = await gzipAsync(Buffer.from(JSON.stringify(checkpoint.engine)));
+    const previous = this.#lastId ?? (await this.#newestId());
+    const id = (previous ?? -1) + 1;
+    const sublevel = this.#sub;
+    const ops: Array<{ type: 'put'; sublevel: Sub; key: string; value: Buffer } | { type: 'del'; sublevel: Sub; key: string }> = [];
+    const engineParts = this.#split(engine, (part, bytes) => ops.push({ type: 'put', sublevel, key: partKey(id, 'e', part), value: bytes }));
+    const analysisParts = checkpoint.analysis
+      ? this.#split(Buffer.from(checkpoint.analysis), (part, bytes) => ops.push({ type: 'put', sublevel, key: partKey(id, 'a', part), value: bytes }))
+      : null;
+    const meta: Meta = { v: 1, id, position: checkpoint.position, takenAt: checkpoint.takenAt, engineParts, analysisParts };
+    ops.push({ type: 'put', sublevel, key: metaKey(id), value: Buffer.from(JSON.stringify(meta)) });
+    for (const key of await this.#sub.keys({ lt: idOf(id) }).all()) ops.push({ type: 'del', sublevel, key });
+    await this.#db.batch(ops, { sync: true });
+    this.#lastId = id;
+    const prefix = Buffer.byteLength(this.#sub.prefix);
+    let bytes = 0;
+    for (const op of ops) bytes += prefix + op.key.length + ('value' in op ? op.value.length : 0);
+    return { bytes };
+  }
+
+  /** The newest checkpoint, or undefined when none was saved. Throws ERR_STORE_CORRUPT if it cannot be read. */
+  async latest(): Promise<Checkpoint | undefined> {
+    const id = await this.#newestId();
+    if (id === undefined) return undefined;
+    const raw = await this.#sub.get(metaKey(id));
+    if (raw === undefined) throw codedError('ERR_STORE_CORRUPT', ['checkpoint', idOf(id), 'its meta record is missing']);
+    try {
+      const meta = JSON.parse(raw.toString('utf8')) as Meta;
+      const engine = await gunzipAsync(await this.#join(id, 'e', meta.engineParts));
+      const analysis = meta.analysisParts === null ? undefined : await this.#join(id, 'a', meta.analysisParts);
+      return { position: meta.position, takenAt: meta.takenAt, engine: JSON.parse(engine.toString('utf8')) as WindowSnapshot, ...(analysis ? { analysis } : {}) };
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_STORE_CORRUPT') throw err;
+      throw codedError('ERR_STORE_CORRUPT', ['checkpoint', idOf(id), (err as Error).message], { cause: err });
+    }
+  }
+
+  async #newestId(): Promise<number | undefined> {
+    const [key] = await this.#sub.keys({ reverse: true, limit: 1 }).all();
+    return key === undefined ? undefined : Number(key.slice(0, ID_WIDTH));
+  }
+
+  #split(bytes: Buffer, put: (part: number, bytes: Buffer) => void): number {
+    let part = 0;
+    for (let at = 0; at < bytes.length || part === 0; at += this.#partBytes) put(part++, bytes.subarray(at, at + this.#partBytes));
+    return part;
+  }
+
+  async #join(id: number, kind: 'a' | 'e', parts: number): Promise<Buffer> {
+    const keys = Array.from({ length: parts }, (_, i) => partKey(id, kind, i));
+    const values = await this.#sub.getMany(keys);
+    const missing = values.findIndex((v) => v === undefined);
+    if (missing >= 0) throw codedError('ERR_STORE_CORRUPT', ['checkpoint', keys[missing], 'a part is missing']);
+    return Buffer.concat(values as Buffer[]);
+  }
+}

@@ -1,0 +1,363 @@
+// The ingest log: every accepted reading is appended here, and `append` resolves only once it is on
+// disk, so a source may acknowledge it (QoS 1 PUBACK) and a crash cannot lose it. After a crash the
+// tail past the last checkpoint is replayed (`readFrom`); the flight recorder reads a device's
+// recent readings back by event time (`around`).
+//
+// Appends go to disk by group commit (group-commit.ts): at most one synced LevelDB batch per few ms,
+// batches strictly in order, so a dictionary entry (reading-codec.ts) always reaches disk with,
+// or before, the first record using it. Each batch is stored as one segment value holding all
+// its records (log-segment.ts): one LevelDB put per commit, not per reading.
+//
+// It lives in sublevels of the gateway's one database (see ingest-log-keys.ts), not a database
+// of its own: LevelDB has one write-ahead log per database, so a synced batch also makes every
+// earlier write durable — the outbox's summaries and the checkpoint are ordered with the log.
+//
+// Retention is by arrival (the gateway clock), not event time: records are in arrival order, so
+// trimming deletes a prefix, and a device with a wrong clock can neither pin old records nor
+// lose new ones. A segment is deleted once all its records are below the replay floor
+// (`truncateBefore`) and arrived more than `retentionMs` ago; the segment holding the newest
+// record is always kept, so seqs continue after a restart. The flight recorder (`around`) reads
+// the segments whose event-time range meets the query and picks the device's records, checking
+// each record's device ref before decoding the rest.
+
+import type { Clock, TimerHandle } from '../clock/clock.js';
+import type { Reading } from '../decode/reading.js';
+import { codedError } from '../errors/catalogue.js';
+import { Resource } from '../lifecycle/resource.js';
+import type { Logger } from '../observe/log.js';
+import type { Registry } from '../observe/metrics.js';
+import type { Db } from './db.js';
+import { GroupCommit, type BuiltBatch, type Put } from './group-commit.js';
+import { ingestLogMetrics, type IngestLogMetrics } from './ingest-log-metrics.js';
+import { logSublevels, MAX_SEQ, prefixBytes, seqKey, seqOfKey, type BinarySublevel, type LogSublevels } from './ingest-log-keys.js';
+import { decodeMeta, encodeMeta, encodeSegment, segmentMeta, segmentRecords, type SegmentMeta } from './log-segment.js';
+import { dictionaryEntry, dictionaryKey, ReadingCodec, type DictionaryEntry } from './reading-codec.js';
+
+export interface IngestLogOptions {
+  /** The gateway's database (edge/store/db.ts); the log uses its sublevels `il`, `ils`, `ild`. */
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: Registry;
+  /**
+   * Group commits start at least this far apart (ms, default 5): at most 1000 / commitIntervalMs
+   * fsyncs per second, which bounds the flash pages an SD card rewrites. An append waits at most
+   * this long plus one write; a full batch goes at once.
+   */
+  readonly commitIntervalMs?: number;
+  /** Readings per batch at most; a full batch is written at once (default 4096). */
+  readonly maxBatch?: number;
+  /** Readings waiting for disk at which `full` turns true: pause the sources (default 20000). */
+  readonly highWater?: number;
+  /** Readings waiting for disk beyond which `append` refuses with ERR_STORE_LOG_FULL (default 4 × highWater). */
+  readonly hardLimit?: number;
+  /** Flight recorder: keep readings that arrived within this long (ms, default 300000). 0 keeps only what replay needs. */
+  readonly retentionMs?: number;
+  /** How often records no longer needed are deleted (ms, default 10000). */
+  readonly trimIntervalMs?: number;
+  /** Wait before retrying a failed batch (ms, default 500). */
+  readonly retryMs?: number;
+  /** Device and metric names given a dictionary ref, each (default 100000). */
+  readonly maxDictionary?: number;
+  /**
+   * Readings that just reached disk, in seq order, before their appends resolve: feed the window
+   * engine from here and it only ever holds logged readings, so no summary can contain a reading
+   * a crash could lose, and its log position is the last seq fed.
+   */
+  readonly onCommitted?: (entries: readonly LoggedReading[]) => void;
+}
+
+export interface AppendOptions {
+  /** Resolve only once on disk (default true). false resolves at once; the reading is still logged. */
+  readonly durable?: boolean;
+}
+
+export interface LoggedReading {
+  readonly seq: number;
+  readonly reading: Reading;
+}
+
+export interface IngestLogStats {
+  readonly appends: number;
+  /** Bytes of keys (with sublevel prefixes) and values handed to LevelDB. */
+  readonly bytesWritten: number;
+  readonly commits: number;
+  /** Appended, not yet on disk. */
+  readonly queued: number;
+  /** Oldest seq held, the seq the next append gets, and the newest on disk (−1 for none). */
+  readonly firstSeq: number;
+  readonly nextSeq: number;
+  readonly committedSeq: number;
+}
+
+type Del = { readonly type: 'del'; readonly sublevel: BinarySublevel; readonly key: Buffer };
+
+interface LogWrite {
+  readonly seq: number;
+  readonly durable: boolean;
+  readonly reading: Reading;
+  readonly record: Buffer;
+  /** Dictionary entries this record introduced: written in the same batch. */
+  readonly added: readonly DictionaryEntry[];
+}
+
+interface LogBatch extends BuiltBatch {
+  readonly meta: SegmentMeta;
+  readonly writes: readonly LogWrite[];
+}
+
+/** Segments fetched per LevelDB getMany while searching the flight recorder. */
+const SEARCH_CHUNK = 32;
+
+export class IngestLog extends Resource {
+  readonly name = 'ingest-log';
+  readonly #o: IngestLogOptions;
+  readonly #subs: LogSublevels;
+  readonly #prefix: { segments: number; metas: number; dictionary: number };
+  readonly #codec: ReadingCodec;
+  readonly #m: IngestLogMetrics;
+  readonly #commit: GroupCommit<LogWrite, LogBatch>;
+  readonly #highWater: number;
+  readonly #hardLimit: number;
+  readonly #retention: number;
+  /** Every segment on disk, oldest first: what trimming and the flight recorder decide by. */
+  #segments: SegmentMeta[] = [];
+  #trimTimer: TimerHandle | undefined;
+  #trimming: Promise<number> | undefined;
+  #closing = false;
+  #next = 0;
+  #floor = 0;
+  #appends = 0;
+
+  constructor(options: IngestLogOptions) {
+    super();
+    this.#o = options;
+    this.#subs = logSublevels(options.db);
+    this.#prefix = { segments: prefixBytes(this.#subs.segments), metas: prefixBytes(this.#subs.metas), dictionary: prefixBytes(this.#subs.dictionary) };
+    this.#codec = new ReadingCodec(options.maxDictionary !== undefined ? { maxDictionary: options.maxDictionary } : {});
+    this.#m = ingestLogMetrics(options.metrics, () => this.queued);
+    const intervalMs = options.commitIntervalMs ?? 5;
+    const maxBatch = options.maxBatch ?? 4096;
+    this.#highWater = options.highWater ?? 20_000;
+    this.#hardLimit = options.hardLimit ?? 4 * this.#highWater;
+    this.#retention = options.retentionMs ?? 300_000;
+    if (!(intervalMs >= 0 && maxBatch >= 1 && this.#highWater >= 1 && this.#hardLimit >= this.#highWater && this.#retention >= 0)) {
+      throw new TypeError('ingest log: commitIntervalMs and retentionMs must be >= 0, maxBatch and highWater >= 1, hardLimit >= highWater');
+    }
+    this.#commit = new GroupCommit<LogWrite, LogBatch>({
+      db: options.db,
+      build: (writes) => this.#build(writes),
+      written: (batch) => {
+        this.#segments.push(batch.meta);
+        options.onCommitted?.(batch.writes.map((w) => ({ seq: w.seq, reading: w.reading })));
+      },
+      clock: options.clock,
+      log: options.log,
+      metrics: this.#m,
+      intervalMs,
+      maxBatch,
+      retryMs: options.retryMs ?? 500,
+      lowWater: Math.floor(this.#highWater / 2),
+    });
+  }
+
+  /** Readings appended but not yet on disk. */
+  get queued(): number {
+    return this.#commit.queued;
+  }
+
+  /** True while `highWater` or more readings wait for disk: pause the sources until `drained()`. */
+  get full(): boolean {
+    return this.queued >= this.#highWater;
+  }
+
+  /**
+   * The seq of the newest append (−1 before the first), known as soon as `append` returns: feed the
+   * window engine right after appending, in append order, and this is the engine's log position.
+   */
+  get appendedSeq(): number {
+    return this.#next - 1;
+  }
+
+  /** The newest seq on disk, −1 before the first. A checkpoint may only name a position up to it. */
+  get committedSeq(): number {
+    return this.#commit.committed;
+  }
+
+  get stats(): IngestLogStats {
+    const c = this.#commit;
+    return {
+      appends: this.#appends,
+      bytesWritten: c.bytes,
+      commits: c.commits,
+      queued: c.queued,
+      firstSeq: this.#segments[0]?.firstSeq ?? this.#next,
+      nextSeq: this.#next,
+      committedSeq: c.committed,
+    };
+  }
+
+  /**
+   * Append a reading; resolves with its seq once it is on disk (or at once with `durable: false`).
+   * Rejects with ERR_STORE_LOG_FULL at the hard limit, ERR_NOT_OPEN when not open, or
+   * ERR_STORE_WRITE if the log is closed while its batch keeps failing. A failing batch is
+   * otherwise retried, and the promise waits.
+   */
+  append(reading: Reading, options: AppendOptions = {}): Promise<number> {
+    if (this.status !== 'open' || this.#closing) return Promise.reject(codedError('ERR_NOT_OPEN', [this.name, this.#closing ? 'closing' : this.status]));
+    if (this.queued >= this.#hardLimit) {
+      this.#m.refused.inc();
+      return Promise.reject(codedError('ERR_STORE_LOG_FULL', [this.queued, this.#hardLimit]));
+    }
+    const added: DictionaryEntry[] = [];
+    const record = this.#codec.encode(reading, added); // a malformed reading throws TypeError here
+    const seq = this.#next;
+    if (seq > MAX_SEQ) throw new TypeError('ingest log seq space exhausted');
+    this.#next++;
+    this.#appends++;
+    this.#m.appends.inc();
+    return this.#commit.push({ seq, durable: options.durable ?? true, reading, record, added });
+  }
+
+  /** Resolves when every reading appended so far is on disk (writing what waits now). */
+  flush(): Promise<void> {
+    return this.#commit.flush();
+  }
+
+  /** Resolves once the queue is at half the high-water mark or below (at once if it already is). */
+  drained(): Promise<void> {
+    return this.#commit.drained();
+  }
+
+  /**
+   * The records from `seq` on, in order, as they are on disk: the tail to replay after a
+   * checkpoint. Aborting `signal` ends the iteration with an AbortError; the LevelDB iterator is
+   * closed either way.
+   */
+  async *readFrom(seq: number, options: { readonly signal?: AbortSignal } = {}): AsyncGenerator<LoggedReading, void, undefined> {
+    this.assertOpen();
+    const from = Math.max(0, seq);
+    // The segment holding `from` starts at or before it.
+    const [start] = await this.#subs.segments.keys({ lte: seqKey(from), reverse: true, limit: 1 }).all();
+    const it = this.#subs.segments.iterator({ gte: start ?? seqKey(from), ...(options.signal ? { signal: options.signal } : {}) });
+    try {
+      for await (const [key, value] of it) {
+        const first = seqOfKey(key);
+        const records = segmentRecords(value);
+        for (let i = Math.max(0, from - first); i < records.length; i++) {
+          options.signal?.throwIfAborted(); // a segment holds many records: do not wait for the next one
+          yield { seq: first + i, reading: this.#codec.decode(records[i]!) };
+        }
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  /** Records before `seq` are no longer needed for replay (a checkpoint covers them). Never moves back. */
+  truncateBefore(seq: number): void {
+    if (seq > this.#floor) this.#floor = seq;
+  }
+
+  /**
+   * A device's readings with event time in [from, to] (ms), oldest event time first, from what the
+   * log still holds (at most `limit`). Readings still waiting for disk are written first.
+   */
+  async around(device: string, from: number, to: number, limit = 100_000): Promise<LoggedReading[]> {
+    this.assertOpen();
+    await this.flush();
+    if (to < from) return [];
+    // A device without a ref can only be in records that spell its name (ref 0).
+    const ref = this.#codec.deviceRef(device) ?? 0;
+    const candidates = this.#segments.filter((m) => m.maxTs >= from && m.minTs <= to);
+    const out: LoggedReading[] = [];
+    for (let c = 0; c < candidates.length; c += SEARCH_CHUNK) {
+      const chunk = candidates.slice(c, c + SEARCH_CHUNK);
+      const values = await this.#subs.segments.getMany(chunk.map((m) => seqKey(m.firstSeq)));
+      values.forEach((value, j) => {
+        if (value === undefined) return; // trimmed meanwhile
+        segmentRecords(value).forEach((record, i) => {
+          if (this.#codec.peekDeviceRef(record) !== ref) return;
+          const reading = this.#codec.decode(record);
+          if (reading.device === device && reading.ts >= from && reading.ts <= to) out.push({ seq: chunk[j]!.firstSeq + i, reading });
+        });
+      });
+    }
+    out.sort((a, b) => a.reading.ts - b.reading.ts || a.seq - b.seq);
+    return out.length > limit ? out.slice(0, limit) : out;
+  }
+
+  /** Delete what neither replay nor the flight recorder needs; returns how many records. Runs on its own timer too. */
+  trim(): Promise<number> {
+    this.#trimming ??= this.#trim().finally(() => (this.#trimming = undefined));
+    return this.#trimming;
+  }
+
+  protected async _open(): Promise<void> {
+    const entries: DictionaryEntry[] = [];
+    for await (const [key, value] of this.#subs.dictionary.iterator()) entries.push(dictionaryEntry(key, value));
+    this.#codec.load(entries);
+    for await (const [key, value] of this.#subs.metas.iterator()) this.#segments.push(decodeMeta(seqOfKey(key), value));
+    const last = this.#segments.at(-1);
+    if (last !== undefined) {
+      this.#next = last.firstSeq + last.count;
+      this.#commit.committed = this.#next - 1;
+    }
+    this.#trimTimer = this.#o.clock.setInterval(() => void this.trim().catch((err: unknown) => this.#o.log.error({ err }, 'ingest log trim failed')), this.#o.trimIntervalMs ?? 10_000);
+    this.#trimTimer.unref();
+  }
+
+  protected async _close(): Promise<void> {
+    this.#closing = true;
+    if (this.#trimTimer) this.#o.clock.clear(this.#trimTimer);
+    await this.#trimming?.catch(() => {});
+    await this.#commit.close();
+  }
+
+  /** One segment and its meta for the whole batch, with the dictionary entries it introduced. */
+  #build(writes: readonly LogWrite[]): LogBatch {
+    const meta = segmentMeta(writes[0]!.seq, writes.map((w) => w.reading));
+    const key = seqKey(meta.firstSeq);
+    const value = encodeSegment(writes.map((w) => w.record));
+    const metaValue = encodeMeta(meta);
+    const ops: Put[] = [
+      { type: 'put', sublevel: this.#subs.segments, key, value },
+      { type: 'put', sublevel: this.#subs.metas, key, value: metaValue },
+    ];
+    let bytes = this.#prefix.segments + key.length + value.length + this.#prefix.metas + key.length + metaValue.length;
+    for (const w of writes) {
+      for (const e of w.added) {
+        const put: Put = { type: 'put', sublevel: this.#subs.dictionary, key: dictionaryKey(e), value: Buffer.from(e.name, 'utf8') };
+        ops.push(put);
+        bytes += this.#prefix.dictionary + put.key.length + put.value.length;
+      }
+    }
+    return { ops, bytes, meta, writes };
+  }
+
+  async #trim(): Promise<number> {
+    const cutoff = this.#o.clock.now() - this.#retention;
+    const committed = this.#commit.committed;
+    const segments = this.#segments;
+    let n = 0;
+    let records = 0;
+    for (; n < segments.length; n++) {
+      const m = segments[n]!;
+      const last = m.firstSeq + m.count - 1;
+      // Needed for replay, holding the newest record (so seqs continue), or within retention: stop.
+      if (last >= this.#floor || last >= committed || m.maxReceivedAt > cutoff) break;
+      records += m.count;
+    }
+    if (n === 0) return 0;
+    const ops: Del[] = [];
+    for (const m of segments.slice(0, n)) {
+      const key = seqKey(m.firstSeq);
+      ops.push({ type: 'del', sublevel: this.#subs.segments, key }, { type: 'del', sublevel: this.#subs.metas, key });
+    }
+    await this.#o.db.batch(ops, { sync: false });
+    // Appends may have added segments meanwhile; the trimmed ones are still the first n.
+    this.#segments.splice(0, n);
+    this.#m.trimmed.inc(records);
+    return records;
+  }
+}

@@ -1,0 +1,150 @@
+// The window engine's state as plain JSON, for checkpoints: every device's watermarks and idle
+// clock, every key's panes, revision records and sessions, the counters, and the idle timer's
+// phase. An engine restored from it and fed the same readings at the same clock times emits
+// exactly the summaries (ids, revisions, features) the original would have.
+//
+// What is left out is only cache: the pane of the previous value and the per-device metric
+// name cache are rebuilt on the first readings.
+
+import { codedError } from '../errors/catalogue.js';
+import type { Partials } from '../features/summary.js';
+import type { WindowEngineOptions, WindowSpec } from './contract.js';
+import { DeviceState, KeyState, Session } from './state.js';
+
+export const SNAPSHOT_VERSION = 1;
+
+/** JSON has no ±Infinity, NaN or −0; watermarks start at −Infinity, sums may overflow, a value may be −0. */
+export type SnapNumber = number | 'Infinity' | '-Infinity' | 'NaN' | '-0';
+
+/** Partials in a fixed order: count, sum, sumSq, min, max, first, firstTs, last, lastTs, tRef, sumT, sumTT, sumTV. */
+export type PartialsSnapshot = SnapNumber[];
+
+export interface SessionSnapshot {
+  readonly p: PartialsSnapshot;
+  readonly start: number;
+  readonly lastTs: number;
+  readonly rev: number;
+  readonly dirty: boolean;
+}
+
+export interface KeySnapshot {
+  readonly metric: string;
+  readonly panes: PartialsSnapshot[];
+  /** Per pane spec: [window start, revision] of closed windows revised by late data, or null. */
+  readonly revs: Array<Array<[number, number]> | null>;
+  /** Per session spec: its sessions, sorted by start. */
+  readonly sessions: SessionSnapshot[][];
+}
+
+export interface DeviceSnapshot {
+  readonly id: string;
+  readonly maxTs: SnapNumber;
+  readonly watermark: SnapNumber;
+  readonly processedW: SnapNumber;
+  readonly nextWake: SnapNumber;
+  readonly lastArrival: number;
+  /** In the engine's iteration order, which is the order summaries are emitted in. */
+  readonly keys: KeySnapshot[];
+}
+
+/** The settings a snapshot's state depends on; restoring under others would mis-window. */
+export interface SnapshotConfig {
+  readonly gateway: string;
+  readonly windows: readonly WindowSpec[];
+  readonly maxOutOfOrdernessMs: number;
+  readonly allowedLatenessMs: number;
+}
+
+export interface WindowSnapshot {
+  readonly v: typeof SNAPSHOT_VERSION;
+  /** Clock time (ms) when taken. */
+  readonly takenAt: number;
+  readonly config: SnapshotConfig;
+  /** The idle timer fires at timerOrigin + k · period; a restored engine keeps the phase. */
+  readonly timerOrigin: number;
+  readonly counters: { readingsIn: number; valuesIn: number; lateAccepted: number; lateRejected: number; summariesOut: number; revisionsOut: number };
+  readonly devices: DeviceSnapshot[];
+}
+
+const PARTIALS_ORDER = ['count', 'sum', 'sumSq', 'min', 'max', 'first', 'firstTs', 'last', 'lastTs', 'tRef', 'sumT', 'sumTT', 'sumTV'] as const satisfies ReadonlyArray<keyof Partials>;
+
+export function toSnap(n: number): SnapNumber {
+  if (Object.is(n, -0)) return '-0';
+  if (Number.isFinite(n)) return n;
+  return Number.isNaN(n) ? 'NaN' : n > 0 ? 'Infinity' : '-Infinity';
+}
+
+export function fromSnap(n: SnapNumber): number {
+  return typeof n === 'number' ? n : Number(n);
+}
+
+export function snapshotConfig(options: WindowEngineOptions): SnapshotConfig {
+  return { gateway: options.gateway, windows: options.windows.map((w) => ({ ...w })), maxOutOfOrdernessMs: options.maxOutOfOrdernessMs, allowedLatenessMs: options.allowedLatenessMs };
+}
+
+/** Throw ERR_CHECKPOINT_INCOMPATIBLE unless `snapshot` was taken under the same window settings. */
+export function checkCompatible(snapshot: WindowSnapshot, options: WindowEngineOptions): void {
+  if (snapshot.v !== SNAPSHOT_VERSION) throw codedError('ERR_CHECKPOINT_INCOMPATIBLE', [`snapshot format ${String(snapshot.v)}`, `format ${SNAPSHOT_VERSION}`]);
+  const was = JSON.stringify(snapshot.config);
+  const now = JSON.stringify(snapshotConfig(options));
+  if (was !== now) throw codedError('ERR_CHECKPOINT_INCOMPATIBLE', [was, now]);
+}
+
+export function snapshotDevice(dev: DeviceState): DeviceSnapshot {
+  return {
+    id: dev.id,
+    maxTs: toSnap(dev.maxTs),
+    watermark: toSnap(dev.watermark),
+    processedW: toSnap(dev.processedW),
+    nextWake: toSnap(dev.nextWake),
+    lastArrival: dev.lastArrival,
+    keys: [...dev.keys.values()].map(snapshotKey),
+  };
+}
+
+export function restoreDevice(snap: DeviceSnapshot, paneSpecs: number, sessionSpecs: number): DeviceState {
+  const dev = new DeviceState(snap.id, snap.lastArrival);
+  dev.maxTs = fromSnap(snap.maxTs);
+  dev.watermark = fromSnap(snap.watermark);
+  dev.processedW = fromSnap(snap.processedW);
+  dev.nextWake = fromSnap(snap.nextWake);
+  for (const k of snap.keys) {
+    const key = new KeyState(snap.id, k.metric, paneSpecs, sessionSpecs);
+    for (const p of k.panes) key.panes.push(restorePartials(p));
+    k.revs.forEach((revs, i) => {
+      if (revs !== null && i < paneSpecs) key.revs[i] = new Map(revs);
+    });
+    k.sessions.forEach((list, i) => {
+      if (i >= sessionSpecs) return;
+      for (const s of list) {
+        const session = new Session(restorePartials(s.p), s.start);
+        session.lastTs = s.lastTs;
+        session.rev = s.rev;
+        session.dirty = s.dirty;
+        key.sessions[i]!.push(session);
+      }
+    });
+    dev.keys.set(k.metric, key);
+  }
+  return dev;
+}
+
+function snapshotKey(key: KeyState): KeySnapshot {
+  return {
+    metric: key.metric,
+    panes: key.panes.map(snapshotPartials),
+    revs: key.revs.map((m) => (m === undefined ? null : [...m.entries()])),
+    sessions: key.sessions.map((list) => list.map((s) => ({ p: snapshotPartials(s.p), start: s.start, lastTs: s.lastTs, rev: s.rev, dirty: s.dirty }))),
+  };
+}
+
+function snapshotPartials(p: Partials): PartialsSnapshot {
+  return PARTIALS_ORDER.map((k) => toSnap(p[k]));
+}
+
+function restorePartials(values: PartialsSnapshot): Partials {
+  if (values.length !== PARTIALS_ORDER.length) throw codedError('ERR_STORE_CORRUPT', ['checkpoint', 'partials', `${values.length} values, expected ${PARTIALS_ORDER.length}`]);
+  const p = {} as Partials;
+  PARTIALS_ORDER.forEach((k, i) => (p[k] = fromSnap(values[i]!)));
+  return p;
+}
