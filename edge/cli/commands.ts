@@ -26,6 +26,10 @@ export const commands: Readonly<Record<string, Command>> = {
     summary: 'fit a baseline anomaly model (PCA or autoencoder) on normal data: a CSV or a stopped gateway\'s summaries',
     run: async (argv, io) => (await import('./train-command.js')).trainCommand(argv, io),
   },
+  eval: {
+    summary: 'replay labelled recordings (NAB, SKAB) through the pipeline and score its alerts',
+    run: async (argv, io) => (await import('../eval/eval-command.js')).evalCommand(argv, io),
+  },
   cloud: notYet('cloud', 6, 'run the cloud aggregation tier'),
   // The CLI is the one place that names the other tiers, and only by module path, loaded when
   // that command runs: no gateway code path imports the simulator.

@@ -53,6 +53,11 @@ export function leadTimes(anomalies: readonly LabelledAnomaly[], alertTimes: Arr
     if (alert === undefined || alert > anomaly.end) return { anomaly };
     return { anomaly, alert, lead: (anomaly.instant ?? anomaly.end) - alert, delay: alert - anomaly.start };
   });
+  return summariseDetections(results);
+}
+
+/** The report over detections already made (e.g. those of several files pooled). */
+export function summariseDetections(results: readonly AnomalyDetection[]): LeadTimeReport {
   const leads = results.flatMap((r) => (r.lead === undefined ? [] : [r.lead]));
   const delays = results.flatMap((r) => (r.delay === undefined ? [] : [r.delay]));
   return {

@@ -11,6 +11,7 @@ import { Analysis, type AlertRules, type Judged } from '../analysis/analysis.js'
 import { deviceKinds } from '../analysis/device-kinds.js';
 import { analysisMetrics } from '../analysis/metrics.js';
 import { Scorer } from '../analysis/scorer.js';
+import type { Clock } from '../clock/clock.js';
 import { FakeClock } from '../clock/fake-clock.js';
 import type { WindowSpecConfig } from '../config/schema.js';
 import type { ScoringModel } from '../model/contract.js';
@@ -27,7 +28,8 @@ export interface ReplayOptions {
   /** The window whose verdicts are mapped onto rows: tumbling or hopping. */
   readonly judged: WindowSpecConfig;
   readonly models?: readonly ScoringModel[];
-  readonly rules?: AlertRules;
+  /** Alert rules and detectors, made on the replay's clock. */
+  readonly rules?: (clock: Clock) => AlertRules;
   /** Device kinds, when models or rules name kinds. */
   readonly kinds?: Readonly<Record<string, readonly string[]>>;
   /** Called for every judged window of every spec (e.g. to gather features for fitting). */
@@ -43,6 +45,8 @@ export interface RowResult {
   readonly raised: boolean;
   /** Whether any detector fired on the row's window. */
   readonly detectorFired: boolean;
+  /** The largest detector statistic on the row's window; NaN where no detector ran. */
+  readonly statistic: number;
 }
 
 export interface ReplayResult {
@@ -56,9 +60,10 @@ interface WindowVerdict {
   alertOpen: boolean;
   raised: boolean;
   detectorFired: boolean;
+  statistic: number;
 }
 
-const NO_VERDICT: RowResult = { score: Number.NaN, alertOpen: false, raised: false, detectorFired: false };
+const NO_VERDICT: RowResult = { score: Number.NaN, alertOpen: false, raised: false, detectorFired: false, statistic: Number.NaN };
 
 /** The end of the first window of `spec` that contains `ts`. */
 function firstEnd(spec: WindowSpecConfig, ts: number): number {
@@ -79,7 +84,7 @@ export async function replay(rows: readonly RecordingRow[], o: ReplayOptions): P
   const log = silentLogger();
   const analysis = new Analysis({
     scorer: new Scorer({ models: o.models ?? [], kindOf: deviceKinds(o.kinds ?? {}), log, metrics }),
-    ...(o.rules ? { rules: o.rules } : {}),
+    ...(o.rules ? { rules: o.rules(clock) } : {}),
     retainMs: 0,
     log,
     metrics,
@@ -95,7 +100,13 @@ export async function replay(rows: readonly RecordingRow[], o: ReplayOptions): P
       o.onJudged?.(j);
       if (!windowMatches(o.judged, j.observation.window) || j.observation.revised) return;
       judgedCount++;
-      const verdict = { score: j.score?.value ?? Number.NaN, alertOpen: false, raised: j.events.some((e) => e.state === 'raised'), detectorFired: j.detectors.some((d) => d.fired) };
+      const verdict = {
+        score: j.score?.value ?? Number.NaN,
+        alertOpen: false,
+        raised: j.events.some((e) => e.state === 'raised'),
+        detectorFired: j.detectors.some((d) => d.fired),
+        statistic: j.detectors.reduce((m, d) => (Number.isNaN(m) || d.statistic > m ? d.statistic : m), Number.NaN),
+      };
       verdicts.set(j.observation.window.end, verdict);
       fresh.push(verdict);
     },
@@ -134,7 +145,7 @@ export async function replay(rows: readonly RecordingRow[], o: ReplayOptions): P
   }
   const out = rows.map((row) => {
     const v = verdicts.get(firstEnd(o.judged, row.ts));
-    return v ? { score: v.score, alertOpen: v.alertOpen, raised: v.raised, detectorFired: v.detectorFired } : NO_VERDICT;
+    return v ? { score: v.score, alertOpen: v.alertOpen, raised: v.raised, detectorFired: v.detectorFired, statistic: v.statistic } : NO_VERDICT;
   });
   // Only the first row of a window carries its raise, so one detection is counted once.
   const seenEnds = new Set<number>();

@@ -39,7 +39,7 @@ describe('eval replay', () => {
       features: ['x.max'], normalisation: { mean: [0], std: [1] }, input: { name: 'x' }, output: { name: 's', meaning: '' }, threshold: 5, appliesTo: { devices: ['d'] },
     });
     const spec = { kind: 'hopping', sizeMs: 2000, slideMs: 1000 } as const;
-    const r = await replay(rows, { device: 'd', windows: [spec], judged: spec, models: [model], rules: new Over() });
+    const r = await replay(rows, { device: 'd', windows: [spec], judged: spec, models: [model], rules: () => new Over() });
     // Row i's window is [i−1 s, i+1 s): the max of rows i−1 and i.
     expect(r.rows.map((x) => x.score)).toEqual([1, 1, 1, 9, 9, 1, 1]);
     expect(r.rows.map((x) => x.alertOpen)).toEqual([false, false, false, true, true, false, false]);

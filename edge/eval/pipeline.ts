@@ -1,0 +1,19 @@
+// What `tributary eval` runs a recording through: windows, models, detectors and rules — built by
+// the auto recipe (auto-pipeline.ts) or taken from a gateway config.
+
+import type { AlertRules } from '../analysis/analysis.js';
+import type { Clock } from '../clock/clock.js';
+import type { WindowSpecConfig } from '../config/schema.js';
+import type { ScoringModel } from '../model/contract.js';
+
+export interface EvalPipeline {
+  readonly windows: readonly WindowSpecConfig[];
+  /** The window whose verdicts are mapped onto rows. */
+  readonly judged: WindowSpecConfig;
+  readonly models: readonly ScoringModel[];
+  /** Rules and detectors on the replay's clock. */
+  readonly rules?: (clock: Clock) => AlertRules;
+  readonly kinds?: Readonly<Record<string, readonly string[]>>;
+  /** One line per choice made, for the report. */
+  readonly describe: readonly string[];
+}
