@@ -20,7 +20,7 @@ import { loadModelFromBytes } from '../model/onnx-model.js';
 import { trainModel } from '../model/train/train.js';
 import { trainingSetFromReadings } from '../model/train/training-data.js';
 import { recordingReadings } from '../model/windowing.js';
-import type { Recording } from '../recording/recording.js';
+import { samplingInterval, type Recording } from '../recording/recording.js';
 import type { EvalPipeline } from './pipeline.js';
 
 /** The recipe's knobs, with the defaults the module comment describes. */
@@ -39,17 +39,6 @@ export interface AutoOptions {
   readonly raiseIn?: number;
   readonly raiseOf?: number;
   readonly clearAfter?: number;
-}
-
-/** The median spacing of the rows' timestamps (ms), ignoring repeats; 1000 when there is none. */
-export function samplingInterval(recording: Recording): number {
-  const gaps: number[] = [];
-  for (let i = 1; i < recording.rows.length; i++) {
-    const d = recording.rows[i]!.ts - recording.rows[i - 1]!.ts;
-    if (d > 0) gaps.push(d);
-  }
-  gaps.sort((a, b) => a - b);
-  return gaps.length ? Math.max(1, gaps[Math.floor(gaps.length / 2)]!) : 1000;
 }
 
 /** Lag-1 autocorrelation of a metric over rows (NaN when it is constant). */

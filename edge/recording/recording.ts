@@ -148,3 +148,14 @@ function firstLine(text: string): string | undefined {
   const line = (end < 0 ? text : text.slice(0, end)).replace(/^\uFEFF/, '');
   return line.trim() === '' ? undefined : line;
 }
+
+/** The median spacing of the rows' timestamps (ms), ignoring repeats; 1000 when there is none. */
+export function samplingInterval(recording: Recording): number {
+  const gaps: number[] = [];
+  for (let i = 1; i < recording.rows.length; i++) {
+    const d = recording.rows[i]!.ts - recording.rows[i - 1]!.ts;
+    if (d > 0) gaps.push(d);
+  }
+  gaps.sort((a, b) => a - b);
+  return gaps.length ? Math.max(1, gaps[Math.floor(gaps.length / 2)]!) : 1000;
+}

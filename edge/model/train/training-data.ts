@@ -5,7 +5,7 @@ import type { WindowSpecConfig } from '../../config/schema.js';
 import type { Reading } from '../../decode/reading.js';
 import { codedError } from '../../errors/catalogue.js';
 import type { Summary } from '../../features/summary.js';
-import type { Recording } from '../../recording/recording.js';
+import { samplingInterval, type Recording } from '../../recording/recording.js';
 import { FeatureRowAssembler } from '../feature-rows.js';
 import { FEATURE_NAMES, featureKey, parseFeatureKey, type FeatureName } from '../feature-vector.js';
 import { recordingReadings, windowReadings } from '../windowing.js';
@@ -37,14 +37,7 @@ export function resolveFeatures(spec: readonly string[], metrics: readonly strin
 
 /** A window for a recording: ten times its median sampling interval (at least 1 s), tumbling. */
 export function defaultWindowFor(recording: Recording): WindowSpecConfig {
-  const gaps: number[] = [];
-  for (let i = 1; i < recording.rows.length; i++) {
-    const d = recording.rows[i]!.ts - recording.rows[i - 1]!.ts;
-    if (d > 0) gaps.push(d);
-  }
-  gaps.sort((a, b) => a - b);
-  const median = gaps.length ? gaps[Math.floor(gaps.length / 2)]! : 1000;
-  return { kind: 'tumbling', sizeMs: Math.max(1000, Math.round(10 * median)) };
+  return { kind: 'tumbling', sizeMs: Math.max(1000, Math.round(10 * samplingInterval(recording))) };
 }
 
 /** A training set made by windowing readings: with the readings too late to join a window, and windows missing a feature. */
