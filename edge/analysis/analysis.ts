@@ -61,6 +61,11 @@ export class Analysis {
     return this.#queued;
   }
 
+  /** Nothing gathered and nothing being scored: every summary handed in has been passed on. */
+  get idle(): boolean {
+    return this.#queued === 0 && this.#assembler.pending === 0;
+  }
+
   /** A summary from the window engine. */
   summary(summary: Summary): void {
     this.#assembler.add(summary);

@@ -3,6 +3,7 @@
 
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AlertsSchema, DetectorsSchema } from './analysis-schema.js';
+import { DurabilitySchema } from './durability-schema.js';
 import { WindowSpecSchema } from './window-schema.js';
 
 export { WindowSpecSchema };
@@ -122,6 +123,7 @@ export const EdgeConfigSchema = Type.Object(
               }),
             ),
             maxConnections: Type.Integer({ minimum: 1, default: 10000, description: 'refuse connections beyond this many (default 10000)' }),
+            ackAfterDurable: Type.Boolean({ default: true, description: 'send a QoS 1 PUBACK only once the reading is in the ingest log on disk, so an acknowledged reading survives a crash (default true); false acknowledges on receipt' }),
           },
           'the embedded MQTT broker devices connect to',
         ),
@@ -201,6 +203,7 @@ export const EdgeConfigSchema = Type.Object(
       },
       'event-time windows',
     ),
+    durability: DurabilitySchema,
     stores: Strict(
       {
         deadLetterMaxEntries: Type.Integer({ minimum: 1, default: 100000, description: 'oldest dead letters are evicted beyond this (default 100000)' }),

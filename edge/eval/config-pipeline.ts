@@ -35,10 +35,11 @@ export async function configPipeline(configPath: string | undefined, modelPaths:
     models,
     kinds: config?.devices.kinds ?? {},
     rules: (clock) => new AlertEngine({ gateway: 'eval', rules: analysis.alerts.rules, detectors: analysis.detectors, defaultWindow: windows[0]!, clock, kindOf: deviceKinds(config?.devices.kinds ?? {}) }),
-    describe: [
-      config ? `pipeline: ${configPath} (device ${device})` : `pipeline: the given model(s), 5 of 5 windows over threshold raise, 10 good clear`,
+    recipe: [
+      config ? `pipeline: ${configPath}` : 'pipeline: the given model(s); 5 of 5 windows over the threshold raise an alert, 10 good ones clear it',
       ...models.map((m) => `model: ${m.manifest.name} ${m.manifest.version} on ${m.manifest.features.join(', ')} over ${windowKey(m.manifest.window)}`),
     ],
+    fitted: `device ${device}`,
   };
 }
 

@@ -38,6 +38,7 @@ alert rules, in accelerated event time) and score its alerts against the recordi
                         are several recordings. alert is 1 where an alert was raised (NAB labels) or
                         open (SKAB labels)
   --json                print the report as JSON
+  -v, --verbose         also say what was fitted to each recording
   -h, --help            this text
 `;
 
@@ -50,6 +51,7 @@ const OPTIONS = {
   format: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -71,7 +73,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
     if (!v.json) io.stderr.write(`eval: ${file}: ${outcome.rows} rows\n`);
   }
   const report = summarise(outcomes);
-  io.stdout.write(v.json ? reportJson(report) : renderReport(report));
+  io.stdout.write(v.json ? reportJson(report) : renderReport(report, v.verbose));
   return 0;
 }
 
@@ -102,7 +104,7 @@ async function evaluateFile(file: string, o: FileOptions): Promise<FileOutcome> 
     const ts = recording.rows.map((r) => r.ts);
     const score = result.rows.map((r) => (Number.isNaN(r.score) ? r.statistic : r.score));
     const alert = Uint8Array.from(result.rows, (r) => (style === 'nab' ? (r.raised ? 1 : 0) : r.alertOpen ? 1 : 0));
-    const base = { file, device, rows: recording.rows.length, fitRows, style, pipeline: pipeline.describe, ts, score, alert, raised: result.rows.filter((r) => r.raised).length } as const;
+    const base = { file, device, rows: recording.rows.length, fitRows, style, recipe: pipeline.recipe, ...(pipeline.fitted ? { fitted: pipeline.fitted } : {}), ts, score, alert, raised: result.rows.filter((r) => r.raised).length } as const;
     if (style === 'skab') return { ...base, skab: { labels: point!, lead: leadTimes(anomalySegments(ts, point!), alertTimes(ts, alert)) } };
     if (style === 'nab') {
       const key = nabLabelKey(file, o.labels!.windows.keys());

@@ -14,6 +14,8 @@ export interface EvalPipeline {
   /** Rules and detectors on the replay's clock. */
   readonly rules?: (clock: Clock) => AlertRules;
   readonly kinds?: Readonly<Record<string, readonly string[]>>;
-  /** One line per choice made, for the report. */
-  readonly describe: readonly string[];
+  /** How the pipeline is made, one line per choice: the same for every recording it is made for. */
+  readonly recipe: readonly string[];
+  /** What fitting it to this recording chose (features, components, threshold), when it was fitted. */
+  readonly fitted?: string;
 }

@@ -12,7 +12,8 @@ export interface FileOutcome {
   readonly fitRows: number;
   /** Which labels scored it: SKAB point labels, NAB windows, or none. */
   readonly style: 'skab' | 'nab' | 'none';
-  readonly pipeline: readonly string[];
+  readonly recipe: readonly string[];
+  readonly fitted?: string;
   /** Per row: timestamp, anomaly score (model score, else detector statistic), alert (raised for NAB, open otherwise). */
   readonly ts: readonly number[];
   readonly score: readonly number[];
@@ -45,16 +46,25 @@ const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '-
 const num = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const duration = (ms: number) => (!Number.isFinite(ms) ? '-' : Math.abs(ms) >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : Math.abs(ms) >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(0)} s`);
 
-export function renderReport(r: EvalReport): string {
+/** Files named from their common folder: `valve1/0.csv`, `realKnownCause/nyc_taxi.csv`. */
+function shortNames(files: readonly string[]): Map<string, string> {
+  const parts = files.map((f) => f.split('/'));
+  let common = 0;
+  while (parts.every((p) => p.length > common + 2 && p[common] === parts[0]![common])) common++;
+  return new Map(files.map((f, i) => [f, parts[i]!.slice(common).join('/')]));
+}
+
+export function renderReport(r: EvalReport, verbose = false): string {
   const out: string[] = [];
-  const pipelines = new Set(r.files.map((f) => f.pipeline.join('\n')));
-  if (pipelines.size === 1) out.push('Pipeline:', ...r.files[0]!.pipeline.map((l) => `  ${l}`), '');
+  const name = shortNames(r.files.map((f) => f.file));
+  const recipes = new Set(r.files.map((f) => f.recipe.join('\n')));
+  for (const recipe of recipes) out.push('Pipeline (the same recipe for each recording, fitted on its own first rows):', ...recipe.split('\n').map((l) => `  ${l}`), '');
   if (r.skab) {
     out.push(`SKAB point labels: ${r.files.filter((f) => f.skab).length} file(s); the first ${r.files.find((f) => f.skab)!.fitRows} rows of each fit the pipeline and are not scored`);
     out.push(`  ${'file'.padEnd(40)} ${'F1'.padStart(6)} ${'FAR'.padStart(7)} ${'MAR'.padStart(7)}  alerts  first alert after onset`);
     r.skab.files.forEach((f) => {
       const o = r.files.find((x) => x.file === f.name)!;
-      out.push(`  ${f.name.padEnd(40)} ${num(f.metrics.f1).padStart(6)} ${pct(f.metrics.far).padStart(7)} ${pct(f.metrics.mar).padStart(7)}  ${String(o.raised).padStart(6)}  ${duration(o.skab!.lead.medianDelay)}`);
+      out.push(`  ${name.get(f.name)!.padEnd(40)} ${num(f.metrics.f1).padStart(6)} ${pct(f.metrics.far).padStart(7)} ${pct(f.metrics.mar).padStart(7)}  ${String(o.raised).padStart(6)}  ${duration(o.skab!.lead.medianDelay)}`);
     });
     const m = r.skab.overall;
     out.push(`  ${'all files (counts pooled, as SKAB scores)'.padEnd(40)} ${num(m.f1).padStart(6)} ${pct(m.far).padStart(7)} ${pct(m.mar).padStart(7)}`);
@@ -62,19 +72,19 @@ export function renderReport(r: EvalReport): string {
   }
   if (r.nab) {
     out.push('NAB window labels: normalised scores (100 perfect, 0 a detector that never fires); the probationary period fits the pipeline and is not scored');
-    out.push(`  ${'file'.padEnd(52)} ${'standard'.padStart(9)} ${'low FP'.padStart(8)} ${'low FN'.padStart(8)}  detections  windows hit  lead (median)`);
+    out.push(`  ${'file'.padEnd(56)} ${'standard'.padStart(9)} ${'low FP'.padStart(8)} ${'low FN'.padStart(8)}  detections  windows hit  lead (median)`);
     for (const f of r.files.filter((x) => x.nab)) {
       const s = f.nab!.result.scores;
       const hit = f.nab!.lead.detected;
       out.push(
-        `  ${f.file.padEnd(52)} ${num(s['standard']!.normalised, 1).padStart(9)} ${num(s['reward_low_FP_rate']!.normalised, 1).padStart(8)} ${num(s['reward_low_FN_rate']!.normalised, 1).padStart(8)}  ${String(f.raised).padStart(10)}  ${`${hit}/${hit + f.nab!.lead.missed}`.padStart(11)}  ${duration(f.nab!.lead.medianLead)}`,
+        `  ${name.get(f.file)!.padEnd(56)} ${num(s['standard']!.normalised, 1).padStart(9)} ${num(s['reward_low_FP_rate']!.normalised, 1).padStart(8)} ${num(s['reward_low_FN_rate']!.normalised, 1).padStart(8)}  ${String(f.raised).padStart(10)}  ${`${hit}/${hit + f.nab!.lead.missed}`.padStart(11)}  ${duration(f.nab!.lead.medianLead)}`,
       );
     }
     const t = (p: string) => num(r.nab!.totals[p]!.normalised, 1);
-    out.push(`  ${'all files (raw scores summed)'.padEnd(52)} ${t('standard').padStart(9)} ${t('reward_low_FP_rate').padStart(8)} ${t('reward_low_FN_rate').padStart(8)}`, '');
+    out.push(`  ${'all files (raw scores summed)'.padEnd(56)} ${t('standard').padStart(9)} ${t('reward_low_FP_rate').padStart(8)} ${t('reward_low_FN_rate').padStart(8)}`, '');
   }
-  for (const f of r.files.filter((x) => x.style === 'none')) out.push(`${f.file}: ${f.rows} rows, no labels; ${f.raised} alert(s) raised after the first ${f.fitRows} rows`);
-  if (pipelines.size > 1) for (const f of r.files) out.push(`${f.file}:`, ...f.pipeline.map((l) => `  ${l}`));
+  for (const f of r.files.filter((x) => x.style === 'none')) out.push(`${name.get(f.file)}: ${f.rows} rows, no labels; ${f.raised} alert(s) raised after the first ${f.fitRows} rows`);
+  if (verbose) for (const f of r.files) out.push(`${name.get(f.file)}: ${f.fitted ?? ''}`);
   return `${out.join('\n').trimEnd()}\n`;
 }
 

@@ -1,8 +1,14 @@
-// The edge gateway: sources → decode → windows → analysis (models, detectors, alert rules) →
-// outbox, with dead-letter and late-data stores, metrics and health. One Resource that opens its children in order and closes them together.
+// The edge gateway: sources → decode → ingest log → windows → analysis (models, detectors, alert
+// rules) → outbox, with dead-letter and late-data stores, checkpoints, metrics and health.
+//
+// A reading counts as accepted once it is in the ingest log on disk (an MQTT QoS 1 PUBACK waits
+// for that); it enters the windows only then, so no summary holds a reading a crash could lose.
+// Window and alert state are checkpointed with the log position; a restart restores them and
+// replays the log after it, so every accepted reading lands in exactly one window, once. One Resource that opens its children in order and closes them together.
 
 import type { AlertEvent } from '../alert/alert.js';
 import { AlertEngine } from '../alert/engine.js';
+import type { EngineSnapshot } from '../alert/snapshot.js';
 import { Analysis } from '../analysis/analysis.js';
 import { deviceKinds } from '../analysis/device-kinds.js';
 import { analysisMetrics } from '../analysis/metrics.js';
@@ -13,6 +19,11 @@ import type { EdgeConfig } from '../config/schema.js';
 import { Decoder, reasonOf } from '../decode/decode.js';
 import { loadModels } from '../model/load-models.js';
 import type { Reading } from '../decode/reading.js';
+import { IngestLog, type LoggedReading } from '../store/ingest-log.js';
+import { CheckpointStore } from '../store/checkpoint.js';
+import { Checkpointer } from './checkpointer.js';
+import { recover } from './recovery.js';
+import { ResendGuard } from './resend-guard.js';
 import type { TributaryError } from '../errors/catalogue.js';
 import type { Summary } from '../features/summary.js';
 import { Resource } from '../lifecycle/resource.js';
@@ -26,8 +37,7 @@ import { BatchWriter } from '../store/batch-writer.js';
 import { BoundedLog } from '../store/bounded-log.js';
 import { openDb, type Db } from '../store/db.js';
 import type { DeadLetter, LateReading } from '../store/records.js';
-import type { WindowEngine } from '../window/contract.js';
-import { createWindowEngine } from '../window/engine.js';
+import type { WindowEngine, WindowEngineOptions } from '../window/contract.js';
 import { DeviceStats } from './device-stats.js';
 import { pipelineMetrics, type PipelineMetrics } from './pipeline-metrics.js';
 
@@ -56,7 +66,16 @@ export class Gateway extends Resource {
   #outbox: Outbox | undefined;
   #engine: WindowEngine | undefined;
   #scorer: Scorer | undefined;
+  #rules: AlertEngine | undefined;
   #analysis: Analysis | undefined;
+  #ingestLog: IngestLog | undefined;
+  #checkpointer: Checkpointer | undefined;
+  #guard: ResendGuard | undefined;
+  /** The newest log seq fed into the engine. */
+  #fed = -1;
+  /** Logged readings waiting while a checkpoint is taken (undefined: feeding). */
+  #held: LoggedReading[] | undefined;
+  #paused = false;
   #tick: TimerHandle | undefined;
   #sources: Source[] = [];
   #http: ObservabilityServer | undefined;
@@ -64,7 +83,6 @@ export class Gateway extends Resource {
   /** tributary_messages_received_total's child per source, resolved once (hot path). */
   readonly #receivedBy = new Map<string, CounterChild>();
   #startedAt = 0;
-  #currentSource = '';
 
   constructor(
     readonly config: Readonly<EdgeConfig>,
@@ -157,7 +175,7 @@ export class Gateway extends Resource {
     );
     this.#analysis = this.#createAnalysis();
     this.#scorer!.replace(await loadModels(c.models.map((m) => m.path), c.windows.definitions));
-    this.#engine = this.#createEngine();
+    await this.#recover();
     this.#tick = this.#clock.setInterval(() => this.#analysis?.tick(), 1000);
     this.#tick.unref();
     this.#registerGauges();
@@ -166,7 +184,14 @@ export class Gateway extends Resource {
       clock: this.#clock,
       log: this.#log,
       metrics: this.metrics,
-      emit: (msg) => this.#ingest(msg),
+      emit: (msg) => {
+        const reading = this.#accept(msg);
+        if (reading) void this.#append(reading, false, msg);
+      },
+      emitDurable: (msg) => {
+        const reading = this.#accept(msg);
+        return reading ? this.#append(reading, true, msg) : Promise.resolve();
+      },
       reject: (msg, error) => {
         this.#received(msg.source).inc();
         this.#deadLetter(error, msg);
@@ -192,22 +217,27 @@ export class Gateway extends Resource {
   }
 
   protected async _close(): Promise<void> {
-    // Sources first so nothing new arrives, then the engine, then pending writes, then the database.
+    // Sources first so nothing new arrives; everything logged into the windows; a last checkpoint
+    // (open windows carry on after a restart); then pending writes and the database.
     await Promise.allSettled(this.#sources.map((s) => s.close()));
     await this.#http?.close();
     if (this.#tick) this.#clock.clear(this.#tick);
+    this.#checkpointer?.stop();
+    if (this.#ingestLog?.status === 'open') await this.#ingestLog.flush();
+    if (this.#checkpointer && this.#engine) await this.#checkpointer.checkpoint().catch((err: unknown) => this.#log.error({ err }, 'final checkpoint failed; the next start replays more of the log'));
     this.#engine?.close();
     await this.#analysis?.settle();
     await Promise.allSettled(this.#scorer?.models.map((m) => m.close()) ?? []);
+    await this.#ingestLog?.close();
     await this.#writer?.close();
     await this.#db?.close();
     this.#m.lag.disable();
     this.#log.info({ gateway: this.config.gateway.id }, 'gateway closed');
   }
 
-  #createEngine(): WindowEngine {
+  #engineOptions(): WindowEngineOptions {
     const w = this.config.windows;
-    return createWindowEngine({
+    return {
       gateway: this.config.gateway.id,
       windows: w.definitions,
       maxOutOfOrdernessMs: w.maxOutOfOrdernessMs,
@@ -218,25 +248,125 @@ export class Gateway extends Resource {
       onSummary: (s) => this.#analysis!.summary(s),
       onLate: (reading, watermark) => {
         this.#m.late.inc();
-        this.#late!.append({ reading, watermark, source: this.#currentSource });
+        this.#late!.append({ reading, watermark, source: 'ingest-log' });
       },
-      onRejected: (reading, metric, error) => this.#deadLetter(error, { source: this.#currentSource, topic: '', device: reading.device, payload: Buffer.from(JSON.stringify({ ts: reading.ts, [metric]: reading.values[metric] })), receivedAt: reading.receivedAt }),
-    });
+      onRejected: (reading, metric, error) => this.#deadLetter(error, { source: 'ingest-log', topic: '', device: reading.device, payload: Buffer.from(JSON.stringify({ ts: reading.ts, [metric]: reading.values[metric] })), receivedAt: reading.receivedAt }),
+    };
   }
 
-  #ingest(msg: RawMessage): void {
+  /** Restore windows and alert state from the last checkpoint, replay the log after it, start checkpointing. */
+  async #recover(): Promise<void> {
+    const c = this.config;
+    const d = c.durability;
+    // The log's commit pacing is I/O timing, on the real clock even when operators run on a test clock.
+    this.#ingestLog = new IngestLog({
+      db: this.#db!,
+      clock: systemClock,
+      log: this.#log,
+      metrics: this.metrics,
+      commitIntervalMs: d.commitIntervalMs,
+      highWater: d.highWater,
+      retentionMs: d.flightRecorderMs,
+      onCommitted: (entries) => {
+        if (this.#held) this.#held.push(...entries);
+        else this.#feed(entries);
+      },
+    });
+    await this.#ingestLog.open();
+    const checkpoints = new CheckpointStore({ db: this.#db!, committedSeq: () => this.#ingestLog!.committedSeq });
+    const recovered = await recover({
+      log: this.#ingestLog,
+      checkpoints,
+      engine: this.#engineOptions(),
+      logger: this.#log,
+      onCheckpoint: (checkpoint) => {
+        if (!checkpoint?.analysis) return;
+        const events = this.#rules!.restore(JSON.parse(Buffer.from(checkpoint.analysis).toString('utf8')) as EngineSnapshot);
+        for (const e of events) this.#outbox!.addAlert(e);
+      },
+      replay: (engine, entry) => {
+        engine.add(entry.reading);
+        this.#fed = entry.seq;
+      },
+    });
+    this.#engine = recovered.engine;
+    this.#fed = recovered.position;
+    const tail: Reading[] = [];
+    const committed = this.#ingestLog.committedSeq;
+    if (d.resendGuardReadings > 0 && committed >= 0) {
+      for await (const e of this.#ingestLog.readFrom(Math.max(0, committed - d.resendGuardReadings + 1))) tail.push(e.reading);
+    }
+    this.#guard = new ResendGuard(tail, this.#clock.now() + d.resendGuardMs);
+    this.#checkpointer = new Checkpointer({
+      store: checkpoints,
+      log: this.#ingestLog,
+      writer: this.#writer!,
+      clock: this.#clock,
+      logger: this.#log,
+      metrics: this.metrics,
+      intervalMs: d.checkpointIntervalMs,
+      pause: () => (this.#held ??= []),
+      resume: () => {
+        const held = this.#held ?? [];
+        this.#held = undefined;
+        if (held.length) this.#feed(held);
+      },
+      quiesce: async () => {
+        await this.#analysis!.settle();
+        return this.#analysis!.idle;
+      },
+      take: () => ({ position: this.#fed, engine: this.#engine!.snapshot(), analysis: Buffer.from(JSON.stringify(this.#rules!.snapshot())) }),
+    });
+    this.#checkpointer.start();
+    if (recovered.replayed > 0 || recovered.checkpoint) this.#log.info({ replayed: recovered.replayed, position: recovered.position, resendGuard: this.#guard.size }, 'recovered from the ingest log');
+  }
+
+  /** Decode and count a message; the reading to log, or undefined when it was refused or is a resend. */
+  #accept(msg: RawMessage): Reading | undefined {
     this.#received(msg.source).inc();
     const result = this.#decoder.decode(msg);
     if (!result.ok) {
       this.#deadLetter(result.error, { ...msg, ...(result.device !== undefined ? { device: result.device } : {}) });
-      return;
+      return undefined;
     }
     this.#m.decoded.inc();
     this.#devices.reading(result.reading.device, msg.receivedAt);
     this.#analysis!.seen(result.reading.device, msg.receivedAt);
-    this.#currentSource = msg.source;
-    this.#engine!.add(result.reading);
-    this.options.onWindowed?.(result.reading);
+    if (this.#guard!.isResend(result.reading, msg.receivedAt)) {
+      this.#m.resent.inc();
+      return undefined;
+    }
+    return result.reading;
+  }
+
+  /** Log a reading; resolves once it is on disk (durable) or at once. Pauses the sources when the log falls behind. */
+  #append(reading: Reading, durable: boolean, msg: RawMessage): Promise<void> {
+    const log = this.#ingestLog!;
+    const appended = log.append(reading, { durable }).then(() => undefined);
+    if (log.full && !this.#paused) {
+      this.#paused = true;
+      this.#m.pauses.inc();
+      for (const s of this.#sources) s.pause();
+      void log.drained().then(() => {
+        this.#paused = false;
+        for (const s of this.#sources) s.resume();
+      });
+    }
+    // A non-durable append that fails (the log is past its hard limit) is kept as a dead letter: never lost silently.
+    if (!durable) appended.catch((err: unknown) => this.#deadLetter(err as TributaryError, msg));
+    return appended;
+  }
+
+  /** Readings now on disk enter the windows, in log order. */
+  #feed(entries: readonly LoggedReading[]): void {
+    const engine = this.#engine;
+    if (!engine) return;
+    for (const e of entries) {
+      if (e.seq <= this.#fed) continue;
+      engine.add(e.reading);
+      this.#fed = e.seq;
+      this.options.onWindowed?.(e.reading);
+    }
   }
 
   #received(source: string): CounterChild {
@@ -275,7 +405,7 @@ export class Gateway extends Resource {
     const longest = Math.max(...c.windows.definitions.map((w) => (w.kind === 'session' ? w.gapMs : w.sizeMs)));
     const kindOf = deviceKinds(c.devices.kinds);
     this.#scorer = new Scorer({ models: [], kindOf, log: this.#log, metrics });
-    const rules = new AlertEngine({
+    const rules = (this.#rules = new AlertEngine({
       gateway: c.gateway.id,
       rules: c.alerts.rules,
       detectors: c.detectors,
@@ -284,7 +414,7 @@ export class Gateway extends Resource {
       kindOf,
       forgetAfterMs: c.alerts.forgetAfterMs,
       maxDevices: c.alerts.maxDevices,
-    });
+    }));
     return new Analysis({
       scorer: this.#scorer,
       rules,

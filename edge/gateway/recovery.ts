@@ -20,6 +20,8 @@ export interface RecoveryOptions {
   readonly logger?: Logger;
   /** Abort a long replay (e.g. on shutdown during start-up): recover() then rejects with an AbortError. */
   readonly signal?: AbortSignal;
+  /** The checkpoint about to be restored (undefined for none), before the replay: restore other state from it here. */
+  readonly onCheckpoint?: (checkpoint: Checkpoint | undefined) => void;
 }
 
 export interface Recovered {
@@ -52,6 +54,7 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
     options.logger?.warn({ err }, 'checkpoint set aside: the window configuration changed; windows open at the last stop start empty');
     engine = createWindowEngine(options.engine, { holdIdleTimer: true });
   }
+  options.onCheckpoint?.(refused ? undefined : checkpoint);
   const from = checkpoint ? checkpoint.position + 1 : 0;
   const feed = options.replay ?? ((e: WindowEngine, entry: LoggedReading) => e.add(entry.reading));
   let position = from - 1;

@@ -13,7 +13,7 @@ interface SourceKind {
 }
 
 export const sourceKinds = {
-  'mqtt-broker': { create: (c, ctx) => (c.mqtt.broker.enabled ? [new MqttBrokerSource(c.mqtt.broker, c.auth, c.mqtt.topicPrefix, ctx)] : []) },
+  'mqtt-broker': { create: (c, ctx) => (c.mqtt.broker.enabled ? [new MqttBrokerSource(c.mqtt.broker, c.auth, c.mqtt.topicPrefix, ctx, { ackAfterDurable: c.mqtt.broker.ackAfterDurable && ctx.emitDurable !== undefined })] : []) },
   'mqtt-client': { create: (c, ctx) => (c.mqtt.client ? [new MqttClientSource(c.mqtt.client, c.mqtt.topicPrefix, ctx)] : []) },
   serial: { create: (c, ctx) => c.serial.map((port) => new SerialLineSource(port, ctx)) },
   modbus: { create: (c, ctx) => c.modbus.map((port) => new ModbusSource(port, ctx)) },

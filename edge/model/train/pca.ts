@@ -10,7 +10,7 @@
 // manifest's normalisation before the graph).
 
 import { GraphBuilder, type ModelMeta } from '../onnx-graph.js';
-import { chiSquareQuantile, fQuantile, normalQuantile } from './distributions.js';
+import { chiSquareQuantile, fQuantile, normalQuantile, quantile } from './distributions.js';
 import { covariance, symmetricEigen, type Matrix } from './linalg.js';
 
 export interface PcaOptions {
@@ -20,6 +20,12 @@ export interface PcaOptions {
   readonly components?: number;
   /** Confidence of the T² and Q control limits, e.g. 0.99 (default). */
   readonly confidence?: number;
+  /**
+   * How the limits are set: `theoretical` (default; the F-distribution and Jackson–Mudholkar
+   * formulas, which assume normal data) or `empirical`, the `confidence` quantile of the training
+   * rows' own T² and Q (for data far from normal, at the price of needing more rows).
+   */
+  readonly limits?: 'theoretical' | 'empirical';
 }
 
 export interface PcaModel {
@@ -74,7 +80,7 @@ export function fitPca(z: Matrix, options: PcaOptions = {}): PcaModel {
   for (let r = 0; r < f; r++) for (let c = 0; c < k; c++) loadings[r * k + c] = eigen.vectors.data[r * f + c]!;
   const kept = values.slice(0, k);
   const explained = total > 0 ? kept.reduce((a, b) => a + b, 0) / total : 1;
-  return {
+  const model = {
     features: f,
     components: k,
     loadings,
@@ -84,6 +90,10 @@ export function fitPca(z: Matrix, options: PcaOptions = {}): PcaModel {
     t2Limit: t2Limit(k, n, confidence),
     qLimit: qLimit(values.slice(k), confidence, total),
   };
+  if (options.limits !== 'empirical') return model;
+  const own = pcaStatistics({ ...model, t2Limit: 1, qLimit: 1 }, z.data, n);
+  const floor = 1e-6 * Math.max(total, 1e-12);
+  return { ...model, t2Limit: Math.max(quantile(own.t2, confidence), floor), qLimit: Math.max(quantile(own.spe, confidence), floor) };
 }
 
 /** T²_α for a new observation: k(n−1)(n+1) / (n(n−k)) · F_α(k, n−k). */

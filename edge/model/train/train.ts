@@ -37,8 +37,12 @@ export interface TrainOptions {
    * same devices), or `devices`, every window of some devices (how it does on devices it never saw,
    * which is what a model for a device kind meets). Default: devices when there are at least 5, else time.
    */
-  readonly split?: 'time' | 'devices';
-  /** threshold = quantile(held-back scores, quantile) × margin (defaults 0.995 and 1). */
+  readonly split?: 'time' | 'devices' | 'none';
+  /**
+   * threshold = quantile(held-back scores, quantile) × margin (defaults 0.995 and 1). With split
+   * `none` nothing is held back and the quantile is of the training rows' own scores, which is
+   * optimistic: use a margin.
+   */
   readonly quantile?: number;
   readonly margin?: number;
   /** Seed for everything random in the fit (default 1). */
@@ -69,7 +73,8 @@ export function trainModel(data: TrainingSet, options: TrainOptions): TrainedMod
   if (!(heldBackFraction > 0 && heldBackFraction < 1)) throw new TypeError(`heldBack must be in (0, 1), got ${heldBackFraction}`);
   for (const row of data.rows) if (row.vector.length !== f) throw new TypeError(`row of ${row.device} at ${row.start} has ${row.vector.length} values, not ${f}`);
   const split = options.split ?? (new Set(data.rows.map((r) => r.device)).size >= 5 ? 'devices' : 'time');
-  const { fit, heldBack } = split === 'time' ? splitByTime(data.rows, heldBackFraction) : splitByDevices(data.rows, heldBackFraction, options.seed ?? 1);
+  const { fit, heldBack } =
+    split === 'none' ? { fit: [...data.rows], heldBack: [...data.rows] } : split === 'time' ? splitByTime(data.rows, heldBackFraction) : splitByDevices(data.rows, heldBackFraction, options.seed ?? 1);
   const minimum = Math.max(10, f + 2);
   if (fit.length < minimum) throw codedError('ERR_TRAIN_DATA', [data.source, `${fit.length} window(s) to fit on; at least ${minimum} are needed for ${f} feature(s) (more data, or a shorter window)`]);
   if (heldBack.length < 5) throw codedError('ERR_TRAIN_DATA', [data.source, `only ${heldBack.length} window(s) held back to calibrate on; at least 5 are needed (more data, or a larger --held-back)`]);
@@ -92,7 +97,7 @@ export function trainModel(data: TrainingSet, options: TrainOptions): TrainedMod
     score = (x, n) => pcaStatistics(pca, x, n).score;
     meaning = PCA_MEANING;
     onnx = pcaGraph(pca, { input: INPUT_NAME, output: OUTPUT_NAME }, { ...meta, doc: meaning });
-    details = { components: pca.components, explainedVariance: round(pca.explained), confidence: pca.confidence, t2Limit: round(pca.t2Limit), qLimit: round(pca.qLimit), extraOutputs: ['t2', 'spe'] };
+    details = { components: pca.components, explainedVariance: round(pca.explained), confidence: pca.confidence, limits: options.pca?.limits ?? 'theoretical', t2Limit: round(pca.t2Limit), qLimit: round(pca.qLimit), extraOutputs: ['t2', 'spe'] };
   } else {
     const ae = fitAutoencoder(zFit, { ...options.autoencoder, seed }, options.onProgress);
     score = (x, n) => autoencoderScores(ae, x, n);
@@ -130,7 +135,12 @@ export function trainModel(data: TrainingSet, options: TrainOptions): TrainedMod
         devices: new Set(data.rows.map((r) => r.device)).size,
         rows: data.rows.length,
         ...calibration,
-        split: split === 'time' ? `the last ${heldBackFraction} of each device's windows (in time) held back for calibration` : `${heldBackFraction} of the devices (all their windows) held back for calibration`,
+        split:
+          split === 'none'
+            ? 'nothing held back: the threshold is calibrated on the training windows themselves'
+            : split === 'time'
+              ? `the last ${heldBackFraction} of each device's windows (in time) held back for calibration`
+              : `${heldBackFraction} of the devices (all their windows) held back for calibration`,
         zeroVarianceFeatures: s.constant.map((j) => data.features[j]),
         [options.algorithm]: details,
       },

@@ -15,7 +15,8 @@ import { Delivery, SOURCE_NAME } from './delivery.js';
 import { Listeners } from './listeners.js';
 import { brokerMetrics, type BrokerMetrics } from './metrics.js';
 
-export type BrokerConfig = EdgeConfig['mqtt']['broker'];
+/** The broker's listener settings; whether acks wait for the log (ackAfterDurable) comes in as an option. */
+export type BrokerConfig = Omit<EdgeConfig['mqtt']['broker'], 'ackAfterDurable'>;
 export type AuthConfig = EdgeConfig['auth'];
 
 export interface MqttBrokerSourceOptions {

@@ -1,0 +1,22 @@
+// Config of the ingest log and checkpoints: how readings are made durable before they count.
+
+import { Type } from '@sinclair/typebox';
+
+const Ms = (description: string, def: number, minimum = 0) => Type.Integer({ minimum, default: def, description: `${description} (milliseconds, default ${def})` });
+
+export const DurabilitySchema = Type.Object(
+  {
+    commitIntervalMs: Ms('ingest-log group commits start at least this far apart: at most 1000 / this fsyncs per second, each write waits at most this long', 5, 1),
+    highWater: Type.Integer({ minimum: 1, default: 20000, description: 'readings waiting for disk at which the sources are paused until the log catches up (default 20000)' }),
+    flightRecorderMs: Ms('raw readings are kept in the log this long after arrival, so the readings around an alert can be uploaded', 300000),
+    checkpointIntervalMs: Ms('window and alert state with the log position are checkpointed this often (and at shutdown); a restart replays the log after the last one', 10000, 100),
+    resendGuardReadings: Type.Integer({
+      minimum: 0,
+      default: 10000,
+      description:
+        'after a restart, readings arriving again that match one of this many readings at the end of the log (same device, timestamp and values) are taken as resends of readings logged before the crash whose acknowledgement was lost, and not counted twice (default 10000)',
+    }),
+    resendGuardMs: Ms('how long after a restart the resend guard applies', 300000),
+  },
+  { additionalProperties: false, default: {}, description: 'the ingest log and checkpoints' },
+);

@@ -1,0 +1,95 @@
+// Periodic checkpoints: the window engine's state, the alert rules' state and the ingest-log
+// position they include, taken together at a quiet instant, written after everything they
+// produced is on its way to disk, so a restart replays exactly the log after them.
+//
+// Taken consistently: hold the feed of logged readings into the engine (they wait in memory for
+// the few milliseconds this takes), wait until the analysis stage holds nothing (every summary
+// emitted so far has been scored, judged and handed to the outbox), snapshot engine, rules and
+// position in one synchronous step, release the feed; then flush the stores' pending writes, save,
+// and let the log drop what the checkpoint now covers.
+
+import type { Clock, TimerHandle } from '../clock/clock.js';
+import type { Logger } from '../observe/log.js';
+import type { Registry } from '../observe/metrics.js';
+import type { BatchWriter } from '../store/batch-writer.js';
+import type { CheckpointStore } from '../store/checkpoint.js';
+import type { IngestLog } from '../store/ingest-log.js';
+import type { WindowSnapshot } from '../window/snapshot.js';
+
+export interface CheckpointState {
+  /** The newest log seq fed to the engine. */
+  readonly position: number;
+  readonly engine: WindowSnapshot;
+  readonly analysis?: Uint8Array;
+}
+
+export interface CheckpointerOptions {
+  readonly store: CheckpointStore;
+  readonly log: IngestLog;
+  readonly writer: BatchWriter;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly intervalMs: number;
+  /** Stop feeding logged readings into the engine until resume(). */
+  readonly pause: () => void;
+  readonly resume: () => void;
+  /** Let the analysis stage finish what it holds; resolves true when it holds nothing. */
+  readonly quiesce: () => Promise<boolean>;
+  /** Snapshot the state, synchronously. */
+  readonly take: () => CheckpointState;
+}
+
+export class Checkpointer {
+  #timer: TimerHandle | undefined;
+  #running: Promise<void> | undefined;
+  readonly #count;
+  readonly #bytes;
+  readonly #failures;
+
+  constructor(private readonly o: CheckpointerOptions) {
+    this.#count = o.metrics.counter('tributary_checkpoints_total', 'Checkpoints written (window and alert state with the log position)');
+    this.#failures = o.metrics.counter('tributary_checkpoint_failures_total', 'Checkpoints that could not be written (retried at the next interval)');
+    this.#bytes = o.metrics.gauge('tributary_checkpoint_bytes', 'Size of the last checkpoint written');
+  }
+
+  start(): void {
+    this.#timer = this.o.clock.setInterval(() => {
+      this.checkpoint().catch((err: unknown) => this.o.logger.error({ err }, 'checkpoint failed; will retry at the next interval'));
+    }, this.o.intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) this.o.clock.clear(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Take and write a checkpoint now (one at a time: a second call shares the running one). */
+  checkpoint(): Promise<void> {
+    this.#running ??= this.#take().finally(() => (this.#running = undefined));
+    return this.#running;
+  }
+
+  async #take(): Promise<void> {
+    let state: CheckpointState;
+    this.o.pause();
+    try {
+      // With the feed held only the engine's idle timer can add work, so this ends.
+      while (!(await this.o.quiesce()));
+      state = this.o.take();
+    } finally {
+      this.o.resume();
+    }
+    try {
+      await this.o.writer.flush();
+      const { bytes } = await this.o.store.save({ position: state.position, takenAt: this.o.clock.now(), engine: state.engine, ...(state.analysis ? { analysis: state.analysis } : {}) });
+      this.o.log.truncateBefore(state.position + 1);
+      this.#count.inc();
+      this.#bytes.set(bytes);
+    } catch (err) {
+      this.#failures.inc();
+      throw err;
+    }
+  }
+}
