@@ -12,10 +12,11 @@ export const DurabilitySchema = Type.Object(
     checkpointIntervalMs: Ms('window and alert state with the log position are checkpointed this often (and at shutdown); a restart replays the log after the last one', 10000, 100),
     resendGuardReadings: Type.Integer({
       minimum: 0,
-      default: 10000,
+      default: 100000,
       description:
-        'after a restart, readings arriving again that match one of this many readings at the end of the log (same device, timestamp and values) are taken as resends of readings logged before the crash whose acknowledgement was lost, and not counted twice (default 10000)',
+        'after a restart, a reading arriving again that matches one of the newest resendGuardPerDevice readings of its device among this many at the end of the log (same device, timestamp and values) is taken as a resend of a reading logged before the crash whose acknowledgement was lost, and not counted twice (default 100000; 0 turns the guard off)',
     }),
+    resendGuardPerDevice: Type.Integer({ minimum: 1, default: 32, description: 'readings per device the resend guard remembers: at least the unacknowledged readings a device may have in flight (default 32)' }),
     resendGuardMs: Ms('how long after a restart the resend guard applies', 300000),
   },
   { additionalProperties: false, default: {}, description: 'the ingest log and checkpoints' },

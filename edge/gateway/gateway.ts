@@ -21,6 +21,7 @@ import { loadModels } from '../model/load-models.js';
 import type { Reading } from '../decode/reading.js';
 import { IngestLog, type LoggedReading } from '../store/ingest-log.js';
 import { CheckpointStore } from '../store/checkpoint.js';
+import { nextEpoch, REVISION_EPOCH } from '../store/epoch.js';
 import { Checkpointer } from './checkpointer.js';
 import { recover } from './recovery.js';
 import { ResendGuard } from './resend-guard.js';
@@ -71,6 +72,8 @@ export class Gateway extends Resource {
   #ingestLog: IngestLog | undefined;
   #checkpointer: Checkpointer | undefined;
   #guard: ResendGuard | undefined;
+  /** Added to every revision emitted in this run (see store/epoch.ts). */
+  #revisionBase = 0;
   /** The newest log seq fed into the engine. */
   #fed = -1;
   /** Logged readings waiting while a checkpoint is taken (undefined: feeding). */
@@ -165,6 +168,7 @@ export class Gateway extends Resource {
     const c = this.config;
     this.#startedAt = this.#clock.now();
     this.#db = await openDb(c.dataDir);
+    this.#revisionBase = (await nextEpoch(this.#db)) * REVISION_EPOCH;
     this.#writer = new BatchWriter({ db: this.#db, clock: this.#clock, log: this.#log, flushIntervalMs: c.stores.flushIntervalMs, writeErrors: this.#m.writeErrors });
     const evicted = (store: string) => this.#m.evicted.labels(store);
     this.#deadLetters = await BoundedLog.open(this.#db, 'dead-letter', this.#writer, c.stores.deadLetterMaxEntries, evicted('dead-letter'));
@@ -282,7 +286,7 @@ export class Gateway extends Resource {
       onCheckpoint: (checkpoint) => {
         if (!checkpoint?.analysis) return;
         const events = this.#rules!.restore(JSON.parse(Buffer.from(checkpoint.analysis).toString('utf8')) as EngineSnapshot);
-        for (const e of events) this.#outbox!.addAlert(e);
+        for (const e of events) this.#outbox!.addAlert({ ...e, revision: this.#revisionBase + e.revision });
       },
       replay: (engine, entry) => {
         engine.add(entry.reading);
@@ -296,7 +300,7 @@ export class Gateway extends Resource {
     if (d.resendGuardReadings > 0 && committed >= 0) {
       for await (const e of this.#ingestLog.readFrom(Math.max(0, committed - d.resendGuardReadings + 1))) tail.push(e.reading);
     }
-    this.#guard = new ResendGuard(tail, this.#clock.now() + d.resendGuardMs);
+    this.#guard = new ResendGuard(tail, d.resendGuardPerDevice, this.#clock.now() + d.resendGuardMs);
     this.#checkpointer = new Checkpointer({
       store: checkpoints,
       log: this.#ingestLog,
@@ -425,7 +429,8 @@ export class Gateway extends Resource {
         for (const s of summaries) this.#onSummary(s);
       },
       onAlerts: (events) => {
-        for (const e of events) {
+        for (const raw of events) {
+          const e = this.#revisionBase === 0 ? raw : { ...raw, revision: this.#revisionBase + raw.revision };
           this.#outbox!.addAlert(e);
           this.options.onAlert?.(e);
         }
@@ -433,9 +438,10 @@ export class Gateway extends Resource {
     });
   }
 
-  #onSummary(summary: Summary): void {
-    this.#m.summaries.labels(summary.window.kind).inc();
-    if (summary.revision > 0) this.#m.revisions.inc();
+  #onSummary(raw: Summary): void {
+    this.#m.summaries.labels(raw.window.kind).inc();
+    if (raw.revision > 0) this.#m.revisions.inc();
+    const summary = this.#revisionBase === 0 ? raw : { ...raw, revision: this.#revisionBase + raw.revision };
     this.#outbox!.addSummary(summary);
     this.options.onSummary?.(summary);
   }

@@ -19,15 +19,27 @@ export class ResendGuard {
   readonly #pending = new Map<string, number>();
   #resends = 0;
 
-  /** @param until clock time after which the guard lets everything through and forgets. */
+  /**
+   * @param tail the readings at the end of the log, oldest first
+   * @param perDevice of those, the newest this many per device are remembered: a device can only
+   *   have that many unacknowledged readings in flight (MQTT's receive maximum), so older ones
+   *   were acknowledged
+   * @param until clock time after which the guard lets everything through and forgets
+   */
   constructor(
     tail: Iterable<Reading>,
+    perDevice: number,
     private readonly until: number,
   ) {
-    for (const r of tail) if (!r.tsFromArrival) {
-      const key = readingKey(r);
-      this.#pending.set(key, (this.#pending.get(key) ?? 0) + 1);
+    const byDevice = new Map<string, string[]>();
+    for (const r of tail) {
+      if (r.tsFromArrival) continue;
+      let keys = byDevice.get(r.device);
+      if (keys === undefined) byDevice.set(r.device, (keys = []));
+      keys.push(readingKey(r));
+      if (keys.length > 2 * perDevice) keys.splice(0, keys.length - perDevice);
     }
+    for (const keys of byDevice.values()) for (const key of keys.slice(-perDevice)) this.#pending.set(key, (this.#pending.get(key) ?? 0) + 1);
   }
 
   get size(): number {
