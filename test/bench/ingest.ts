@@ -2,14 +2,11 @@
 // TCP subscriber, both fed by the same 4 MQTT.js publisher processes at QoS 0 in the same run;
 // then publish→window latency at a fixed offered load.
 
-import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './run.js';
-import type { FromPublisher, FromServer, PublisherArgs } from './ingest/protocol.js';
+import { ask, child, exited, next, PUBLISHERS, startPublishers, stop } from './ingest/harness.js';
+import type { FromServer } from './ingest/protocol.js';
 import { quantile, round } from './stats.js';
 
-const PUBLISHERS = 4;
 // Throughput: one connection per publisher process, so TCP backpressure reaches each publisher
 // directly. (With 25 flooding connections each, aedes reads far faster than it can deliver to its
 // one subscriber, queues without bound, and its delivery rate collapses — not a useful baseline.)
@@ -21,53 +18,6 @@ const MEASURE_MS = 6000;
 const LATENCY_RATE = 5000;
 const LATENCY_MS = 8000;
 
-const child = (name: string, args: string[]): ChildProcess =>
-  fork(fileURLToPath(new URL(`./ingest/${name}.js`, import.meta.url)), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-
-function next<T>(proc: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: { type: string }) => {
-      if (m.type === type) {
-        proc.off('message', onMessage);
-        proc.off('exit', onExit);
-        resolve(m as T);
-      }
-    };
-    const onExit = (code: number | null) => reject(new Error(`child exited (${code}) before sending ${type}`));
-    proc.on('message', onMessage);
-    proc.once('exit', onExit);
-  });
-}
-
-async function ask<T>(proc: ChildProcess, cmd: string, reply: string): Promise<T> {
-  const answer = next<T>(proc, reply);
-  proc.send({ cmd });
-  return answer;
-}
-
-/** Resolves when the process has exited, even if it already had. */
-function exited(proc: ChildProcess): Promise<unknown> {
-  return proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : once(proc, 'exit');
-}
-
-async function stop(proc: ChildProcess): Promise<void> {
-  const gone = exited(proc);
-  if (proc.connected) proc.send({ cmd: 'stop' });
-  await gone;
-}
-
-async function startPublishers(port: number, mode: 'flood' | 'paced', ratePerSec: number, durationMs: number) {
-  const connections = mode === 'flood' ? FLOOD_CONNECTIONS_PER_PUBLISHER : PACED_CONNECTIONS_PER_PUBLISHER;
-  const pubs = Array.from({ length: PUBLISHERS }, (_, publisher) => {
-    const args: PublisherArgs = { port, publisher, connections, mode, ratePerSec: ratePerSec / PUBLISHERS, durationMs };
-    return child('publisher', [JSON.stringify(args)]);
-  });
-  await Promise.all(pubs.map((p) => next(p, 'connected')));
-  const done = Promise.all(pubs.map((p) => next<Extract<FromPublisher, { type: 'done' }>>(p, 'done')));
-  for (const p of pubs) p.send({ cmd: 'go' });
-  return { pubs, done };
-}
-
 /** Messages per second reaching `sink` between warm-up and the end of the measuring window. */
 async function throughput(serverMode: 'gateway' | 'bare'): Promise<{ msgPerSec: number; rssMB: number; crashed: boolean }> {
   const step = (s: string) => process.env.BENCH_DEBUG && console.error(`[ingest ${serverMode}] ${s}`);
@@ -78,7 +28,7 @@ async function throughput(serverMode: 'gateway' | 'bare'): Promise<{ msgPerSec: 
   const sink = serverMode === 'gateway' ? server : child('subscriber', [String(port)]);
   if (sink !== server) await next(sink, 'ready');
   step('server ready');
-  const { pubs, done } = await startPublishers(port, 'flood', 0, WARMUP_MS + MEASURE_MS + 1000);
+  const { pubs, done } = await startPublishers(port, { mode: 'flood', connections: FLOOD_CONNECTIONS_PER_PUBLISHER, ratePerSec: 0, durationMs: WARMUP_MS + MEASURE_MS + 1000 });
   step('publishing');
   await new Promise((r) => setTimeout(r, WARMUP_MS));
   const c0 = await ask<Extract<FromServer, { type: 'count' }>>(sink, 'count', 'count');
@@ -107,7 +57,7 @@ async function latency(serverMode: 'gateway' | 'bare'): Promise<{ p50: number; p
   const sink = serverMode === 'gateway' ? server : child('subscriber', [String(port)]);
   if (sink !== server) await next(sink, 'ready');
   await ask(sink, 'arrivals', 'arrivals'); // starts recording
-  const { pubs, done } = await startPublishers(port, 'paced', LATENCY_RATE, LATENCY_MS);
+  const { pubs, done } = await startPublishers(port, { mode: 'paced', connections: PACED_CONNECTIONS_PER_PUBLISHER, ratePerSec: LATENCY_RATE, durationMs: LATENCY_MS });
   const results = await done;
   await Promise.all(pubs.map(exited));
   const { arrivals } = await ask<Extract<FromServer, { type: 'arrivals' }>>(sink, 'arrivals', 'arrivals');

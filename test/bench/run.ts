@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>
   ingest: () => import('./ingest.js'),
   simulator: () => import('./simulator.js'),
   inference: () => import('./inference.js'),
+  durable: () => import('./durable.js'),
   'store-writes': () => import('./store-writes.js'),
   'ingest-log': () => import('./ingest-log.js'),
 };

@@ -35,8 +35,35 @@ function drainOr(socket: import('node:net').Socket, deadline: number): Promise<v
   });
 }
 
+/** Flood at QoS 1: every connection keeps `inflight` publishes unacknowledged, sending the next as each PUBACK comes. */
+async function floodAcked(): Promise<void> {
+  const deadline = Date.now() + args.durationMs;
+  const window = args.inflight ?? 10;
+  await Promise.all(
+    clients.map(
+      (client, i) =>
+        new Promise<void>((resolve) => {
+          const topic = `sensors/${devices[i]}`;
+          let open = 0;
+          const pump = () => {
+            while (!stopped && Date.now() < deadline && open < window) {
+              open++;
+              client.publish(topic, payload(sent++), { qos: 1 }, () => {
+                open--;
+                pump();
+              });
+            }
+            if (open === 0) resolve();
+          };
+          pump();
+        }),
+    ),
+  );
+}
+
 /** Flood: every connection publishes in a loop, waiting for its socket to drain when full. */
 async function flood(): Promise<void> {
+  if (args.qos === 1) return floodAcked();
   const deadline = Date.now() + args.durationMs;
   await Promise.all(
     clients.map(async (client, i) => {
