@@ -44,6 +44,10 @@ export const devicesCommand: Command = {
     if (sub === 'make-model') return (await import('./models/make-model-command.js')).makeModelCommand(rest, io);
     if (sub === 'check-scenario') {
       const { values } = parse(rest);
+      if (values.help) {
+        io.stdout.write(USAGE);
+        return 0;
+      }
       io.stdout.write(`${JSON.stringify(loadScenarioFile(requireOption(values.scenario, '--scenario <file>', 'devices check-scenario')), null, 2)}\n`);
       return 0;
     }

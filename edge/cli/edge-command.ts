@@ -30,6 +30,10 @@ export async function edgeCommand(argv: string[], io: Io): Promise<number> {
       return (await import('../auth/hash-password-command.js')).hashPasswordCommand(rest, io);
     case 'check-config': {
       const { values } = parse(rest);
+      if (values.help) {
+        io.stdout.write(USAGE);
+        return 0;
+      }
       const config = loadConfigFile(requireOption(values.config, '--config <file>', 'edge check-config'));
       io.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
       return 0;

@@ -25,7 +25,7 @@ import { nextEpoch, REVISION_EPOCH } from '../store/epoch.js';
 import { Checkpointer } from './checkpointer.js';
 import { recover } from './recovery.js';
 import { ResendGuard } from './resend-guard.js';
-import type { TributaryError } from '../errors/catalogue.js';
+import { codedError, TributaryError } from '../errors/catalogue.js';
 import type { Summary } from '../features/summary.js';
 import { Resource } from '../lifecycle/resource.js';
 import { ObservabilityServer } from '../observe/http-server.js';
@@ -285,8 +285,13 @@ export class Gateway extends Resource {
       logger: this.#log,
       onCheckpoint: (checkpoint) => {
         if (!checkpoint?.analysis) return;
-        const events = this.#rules!.restore(JSON.parse(Buffer.from(checkpoint.analysis).toString('utf8')) as EngineSnapshot);
-        for (const e of events) this.#outbox!.addAlert({ ...e, revision: this.#revisionBase + e.revision });
+        try {
+          const events = this.#rules!.restore(JSON.parse(Buffer.from(checkpoint.analysis).toString('utf8')) as EngineSnapshot);
+          for (const e of events) this.#outbox!.addAlert({ ...e, revision: this.#revisionBase + e.revision });
+        } catch (err) {
+          // Detector histories and hysteresis start afresh; windows and the log are unaffected.
+          this.#log.warn({ err: err instanceof TributaryError ? err : codedError('ERR_ALERT_RESTORE', [(err as Error).message], { cause: err }) }, 'alert state in the checkpoint set aside');
+        }
       },
       replay: (engine, entry) => {
         engine.add(entry.reading);

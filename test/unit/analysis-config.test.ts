@@ -99,15 +99,3 @@ describe('checkAnalysisConfig', () => {
     expect(checkAnalysisConfig(c, windows)).toEqual([]);
   });
 });
-
-describe('the example config', () => {
-  // The lead moves this block into edge/edge.example.yaml, whose own test then covers it.
-  const docs = new URL('../../docs-h-alerts.md', import.meta.url);
-  it.skipIf(!existsSync(docs))('docs-h-alerts.md: its example block is a valid config', () => {
-    const block = /```yaml\n(# edge\.example\.yaml[\s\S]*?)```/.exec(readFileSync(docs, 'utf8'))?.[1];
-    expect(block, 'a ```yaml block starting "# edge.example.yaml"').toBeDefined();
-    const c = validateAnalysisConfig(parseYaml(block!), windows);
-    expect(c.alerts.rules.length).toBeGreaterThanOrEqual(5);
-    expect(new Set(c.alerts.rules.map((r) => r.type))).toEqual(new Set(['threshold', 'rate-of-change', 'score', 'silent', 'detector']));
-  });
-});
