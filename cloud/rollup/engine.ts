@@ -1,0 +1,132 @@
+// Applies one ingest batch to the roll-ups. A brand-new window merges incrementally into each of
+// its buckets. A window that replaces or withdraws a stored one cannot: min, max, first, last and
+// sketches do not subtract. So every bucket the old or new version belongs to is recomputed from
+// what it contains, and only those:
+//
+//   device, line at the finest resolution ← the windows stored for that device / site+line
+//   site at the finest resolution         ← the site's line buckets at that instant
+//   fleet at the finest resolution        ← the site buckets at that instant
+//   any series at a coarser resolution    ← its own buckets at the next finer resolution
+//
+// Buckets are computed finest resolution first and, within one, in SCOPE_ORDER, so every child a
+// recomputation reads is already final for this batch. The backend supplies committed state (a
+// `RollupSource` that sees the batch's own summary writes); the engine returns the buckets to write.
+
+import type { Partials } from '../../edge/features/summary.js';
+import { RollupBucket } from './bucket.js';
+import type { RollupPlan } from './plan.js';
+import { bucketKey, SCOPE_ORDER, type BucketRef, type SeriesRef, type WindowPlace } from './series.js';
+
+/** A window summary that feeds roll-ups. */
+export interface RollupInput extends WindowPlace {
+  readonly partials: Partials;
+}
+
+export interface RollupSource {
+  /** Committed buckets among `refs` (from a cache where possible); absent buckets are left out. */
+  load(refs: readonly BucketRef[]): Promise<Map<string, RollupBucket>>;
+  /** Partials of the rolled-up windows of a device or line series, this batch's writes included, window start in [from, to). */
+  windows(series: SeriesRef, from: number, to: number): Promise<Partials[]>;
+  /** Committed buckets at `res` of the child series of a site (its lines) or the fleet (the sites) at `start`, by bucket key. */
+  children(parent: BucketRef): Promise<Map<string, RollupBucket>>;
+  /** Committed buckets of `series` at `res` with start in [from, to), by bucket key. */
+  range(series: SeriesRef, res: number, from: number, to: number): Promise<Map<string, RollupBucket>>;
+}
+
+export interface BucketChange {
+  readonly ref: BucketRef;
+  /** The new bucket, or null when it no longer holds any window (delete it). */
+  readonly bucket: RollupBucket | null;
+  /** Whether the bucket existed before this batch; undefined when it was recomputed without looking. */
+  readonly existed: boolean | undefined;
+}
+
+export interface RollupStats {
+  incremental: number;
+  recomputed: number;
+}
+
+/**
+ * Work out the bucket changes of a batch. `adds` are brand-new windows; `recompute` names the
+ * windows (old and new versions) whose buckets must be rebuilt. Loaded buckets may be mutated in
+ * place: a backend with a cache must drop those entries if the batch then fails to commit.
+ */
+export async function rollUp(plan: RollupPlan, source: RollupSource, adds: readonly RollupInput[], recompute: readonly WindowPlace[], stats?: RollupStats): Promise<BucketChange[]> {
+  const work = new Map<string, BucketChange>();
+  const childrenOf = new Map<string, Set<string>>();
+  const record = (change: BucketChange) => {
+    work.set(change.ref.key, change);
+    for (const parent of parentKeys(plan, change.ref)) {
+      let set = childrenOf.get(parent);
+      if (!set) childrenOf.set(parent, (set = new Set()));
+      set.add(change.ref.key);
+    }
+  };
+
+  const rebuild = new Map<string, BucketRef>();
+  for (const place of recompute) for (const ref of plan.bucketsOf(place)) rebuild.set(ref.key, ref);
+
+  // Brand-new windows: merge into each bucket that is not being rebuilt anyway.
+  const pending = new Map<string, { ref: BucketRef; windows: Partials[] }>();
+  for (const input of adds) {
+    for (const ref of plan.bucketsOf(input)) {
+      if (rebuild.has(ref.key)) continue;
+      const entry = pending.get(ref.key);
+      if (entry) entry.windows.push(input.partials);
+      else pending.set(ref.key, { ref, windows: [input.partials] });
+    }
+  }
+  const loaded = pending.size ? await source.load([...pending.values()].map((e) => e.ref)) : new Map<string, RollupBucket>();
+  for (const [key, { ref, windows }] of pending) {
+    const held = loaded.get(key);
+    const bucket = held ?? RollupBucket.empty(ref.start, plan.relativeAccuracy);
+    for (const p of windows) bucket.addWindow(p);
+    record({ ref, bucket, existed: held !== undefined });
+  }
+  if (stats) stats.incremental += pending.size;
+
+  // Rebuilt buckets, children before parents.
+  const order = (r: BucketRef) => plan.resolutions.indexOf(r.resolutionMs) * SCOPE_ORDER.length + SCOPE_ORDER.indexOf(r.series.scope.kind);
+  const refs = [...rebuild.values()].sort((a, b) => order(a) - order(b) || (a.key < b.key ? -1 : 1));
+  for (const ref of refs) {
+    const bucket = await recomputeBucket(plan, source, ref, work, childrenOf.get(ref.key));
+    record({ ref, bucket: bucket.windows > 0 ? bucket : null, existed: undefined });
+  }
+  if (stats) stats.recomputed += refs.length;
+  return [...work.values()];
+}
+
+async function recomputeBucket(plan: RollupPlan, source: RollupSource, ref: BucketRef, work: Map<string, BucketChange>, changed: Set<string> | undefined): Promise<RollupBucket> {
+  const out = RollupBucket.empty(ref.start, plan.relativeAccuracy);
+  const kind = ref.series.scope.kind;
+  const finer = plan.finer(ref.resolutionMs);
+  if (finer === undefined && (kind === 'device' || kind === 'line')) {
+    for (const p of await source.windows(ref.series, ref.start, ref.start + ref.resolutionMs)) out.addWindow(p);
+    return out;
+  }
+  const children =
+    finer === undefined ? await source.children(ref) : await source.range(ref.series, finer, ref.start, ref.start + ref.resolutionMs);
+  // This batch's versions of the children replace the committed ones.
+  for (const key of changed ?? []) {
+    const change = work.get(key)!;
+    if (change.bucket) children.set(key, change.bucket);
+    else children.delete(key);
+  }
+  for (const key of [...children.keys()].sort()) out.addBucket(children.get(key)!);
+  return out;
+}
+
+/** The buckets made from this one: the same series one resolution up, and at the finest resolution the site of a line and the fleet of a site. */
+function parentKeys(plan: RollupPlan, ref: BucketRef): string[] {
+  const out: string[] = [];
+  const i = plan.resolutions.indexOf(ref.resolutionMs);
+  const coarser = plan.resolutions[i + 1];
+  if (coarser !== undefined) out.push(bucketKey(ref.series, coarser, plan.bucketStart(ref.start, coarser)));
+  if (i === 0) {
+    const sc = ref.series.scope;
+    if (sc.kind === 'line') out.push(bucketKey({ metric: ref.series.metric, scope: { kind: 'site', site: sc.site } }, ref.resolutionMs, ref.start));
+    if (sc.kind === 'site') out.push(bucketKey({ metric: ref.series.metric, scope: { kind: 'fleet' } }, ref.resolutionMs, ref.start));
+  }
+  return out;
+}
+

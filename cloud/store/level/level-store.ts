@@ -1,0 +1,171 @@
+// The embedded cloud store: LevelDB (classic-level) in one folder. Writes run one at a time, each
+// one synchronous atomic batch; the device registry and hot roll-up buckets stay in memory, so a
+// steady ingest batch reads LevelDB only to look its ids up.
+
+import { mkdir } from 'node:fs/promises';
+import { ClassicLevel } from 'classic-level';
+import type { Summary } from '../../../edge/features/summary.js';
+import { codedError } from '../../../edge/errors/catalogue.js';
+import { Resource } from '../../../edge/lifecycle/resource.js';
+import type { RollupStats } from '../../rollup/engine.js';
+import type { OperatorMove } from '../alert-lifecycle.js';
+import { BucketCache } from '../bucket-cache.js';
+import type {
+  AlertFilter, AlertUpsertResult, CloudAlertEvent, CloudStore, DeadLetterInput, DeadLetterQuery, DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord,
+  GatewayUpdate, IngestResult, OperatorAction, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery, StoredAlert, StoredDeadLetter, StoredSummary, SummaryQuery,
+} from '../contract.js';
+import { deviceMatches } from '../registry-merge.js';
+import { resolveOptions, type CloudStoreOptions, type ResolvedOptions } from '../options.js';
+import { layoutOf, type Db, type Layout } from './layout.js';
+import { getAlert, listAlertsLevel, operatorLevel, upsertAlertsLevel } from './level-alerts.js';
+import { ingestLevel } from './level-ingest.js';
+import {
+  addDeadLettersLevel, deadLettersLevel, loadRegistry, nextDeadLetterSeq, rollupsLevel, seriesLevel, summariesLevel, upsertDevicesLevel, upsertGatewaysLevel,
+} from './level-records.js';
+import { retentionLevel } from './level-retention.js';
+import { SerialQueue } from '../serial-queue.js';
+
+export class LevelCloudStore extends Resource implements CloudStore {
+  readonly name: string;
+  readonly rollupStats: RollupStats = { incremental: 0, recomputed: 0 };
+  readonly #o: ResolvedOptions;
+  readonly #queue = new SerialQueue();
+  readonly #cache: BucketCache;
+  #db: Db | undefined;
+  #layout: Layout | undefined;
+  #gateways = new Map<string, GatewayRecord>();
+  #devices = new Map<string, DeviceRecord>();
+  #deadSeq = 0;
+
+  constructor(
+    readonly dir: string,
+    options: CloudStoreOptions = {},
+  ) {
+    super();
+    this.name = `cloud-store level:${dir}`;
+    this.#o = resolveOptions(options);
+    this.#cache = new BucketCache(this.#o.config.cache.maxBuckets);
+  }
+
+  get cache(): BucketCache {
+    return this.#cache;
+  }
+
+  protected async _open(): Promise<void> {
+    try {
+      await mkdir(this.dir, { recursive: true });
+      const db: Db = new ClassicLevel<string, string>(this.dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+      await db.open();
+      this.#db = db;
+    } catch (err) {
+      throw codedError('ERR_STORE_OPEN', [this.dir, (err as Error).cause ? String((err as Error).cause) : (err as Error).message], { cause: err });
+    }
+    this.#layout = layoutOf(this.#db);
+    this.#gateways = await loadRegistry<GatewayRecord>(this.#layout.gw);
+    this.#devices = await loadRegistry<DeviceRecord>(this.#layout.device);
+    this.#deadSeq = await nextDeadLetterSeq(this.#layout);
+  }
+
+  protected async _close(): Promise<void> {
+    await this.#queue.idle();
+    this.#cache.clear();
+    await this.#db?.close();
+  }
+
+  #ready(): { db: Db; layout: Layout } {
+    this.assertOpen();
+    return { db: this.#db!, layout: this.#layout! };
+  }
+
+  /** Run a write after every earlier one, on an open store. */
+  #write<T>(job: (db: Db, layout: Layout) => Promise<T>): Promise<T> {
+    try {
+      const { db, layout } = this.#ready();
+      return this.#queue.run(() => job(db, layout));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  async #read<T>(job: (layout: Layout) => Promise<T>): Promise<T> {
+    return job(this.#ready().layout);
+  }
+
+  ingestSummaries(batch: readonly Summary[]): Promise<IngestResult[]> {
+    return this.#write((db, layout) =>
+      ingestLevel(
+        { db, layout, cache: this.#cache, plan: this.#o.plan, config: this.#o.config, devices: this.#devices, stats: this.rollupStats },
+        batch,
+        this.#o.clock.now(),
+      ),
+    );
+  }
+
+  summaries(query: SummaryQuery): Promise<StoredSummary[]> {
+    return this.#read((layout) => summariesLevel(layout, query));
+  }
+
+  series(query: SeriesQuery): Promise<SeriesPoint[]> {
+    return this.#read((layout) => seriesLevel(layout, this.#o.plan.relativeAccuracy, query));
+  }
+
+  async *rollups(): AsyncIterable<RollupRecord> {
+    yield* rollupsLevel(this.#ready().layout, this.#o.plan.relativeAccuracy);
+  }
+
+  upsertAlerts(events: readonly CloudAlertEvent[]): Promise<AlertUpsertResult[]> {
+    return this.#write((db, layout) => upsertAlertsLevel(db, layout, events, this.#o.clock.now()));
+  }
+
+  acknowledgeAlert(id: string, action: OperatorAction): Promise<StoredAlert> {
+    return this.#operator(id, 'acknowledge', action);
+  }
+
+  resolveAlert(id: string, action: OperatorAction): Promise<StoredAlert> {
+    return this.#operator(id, 'resolve', action);
+  }
+
+  #operator(id: string, move: OperatorMove, action: OperatorAction): Promise<StoredAlert> {
+    return this.#write((db, layout) => operatorLevel(db, layout, id, move, action, this.#o.clock.now()));
+  }
+
+  alert(id: string): Promise<StoredAlert | undefined> {
+    return this.#read((layout) => getAlert(layout, id));
+  }
+
+  alerts(filter: AlertFilter = {}): Promise<StoredAlert[]> {
+    return this.#read((layout) => listAlertsLevel(layout, filter));
+  }
+
+  upsertGateways(updates: readonly GatewayUpdate[]): Promise<void> {
+    return this.#write((db, layout) => upsertGatewaysLevel(db, layout, this.#gateways, updates));
+  }
+
+  async gateways(): Promise<GatewayRecord[]> {
+    this.#ready();
+    return [...this.#gateways.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  upsertDevices(updates: readonly DeviceUpdate[]): Promise<void> {
+    return this.#write((db, layout) => upsertDevicesLevel(db, layout, this.#devices, updates));
+  }
+
+  async devices(filter: DeviceFilter = {}): Promise<DeviceRecord[]> {
+    this.#ready();
+    return [...this.#devices.values()].filter((d) => deviceMatches(d, filter)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  addDeadLetters(entries: readonly DeadLetterInput[]): Promise<void> {
+    return this.#write(async (db, layout) => {
+      this.#deadSeq = await addDeadLettersLevel(db, layout, this.#deadSeq, entries);
+    });
+  }
+
+  deadLetters(query: DeadLetterQuery = {}): Promise<StoredDeadLetter[]> {
+    return this.#read((layout) => deadLettersLevel(layout, query));
+  }
+
+  applyRetention(now = this.#o.clock.now()): Promise<RetentionReport> {
+    return this.#write(async (db, layout) => ({ now, ...(await retentionLevel(db, layout, this.#cache, this.#o.config, now)) }));
+  }
+}

@@ -1,0 +1,16 @@
+// Shared by the two halves of the cloud store contract: the fixed clock and how a case opens stores.
+
+import type { FakeClock } from '../../edge/clock/fake-clock.js';
+import type { CloudStore } from '../../cloud/store/contract.js';
+
+export const MIN = 60_000;
+export const HOUR = 60 * MIN;
+export const DAY = 24 * HOUR;
+/** The fake clock's now at the start of every case (a UTC midnight, so day buckets are easy to name). */
+export const NOW = Date.UTC(2024, 10, 24);
+
+/** Opens stores on fresh locations for one case; they are closed after it. */
+export interface Harness {
+  readonly clock: FakeClock;
+  open(options?: { config?: unknown; location?: string }): Promise<{ store: CloudStore; location: string }>;
+}
