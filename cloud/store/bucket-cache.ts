@@ -4,6 +4,7 @@
 // or loaded bucket goes first.
 
 import type { RollupBucket } from '../rollup/bucket.js';
+import type { BucketRef } from '../rollup/series.js';
 
 export class BucketCache {
   readonly #map = new Map<string, RollupBucket>();
@@ -34,6 +35,18 @@ export class BucketCache {
         if (this.#map.size <= this.maxBuckets) break;
       }
     }
+  }
+
+  /** Put the cached buckets among `refs` into `found`, note every key in `touched`, and return the refs still to read. */
+  split(refs: readonly BucketRef[], found: Map<string, RollupBucket>, touched: Set<string>): BucketRef[] {
+    const missing: BucketRef[] = [];
+    for (const ref of refs) {
+      touched.add(ref.key);
+      const hit = this.get(ref.key);
+      if (hit) found.set(ref.key, hit);
+      else missing.push(ref);
+    }
+    return missing;
   }
 
   forget(key: string): void {

@@ -27,13 +27,7 @@ export class LevelRollupSource implements RollupSource {
 
   async load(refs: readonly BucketRef[]): Promise<Map<string, RollupBucket>> {
     const out = new Map<string, RollupBucket>();
-    const missing: BucketRef[] = [];
-    for (const ref of refs) {
-      const hit = this.cache.get(ref.key);
-      if (hit) out.set(ref.key, hit);
-      else missing.push(ref);
-      this.touched.add(ref.key);
-    }
+    const missing = this.cache.split(refs, out, this.touched);
     if (missing.length) {
       const values = await read(() => this.layout.roll.getMany(missing.map((r) => r.key)));
       missing.forEach((ref, i) => {

@@ -1,0 +1,173 @@
+// The cloud store on PostgreSQL (`postgres://...`), for when one machine is not enough: several
+// cloud workers share one database. Schema migrations run at open. Roll-up writes take turns
+// under an advisory lock — what scales out is the ingest around them (MQTT, validation), while
+// each batch stays one transaction of a few multi-row statements.
+
+import pg from 'pg';
+import type { Summary } from '../../../edge/features/summary.js';
+import { codedError } from '../../../edge/errors/catalogue.js';
+import { Resource } from '../../../edge/lifecycle/resource.js';
+import type { RollupStats } from '../../rollup/engine.js';
+import type { OperatorMove } from '../alert-lifecycle.js';
+import { BucketCache } from '../bucket-cache.js';
+import type {
+  AlertFilter, AlertUpsertResult, CloudAlertEvent, CloudStore, DeadLetterInput, DeadLetterQuery, DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord,
+  GatewayUpdate, IngestResult, OperatorAction, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery, StoredAlert, StoredDeadLetter, StoredSummary, SummaryQuery,
+} from '../contract.js';
+import { resolveOptions, type CloudStoreOptions, type ResolvedOptions } from '../options.js';
+import { SerialQueue } from '../serial-queue.js';
+import { migrate } from './migrations.js';
+import { alertsById, listAlertsPg, operatorPg, upsertAlertsPg } from './pg-alerts.js';
+import { ingestPg } from './pg-ingest.js';
+import { addDeadLettersPg, deadLettersPg, devicesPg, gatewaysPg, retentionPg, rollupsPg, seriesPg, summariesPg, upsertDevicesPg, upsertGatewaysPg } from './pg-records.js';
+import { pgTypes } from './pg-sql.js';
+
+export interface PgStoreOptions extends CloudStoreOptions {
+  /** Connections in the pool (default 4). */
+  readonly poolSize?: number;
+}
+
+export class PgCloudStore extends Resource implements CloudStore {
+  readonly name: string;
+  readonly rollupStats: RollupStats = { incremental: 0, recomputed: 0 };
+  readonly #url: string;
+  readonly #o: ResolvedOptions;
+  readonly #poolSize: number;
+  /** This worker's writes, one at a time in call order (other workers wait on advisory locks). */
+  readonly #queue = new SerialQueue();
+  readonly #cache: BucketCache;
+  readonly #epoch: { value: number | undefined } = { value: undefined };
+  #pool: pg.Pool | undefined;
+
+  constructor(url: string, options: PgStoreOptions = {}) {
+    super();
+    this.#url = url;
+    this.name = `cloud-store ${redact(url)}`;
+    this.#o = resolveOptions(options);
+    this.#poolSize = options.poolSize ?? 4;
+    this.#cache = new BucketCache(this.#o.config.cache.maxBuckets);
+  }
+
+  get cache(): BucketCache {
+    return this.#cache;
+  }
+
+  protected async _open(): Promise<void> {
+    const pool = new pg.Pool({ connectionString: this.#url, max: this.#poolSize, types: pgTypes });
+    // An idle connection that breaks is replaced on next use; the error must not crash the process.
+    pool.on('error', () => {});
+    this.#pool = pool;
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw codedError('ERR_CLOUD_DB_CONNECT', [redact(this.#url), (err as Error).message], { cause: err });
+    }
+    try {
+      await migrate(client, redact(this.#url));
+    } finally {
+      client.release();
+    }
+  }
+
+  protected async _close(): Promise<void> {
+    await this.#queue.idle();
+    this.#cache.clear();
+    await this.#pool?.end();
+  }
+
+  #pg(): pg.Pool {
+    this.assertOpen();
+    return this.#pool!;
+  }
+
+  /** Run `job` on the open pool; rejects (never throws) when closed. */
+  async #use<T>(job: (pool: pg.Pool) => Promise<T>): Promise<T> {
+    return job(this.#pg());
+  }
+
+  #serial<T>(job: (pool: pg.Pool) => Promise<T>): Promise<T> {
+    return this.#use((pool) => this.#queue.run(() => job(pool)));
+  }
+
+  ingestSummaries(batch: readonly Summary[]): Promise<IngestResult[]> {
+    return this.#serial((pool) =>
+      ingestPg({ pool, cache: this.#cache, plan: this.#o.plan, config: this.#o.config, stats: this.rollupStats, epoch: this.#epoch }, batch, this.#o.clock.now()),
+    );
+  }
+
+  summaries(query: SummaryQuery): Promise<StoredSummary[]> {
+    return this.#use((pool) => summariesPg(pool, query));
+  }
+
+  series(query: SeriesQuery): Promise<SeriesPoint[]> {
+    return this.#use((pool) => seriesPg(pool, this.#o.plan.relativeAccuracy, query));
+  }
+
+  async *rollups(): AsyncIterable<RollupRecord> {
+    yield* rollupsPg(this.#pg(), this.#o.plan.relativeAccuracy);
+  }
+
+  upsertAlerts(events: readonly CloudAlertEvent[]): Promise<AlertUpsertResult[]> {
+    return this.#serial((pool) => upsertAlertsPg(pool, events, this.#o.clock.now()));
+  }
+
+  acknowledgeAlert(id: string, action: OperatorAction): Promise<StoredAlert> {
+    return this.#operator(id, 'acknowledge', action);
+  }
+
+  resolveAlert(id: string, action: OperatorAction): Promise<StoredAlert> {
+    return this.#operator(id, 'resolve', action);
+  }
+
+  #operator(id: string, move: OperatorMove, action: OperatorAction): Promise<StoredAlert> {
+    return this.#serial((pool) => operatorPg(pool, id, move, action, this.#o.clock.now()));
+  }
+
+  async alert(id: string): Promise<StoredAlert | undefined> {
+    return this.#use(async (pool) => (await alertsById(pool, [id])).get(id));
+  }
+
+  alerts(filter: AlertFilter = {}): Promise<StoredAlert[]> {
+    return this.#use((pool) => listAlertsPg(pool, filter));
+  }
+
+  upsertGateways(updates: readonly GatewayUpdate[]): Promise<void> {
+    return this.#serial((pool) => upsertGatewaysPg(pool, updates));
+  }
+
+  gateways(): Promise<GatewayRecord[]> {
+    return this.#use((pool) => gatewaysPg(pool));
+  }
+
+  upsertDevices(updates: readonly DeviceUpdate[]): Promise<void> {
+    return this.#serial((pool) => upsertDevicesPg(pool, updates));
+  }
+
+  devices(filter: DeviceFilter = {}): Promise<DeviceRecord[]> {
+    return this.#use((pool) => devicesPg(pool, filter));
+  }
+
+  addDeadLetters(entries: readonly DeadLetterInput[]): Promise<void> {
+    return this.#serial((pool) => addDeadLettersPg(pool, entries));
+  }
+
+  deadLetters(query: DeadLetterQuery = {}): Promise<StoredDeadLetter[]> {
+    return this.#use((pool) => deadLettersPg(pool, query));
+  }
+
+  applyRetention(now = this.#o.clock.now()): Promise<RetentionReport> {
+    return this.#serial((pool) => retentionPg(pool, this.#cache, this.#epoch, this.#o.config, now));
+  }
+}
+
+/** The URL without its password, for names and errors. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
