@@ -42,6 +42,9 @@ export interface BucketChange {
 }
 
 export interface RollupStats {
+  /** rollUp() calls (roll-up passes that had work). */
+  passes: number;
+  /** Buckets merged into incrementally, and rebuilt. */
   incremental: number;
   recomputed: number;
 }
@@ -52,6 +55,7 @@ export interface RollupStats {
  * place: a backend with a cache must drop those entries if the batch then fails to commit.
  */
 export async function rollUp(plan: RollupPlan, source: RollupSource, adds: readonly RollupInput[], recompute: readonly WindowPlace[], stats?: RollupStats): Promise<BucketChange[]> {
+  if (stats) stats.passes++;
   const work = new Map<string, BucketChange>();
   const childrenOf = new Map<string, Set<string>>();
   const record = (change: BucketChange) => {
@@ -68,8 +72,13 @@ export async function rollUp(plan: RollupPlan, source: RollupSource, adds: reado
 
   // Brand-new windows: merge into each bucket that is not being rebuilt anyway.
   const pending = new Map<string, { ref: BucketRef; windows: Partials[] }>();
+  // Windows of one device and metric in one finest bucket share all their buckets: name them once.
+  const cells = new Map<string, BucketRef[]>();
   for (const input of adds) {
-    for (const ref of plan.bucketsOf(input)) {
+    const cell = `${input.device}\u0000${input.metric}\u0000${input.site}\u0000${input.line}\u0000${plan.bucketStart(input.windowStart, plan.finest)}`;
+    let refs = cells.get(cell);
+    if (!refs) cells.set(cell, (refs = plan.bucketsOf(input)));
+    for (const ref of refs) {
       if (rebuild.has(ref.key)) continue;
       const entry = pending.get(ref.key);
       if (entry) entry.windows.push(input.partials);

@@ -116,3 +116,6 @@ export function isScopeName(s: string): boolean {
 
 /** A time (ms since the epoch) as 16 zero-padded digits, so keys sort by time. */
 export const padTime = (t: number): string => pad(t, 16);
+
+/** The bucket start at the end of a bucket key. */
+export const bucketStartOf = (key: string): number => Number(key.slice(key.lastIndexOf(SEP) + 1));

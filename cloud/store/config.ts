@@ -38,6 +38,17 @@ export const CloudStoreConfigSchema = Type.Object(
             'sizes of the tumbling windows whose summaries feed the roll-ups (milliseconds, default [10000], the edge default); each must divide the finest resolution. ' +
             'List several only if no gateway emits more than one of them for the same device and metric, or those readings would count twice',
         }),
+        flushIntervalMs: Type.Integer({
+          minimum: 1,
+          default: 1000,
+          description:
+            'longest a stored summary waits before the roll-up pass merges it (milliseconds, default 1000); series queries see it after that, or after flushRollups()',
+        }),
+        maxPendingWindows: Type.Integer({
+          minimum: 1,
+          default: 100_000,
+          description: 'windows waiting for the roll-up pass that make the next ingest wait for one (default 100000): the roll-ups never fall further behind',
+        }),
         sketchRelativeAccuracy: Type.Number({
           exclusiveMinimum: 0,
           exclusiveMaximum: 0.5,

@@ -7,9 +7,15 @@
 // the storage and is idempotent; every other method rejects with ERR_NOT_OPEN unless the store is
 // open; close() waits for writes under way, then releases the database. `await using` closes it.
 //
-// Durability: every write resolves only once everything it touched (summaries, roll-up buckets,
-// indexes) is durable, all or nothing — the cloud acknowledges a gateway only after that. Writes
-// are applied one batch at a time, in call order.
+// Durability: every write resolves only once everything it touched is durable, all or nothing —
+// the cloud acknowledges a gateway only after that. For a summary batch that is the summaries,
+// their indexes and the batch's pending roll-up work (which windows merge, which buckets are
+// rebuilt), written in one atomic write. A roll-up pass then applies all pending work at once and
+// deletes it in one atomic write with the buckets: so a hot bucket is written once per pass, not
+// once per batch, and a crash between the two only delays the roll-ups to the next pass. Passes
+// run at most rollups.flushIntervalMs after a batch, at once when rollups.maxPendingWindows are
+// waiting (that ingest waits for the pass), and on flushRollups(). Writes are applied one at a
+// time, in call order (per process; PostgreSQL workers take turns on advisory locks).
 
 import type { AlertEvent, AlertRuleType, AlertSeverity } from '../../edge/alert/alert.js';
 import type { Features, Partials, Summary } from '../../edge/features/summary.js';
@@ -261,9 +267,14 @@ export interface CloudStore extends AsyncDisposable {
    * id). Resolves with one result per item, in order.
    */
   ingestSummaries(batch: readonly Summary[]): Promise<IngestResult[]>;
+  /**
+   * Apply all pending roll-up work now (of every worker, on a shared database). Once it resolves,
+   * series() and rollups() reflect every summary ingested before the call.
+   */
+  flushRollups(): Promise<void>;
   /** Stored summaries (tombstones excluded), by window start then id. */
   summaries(query: SummaryQuery): Promise<StoredSummary[]>;
-  /** The buckets of one series at one resolution, oldest first. */
+  /** The buckets of one series at one resolution, oldest first, as of the last roll-up pass. */
   series(query: SeriesQuery): Promise<SeriesPoint[]>;
   /** Every roll-up bucket (for audits, rebuild checks and comparing stores), in key order. */
   rollups(): AsyncIterable<RollupRecord>;

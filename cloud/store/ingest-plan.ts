@@ -85,7 +85,7 @@ export function planIngest(batch: readonly Summary[], held: ReadonlyMap<string, 
     const { site, line } = ctx.placeOf(s);
     const feeds = ctx.plan.feeds(s);
     const record: StoredSummary = { ...s, site, line, rolledUp: feeds, receivedAt: ctx.now };
-    const next = heldOf(record);
+    const next = { ...heldOf(record), partials: s.partials };
     if (state?.rolledUp) recompute.push(state);
     if (s.retracted) {
       result('retracted', false);
@@ -93,7 +93,7 @@ export function planIngest(batch: readonly Summary[], held: ReadonlyMap<string, 
       if (feeds) recompute.push(next);
       result('replaced', feeds);
     } else {
-      if (feeds) adds.push({ ...next, partials: s.partials });
+      if (feeds) adds.push(next);
       result('inserted', feeds);
     }
     current.set(s.id, next);

@@ -1,6 +1,7 @@
 // What every cloud store implementation is constructed with, and the defaults filled in.
 
 import { systemClock, type Clock } from '../../edge/clock/clock.js';
+import type { Logger } from '../../edge/observe/log.js';
 import { RollupPlan } from '../rollup/plan.js';
 import { storeConfigFrom, type CloudStoreConfig } from './config.js';
 
@@ -9,15 +10,18 @@ export interface CloudStoreOptions {
   readonly config?: unknown;
   /** For `now` (receivedAt, expiry, retention, alert transitions). Default: the system clock. */
   readonly clock?: Clock;
+  /** Where a failed background roll-up pass is reported. Default: nowhere (it is retried). */
+  readonly log?: Logger;
 }
 
 export interface ResolvedOptions {
   readonly config: Readonly<CloudStoreConfig>;
   readonly plan: RollupPlan;
   readonly clock: Clock;
+  readonly log: Logger | undefined;
 }
 
 export function resolveOptions(o: CloudStoreOptions): ResolvedOptions {
   const config = storeConfigFrom(o.config ?? {});
-  return { config, plan: new RollupPlan(config.rollups), clock: o.clock ?? systemClock };
+  return { config, plan: new RollupPlan(config.rollups), clock: o.clock ?? systemClock, log: o.log };
 }

@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>
   windows: () => import('./windows.js'),
   ingest: () => import('./ingest.js'),
   simulator: () => import('./simulator.js'),
+  'cloud-store': () => import('./cloud-store.js'),
 };
 
 async function main(): Promise<void> {

@@ -14,3 +14,10 @@ export interface Harness {
   readonly clock: FakeClock;
   open(options?: { config?: unknown; location?: string }): Promise<{ store: CloudStore; location: string }>;
 }
+
+/** Ingest a batch and apply its roll-ups at once (cases that look at roll-ups right after). */
+export async function ingested(store: CloudStore, batch: Parameters<CloudStore['ingestSummaries']>[0]): ReturnType<CloudStore['ingestSummaries']> {
+  const results = await store.ingestSummaries(batch);
+  await store.flushRollups();
+  return results;
+}

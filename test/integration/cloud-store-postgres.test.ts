@@ -94,13 +94,18 @@ describe.skipIf(skip !== undefined)(`PostgreSQL store${skip ? ` — skipped: ${s
         }),
       );
       expect(inserted[0]! + inserted[1]!).toBe(3 * 180);
+      // Either worker's pass applies the work both left pending.
+      await workers[1]!.flushRollups();
       const held = await workers[0]!.summaries({ from: 0, to: NOW, limit: 10_000 });
       expect(held.length).toBe(3 * 180);
       for (const w of workers) expect(diffRollups(await storeRollups(w.rollups()), rollupsFromScratch(held))).toEqual([]);
-      // Each worker's cache was dropped whenever the other had written in between, so a late
-      // window merged by either still lands on the right totals.
-      await workers[1]!.ingestSummaries([windowSummary({ device: 'p1', metric: 'flow', start: NOW - DAY + 40 * MIN, values: [1] })]);
-      await workers[0]!.ingestSummaries([windowSummary({ device: 'p2', metric: 'flow', start: NOW - DAY + 40 * MIN, values: [2] })]);
+      // A worker drops its bucket cache when the other has run a pass since its own, so windows
+      // merged by each in turn still land on the right totals.
+      await workers[0]!.flushRollups();
+      for (const [i, device] of [[1, 'p1'], [0, 'p2'], [1, 'p3']] as const) {
+        await workers[i]!.ingestSummaries([windowSummary({ device, metric: 'flow', start: NOW - DAY + 40 * MIN, values: [i + 1] })]);
+        await workers[i]!.flushRollups();
+      }
       const all = await workers[0]!.summaries({ from: 0, to: NOW, limit: 10_000 });
       expect(diffRollups(await storeRollups(workers[0]!.rollups()), rollupsFromScratch(all))).toEqual([]);
     } finally {

@@ -6,7 +6,7 @@ import type { AlertSeverity } from '../../edge/alert/alert.js';
 import type { CloudAlertEvent, StoredAlert } from '../../cloud/store/contract.js';
 import { expectCode, rejectionOf } from '../helpers/errors.js';
 import { windowSummary } from '../helpers/summaries.js';
-import { DAY, HOUR, MIN, NOW, type Harness } from './cloud-store-harness.js';
+import { DAY, HOUR, MIN, NOW, ingested, type Harness } from './cloud-store-harness.js';
 
 function alertEvent(o: { id: string; revision: number; state: CloudAlertEvent['state']; device?: string; gateway?: string; severity?: AlertSeverity; raisedAt?: number }): CloudAlertEvent {
   const raisedAt = o.raisedAt ?? NOW - HOUR;
@@ -124,7 +124,7 @@ export function recordsContract(harness: () => Harness): void {
     await expectCode(store.upsertDevices([{ id: 'd3', gateway: 'gw-1', lastSeen: NOW, site: 'bad\u0000site' }]), 'ERR_CLOUD_BAD_SCOPE_NAME');
 
     // The registry places a device's summaries.
-    await store.ingestSummaries([windowSummary({ gateway: 'gw-2', device: 'd2', metric: 'temp', start: NOW - HOUR })]);
+    await ingested(store, [windowSummary({ gateway: 'gw-2', device: 'd2', metric: 'temp', start: NOW - HOUR })]);
     expect((await store.series({ scope: { kind: 'line', site: 'plant-2', line: 'press' }, metric: 'temp', resolutionMs: HOUR, from: 0, to: NOW })).length).toBe(1);
   });
 
@@ -164,7 +164,7 @@ export function recordsContract(harness: () => Harness): void {
     const { store } = await h.open({ config });
     const batch = [];
     for (let t = NOW - 30 * MIN; t < NOW; t += 10_000) batch.push(windowSummary({ device: 'd1', metric: 'temp', start: t }));
-    await store.ingestSummaries(batch);
+    await ingested(store, batch);
     await store.addDeadLetters([{ reason: 'not_json', bytes: Buffer.from('x'), receivedAt: NOW }]);
     await store.upsertAlerts([alertEvent({ id: 'old', revision: 1, state: 'cleared', raisedAt: NOW - HOUR }), alertEvent({ id: 'open', revision: 0, state: 'raised', raisedAt: NOW - HOUR })]);
     h.clock.advance(DAY);
@@ -187,6 +187,7 @@ export function recordsContract(harness: () => Harness): void {
     const late = windowSummary({ device: 'd1', metric: 'temp', start: NOW - 10 * MIN, revision: 1 });
     const fresh = windowSummary({ device: 'd1', metric: 'temp', start: NOW + DAY - 10 * MIN });
     expect((await store.ingestSummaries([late, fresh])).map((r) => r.outcome)).toEqual(['expired', 'inserted']);
+    await store.flushRollups();
     expect(await count(DAY)).toBe(2);
   });
 }

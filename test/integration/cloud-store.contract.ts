@@ -8,10 +8,11 @@ import type { Summary } from '../../edge/features/summary.js';
 import type { CloudStore, IngestOutcome, StoredSummary } from '../../cloud/store/contract.js';
 import type { CloudStoreOptions } from '../../cloud/store/options.js';
 import { expectCode } from '../helpers/errors.js';
+import { waitFor } from '../helpers/wait.js';
 import { prng } from '../helpers/prng.js';
 import { changedKeys, diffRollups, modelKey, rollupsFromScratch, storeRollups } from '../helpers/rollup-model.js';
 import { noisyValues, windowSummary } from '../helpers/summaries.js';
-import { DAY, HOUR, MIN, NOW, type Harness } from './cloud-store-harness.js';
+import { DAY, HOUR, MIN, NOW, ingested, type Harness } from './cloud-store-harness.js';
 import { recordsContract } from './cloud-store-records.contract.js';
 
 export interface ContractTarget {
@@ -69,7 +70,7 @@ function summariesContract(harness: () => Harness): void {
     const { store, location } = await h.open();
     await store.open();
     const s = windowSummary({ device: 'd1', metric: 'temp', start: NOW - HOUR, values: [1, 2, 3] });
-    expect(outcomes(await store.ingestSummaries([s]))).toEqual(['inserted']);
+    expect(outcomes(await ingested(store, [s]))).toEqual(['inserted']);
     const before = await storeRollups(store.rollups());
     await store.close();
     await store.close();
@@ -81,23 +82,43 @@ function summariesContract(harness: () => Harness): void {
     expect((await again.summaries({ from: 0, to: NOW })).map((x) => x.id)).toEqual([s.id]);
   });
 
+  it('applies roll-ups in a pass: flushIntervalMs on the clock after a batch, on flushRollups, or at once past maxPendingWindows', async () => {
+    const h = harness();
+    const { store } = await h.open({ config: { rollups: { flushIntervalMs: 5000, maxPendingWindows: 3 } } });
+    const w = (i: number) => windowSummary({ device: 'd1', metric: 'temp', start: NOW - HOUR + i * 10_000 });
+    await store.ingestSummaries([w(0)]);
+    expect((await storeRollups(store.rollups())).size).toBe(0);
+    h.clock.advance(4999);
+    expect((await storeRollups(store.rollups())).size).toBe(0);
+    h.clock.advance(1);
+    await waitFor(async () => (await storeRollups(store.rollups())).size === 12, 'the timed roll-up pass');
+
+    await store.ingestSummaries([w(1)]);
+    await store.flushRollups();
+    const minute = async () => (await store.series({ scope: { kind: 'fleet' }, metric: 'temp', resolutionMs: MIN, from: 0, to: NOW }))[0]?.windows;
+    expect(await minute()).toBe(2);
+    // Three windows pending: the ingest that brings them waits for the pass.
+    await store.ingestSummaries([w(2), w(3), w(4)]);
+    expect(await minute()).toBe(5);
+  });
+
   it('de-duplicates by id: same revision unchanged, lower stale, higher replaces, per item and in order', async () => {
     const { store } = await harness().open();
     const w = { device: 'd1', metric: 'temp', start: NOW - HOUR };
     const r0 = windowSummary({ ...w, values: [1, 2] });
     const r1 = windowSummary({ ...w, revision: 1, values: [1, 2, 30] });
     const other = windowSummary({ ...w, start: NOW - HOUR + 10_000, values: [5] });
-    const results = await store.ingestSummaries([r0, r0, other]);
+    const results = await ingested(store, [r0, r0, other]);
     expect(results).toEqual([
       { id: r0.id, revision: 0, outcome: 'inserted', rolledUp: true },
       { id: r0.id, revision: 0, outcome: 'unchanged', rolledUp: true },
       { id: other.id, revision: 0, outcome: 'inserted', rolledUp: true },
     ]);
     const afterFirst = await storeRollups(store.rollups());
-    expect(outcomes(await store.ingestSummaries([r0]))).toEqual(['unchanged']);
+    expect(outcomes(await ingested(store, [r0]))).toEqual(['unchanged']);
     expect(changedKeys(afterFirst, await storeRollups(store.rollups()))).toEqual([]);
 
-    expect(outcomes(await store.ingestSummaries([r1, r0]))).toEqual(['replaced', 'stale']);
+    expect(outcomes(await ingested(store, [r1, r0]))).toEqual(['replaced', 'stale']);
     const held = await store.summaries({ device: 'd1', from: 0, to: NOW });
     expect(held.map((s) => [s.id, s.revision])).toEqual([
       [r1.id, 1],
@@ -115,7 +136,7 @@ function summariesContract(harness: () => Harness): void {
     const { store } = await harness().open();
     const w = { device: 'd1', metric: 'temp', start: NOW - HOUR };
     const revs = [0, 1, 2].map((revision) => windowSummary({ ...w, revision, values: [revision + 1, 10 * (revision + 1)] }));
-    expect(outcomes(await store.ingestSummaries([revs[0]!, revs[2]!, revs[1]!, revs[2]!]))).toEqual(['inserted', 'replaced', 'stale', 'unchanged']);
+    expect(outcomes(await ingested(store, [revs[0]!, revs[2]!, revs[1]!, revs[2]!]))).toEqual(['inserted', 'replaced', 'stale', 'unchanged']);
     const held = await store.summaries({ from: 0, to: NOW });
     expect(held.map((s) => s.revision)).toEqual([2]);
     expect(diffRollups(await storeRollups(store.rollups()), rollupsFromScratch(held))).toEqual([]);
@@ -132,8 +153,8 @@ function summariesContract(harness: () => Harness): void {
     // A rolled-up window withdrawn: its buckets are rebuilt without it.
     const a = windowSummary({ device: 'd1', metric: 'temp', start: NOW - HOUR, values: [100] });
     const b = windowSummary({ device: 'd1', metric: 'temp', start: NOW - HOUR + 10_000, values: [1] });
-    await store.ingestSummaries([a, b]);
-    expect(outcomes(await store.ingestSummaries([{ ...a, revision: 1, retracted: true }]))).toEqual(['retracted']);
+    await ingested(store, [a, b]);
+    expect(outcomes(await ingested(store, [{ ...a, revision: 1, retracted: true }]))).toEqual(['retracted']);
     const held = await store.summaries({ from: 0, to: NOW });
     expect(held.map((s) => s.id)).toEqual([b.id]);
     const rollups = await storeRollups(store.rollups());
@@ -149,7 +170,7 @@ function summariesContract(harness: () => Harness): void {
       windowSummary({ device: 'd1', metric: 'temp', kind: 'session', size: 5_000, start }),
       windowSummary({ device: 'd1', metric: 'temp', kind: 'tumbling', size: 1_000, start }),
     ];
-    expect((await store.ingestSummaries(batch)).map((r) => [r.outcome, r.rolledUp])).toEqual([
+    expect((await ingested(store, batch)).map((r) => [r.outcome, r.rolledUp])).toEqual([
       ['inserted', false],
       ['inserted', false],
       ['inserted', false],
@@ -157,7 +178,7 @@ function summariesContract(harness: () => Harness): void {
     expect((await storeRollups(store.rollups())).size).toBe(0);
     expect((await store.summaries({ device: 'd1', from: 0, to: NOW })).length).toBe(3);
     const fed = windowSummary({ device: 'd1', metric: 'temp', start });
-    expect(await store.ingestSummaries([fed])).toEqual([{ id: fed.id, revision: 0, outcome: 'inserted', rolledUp: true }]);
+    expect(await ingested(store, [fed])).toEqual([{ id: fed.id, revision: 0, outcome: 'inserted', rolledUp: true }]);
     expect((await storeRollups(store.rollups())).size).toBe(12); // 4 scopes × 3 resolutions
   });
 
@@ -188,6 +209,7 @@ function summariesContract(harness: () => Harness): void {
       }
     }
     for (let i = 0; i < all.length; i += 500) await store.ingestSummaries(all.slice(i, i + 500));
+    await store.flushRollups();
 
     const expected = (site: string, line: string) =>
       [MIN, HOUR, DAY]
@@ -203,7 +225,7 @@ function summariesContract(harness: () => Harness): void {
         .sort();
     const check = async (s: Summary, outcome: IngestOutcome, changed: string[]) => {
       const before = await storeRollups(store.rollups());
-      expect(outcomes(await store.ingestSummaries([s]))).toEqual([outcome]);
+      expect(outcomes(await ingested(store, [s]))).toEqual([outcome]);
       const after = await storeRollups(store.rollups());
       expect(changedKeys(before, after)).toEqual(changed);
       expect(diffRollups(after, rollupsFromScratch(await store.summaries({ from: 0, to: NOW + DAY, limit: 100_000 })))).toEqual([]);
@@ -253,8 +275,11 @@ function summariesContract(harness: () => Harness): void {
     for (let i = 0; i < messages.length; ) {
       const n = 1 + Math.floor(random() * 400);
       await store.ingestSummaries(messages.slice(i, i + n));
+      // Passes now and then, so some apply one batch and some many.
+      if (random() < 0.2) await store.flushRollups();
       i += n;
     }
+    await store.flushRollups();
     const held = (await store.summaries({ from: 0, to: NOW, limit: 100_000 })).filter((s) => s.window.kind === 'tumbling');
     expect(held.length).toBe(finals.size);
     for (const s of held) expect(s.revision).toBe(finals.get(s.id)!.revision);
@@ -270,7 +295,7 @@ function summariesContract(harness: () => Harness): void {
     const start = NOW - 2 * HOUR;
     const batch: Summary[] = [];
     for (let t = start; t < NOW; t += 10_000) batch.push(windowSummary({ device: 'd1', metric: 'temp', start: t, values: [(t - start) / 10_000] }));
-    await store.ingestSummaries(batch);
+    await ingested(store, batch);
     const q = (scope: Parameters<CloudStore['series']>[0]['scope'], resolutionMs: number, from = 0, to = NOW) => store.series({ scope, metric: 'temp', resolutionMs, from, to });
     const minutes = await q({ kind: 'device', device: 'd1' }, MIN);
     expect(minutes.length).toBe(120);

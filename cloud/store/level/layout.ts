@@ -1,54 +1,51 @@
-// The cloud store's LevelDB key layout: one database, one sublevel per kind of record. Times in
+// The cloud store's LevelDB key layout: one database, one keyspace per kind of record. Times in
 // keys are 16 zero-padded digits and parts are NUL-separated, so every lookup the store makes is a
 // point read or one range scan:
 //
-//   sum    <windowStart>\0<id>                          → StoredSummary JSON (tombstones too)
-//   dev    <device>\0<metric>\0<windowStart>\0<id>       → partials (rolled-up) or empty (not)
-//   line   <metric>\0<site>\0<line>\0<windowStart>\0<id> → partials, rolled-up summaries only
-//   roll   <series key>\0<resolution>\0<bucketStart>     → encoded RollupBucket
-//   rtime  <resolution>\0<bucketStart>\0<series key>     → empty: buckets by time (retention, children)
-//   alert  <id> → StoredAlert JSON;   alertAt  <raisedAt>\0<id> → empty
-//   gw     <id> → GatewayRecord JSON; device   <id> → DeviceRecord JSON
-//   dead   <seq> → dead letter JSON (bytes base64)
+//   sum!    <windowStart>\0<id>                          → StoredSummary, summary-codec bytes (tombstones too)
+//   dev!    <device>\0<metric>\0<windowStart>\0<id>       → partials (rolled-up) or empty (not)
+//   line!   <metric>\0<site>\0<line>\0<windowStart>\0<id> → partials, rolled-up summaries only
+//   pend!   <seq>                                        → pending roll-up work of one batch
+//   roll!   <series key>\0<resolution>\0<bucketStart>     → encoded RollupBucket
+//   rtime!  <resolution>\0<bucketStart>\0<series key>     → empty: buckets by time (retention, children)
+//   alert!  <id> → StoredAlert JSON;   alertAt!  <raisedAt>\0<id> → empty
+//   gw!     <id> → GatewayRecord JSON; device!   <id> → DeviceRecord JSON
+//   dead!   <seq> → dead letter JSON (bytes base64)
 //
 // A summary's key starts with its window start, which the id determines, so a revision is found
 // from the incoming summary alone, and retention is a range scan from the oldest.
 
-import type { AbstractSublevel } from 'abstract-level';
-import type { ClassicLevel } from 'classic-level';
 import { padTime, seriesKey, type SeriesRef } from '../../rollup/series.js';
-
-export type Db = ClassicLevel<string, string>;
-export type TextLevel = AbstractSublevel<Db, string | Buffer | Uint8Array, string, string>;
-export type BinaryLevel = AbstractSublevel<Db, string | Buffer | Uint8Array, string, Buffer>;
+import { Keyspace, type Db } from './keyspace.js';
 
 export interface Layout {
-  readonly sum: TextLevel;
-  readonly dev: BinaryLevel;
-  readonly line: BinaryLevel;
-  readonly roll: BinaryLevel;
-  readonly rtime: TextLevel;
-  readonly alert: TextLevel;
-  readonly alertAt: TextLevel;
-  readonly gw: TextLevel;
-  readonly device: TextLevel;
-  readonly dead: TextLevel;
+  readonly sum: Keyspace;
+  readonly dev: Keyspace;
+  readonly line: Keyspace;
+  readonly pend: Keyspace;
+  readonly roll: Keyspace;
+  readonly rtime: Keyspace;
+  readonly alert: Keyspace;
+  readonly alertAt: Keyspace;
+  readonly gw: Keyspace;
+  readonly device: Keyspace;
+  readonly dead: Keyspace;
 }
 
 export function layoutOf(db: Db): Layout {
-  const text = (name: string): TextLevel => db.sublevel<string, string>(name, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
-  const binary = (name: string): BinaryLevel => db.sublevel<string, Buffer>(name, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+  const ks = (name: string) => new Keyspace(db, name);
   return {
-    sum: text('sum'),
-    dev: binary('dev'),
-    line: binary('line'),
-    roll: binary('roll'),
-    rtime: text('rtime'),
-    alert: text('alert'),
-    alertAt: text('alertAt'),
-    gw: text('gw'),
-    device: text('device'),
-    dead: text('dead'),
+    sum: ks('sum'),
+    dev: ks('dev'),
+    line: ks('line'),
+    pend: ks('pend'),
+    roll: ks('roll'),
+    rtime: ks('rtime'),
+    alert: ks('alert'),
+    alertAt: ks('alertAt'),
+    gw: ks('gw'),
+    device: ks('device'),
+    dead: ks('dead'),
   };
 }
 
@@ -66,3 +63,5 @@ export const rtimePrefix = (res: number, start: number): string => `${String(res
 export const rtimeKey = (res: number, start: number, series: SeriesRef | string): string => `${rtimePrefix(res, start)}${typeof series === 'string' ? series : seriesKey(series)}`;
 export const alertAtKey = (raisedAt: number, id: string): string => `${padTime(raisedAt)}${S}${id}`;
 export const seqKey = (seq: number): string => padTime(seq);
+
+export const json = <T>(buf: Buffer): T => JSON.parse(buf.toString('utf8')) as T;

@@ -1,6 +1,7 @@
 // The embedded cloud store: LevelDB (classic-level) in one folder. Writes run one at a time, each
 // one synchronous atomic batch; the device registry and hot roll-up buckets stay in memory, so a
-// steady ingest batch reads LevelDB only to look its ids up.
+// steady ingest batch reads LevelDB only to look its ids up, and a roll-up pass writes each hot
+// bucket once for all the batches since the last pass.
 
 import { mkdir } from 'node:fs/promises';
 import { ClassicLevel } from 'classic-level';
@@ -14,20 +15,22 @@ import type {
   AlertFilter, AlertUpsertResult, CloudAlertEvent, CloudStore, DeadLetterInput, DeadLetterQuery, DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord,
   GatewayUpdate, IngestResult, OperatorAction, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery, StoredAlert, StoredDeadLetter, StoredSummary, SummaryQuery,
 } from '../contract.js';
-import { deviceMatches } from '../registry-merge.js';
 import { resolveOptions, type CloudStoreOptions, type ResolvedOptions } from '../options.js';
-import { layoutOf, type Db, type Layout } from './layout.js';
+import { deviceMatches } from '../registry-merge.js';
+import { RollupScheduler } from '../rollup-scheduler.js';
+import { SerialQueue } from '../serial-queue.js';
+import type { Db } from './keyspace.js';
+import { layoutOf, type Layout } from './layout.js';
 import { getAlert, listAlertsLevel, operatorLevel, upsertAlertsLevel } from './level-alerts.js';
-import { ingestLevel } from './level-ingest.js';
+import { ingestLevel, loadPending, passLevel, type PendingEntry } from './level-ingest.js';
 import {
   addDeadLettersLevel, deadLettersLevel, loadRegistry, nextDeadLetterSeq, rollupsLevel, seriesLevel, summariesLevel, upsertDevicesLevel, upsertGatewaysLevel,
 } from './level-records.js';
 import { retentionLevel } from './level-retention.js';
-import { SerialQueue } from '../serial-queue.js';
 
 export class LevelCloudStore extends Resource implements CloudStore {
   readonly name: string;
-  readonly rollupStats: RollupStats = { incremental: 0, recomputed: 0 };
+  readonly rollupStats: RollupStats = { passes: 0, incremental: 0, recomputed: 0 };
   readonly #o: ResolvedOptions;
   readonly #queue = new SerialQueue();
   readonly #cache: BucketCache;
@@ -36,6 +39,10 @@ export class LevelCloudStore extends Resource implements CloudStore {
   #gateways = new Map<string, GatewayRecord>();
   #devices = new Map<string, DeviceRecord>();
   #deadSeq = 0;
+  /** Roll-up work written by ingest batches and not yet applied, oldest first. */
+  #pending: PendingEntry[] = [];
+  #pendSeq = 0;
+  readonly #scheduler: RollupScheduler;
 
   constructor(
     readonly dir: string,
@@ -45,6 +52,14 @@ export class LevelCloudStore extends Resource implements CloudStore {
     this.name = `cloud-store level:${dir}`;
     this.#o = resolveOptions(options);
     this.#cache = new BucketCache(this.#o.config.cache.maxBuckets);
+    const r = this.#o.config.rollups;
+    this.#scheduler = new RollupScheduler({
+      clock: this.#o.clock,
+      intervalMs: r.flushIntervalMs,
+      maxPending: r.maxPendingWindows,
+      pass: () => this.#write((db, layout) => this.#pass(db, layout)).then(() => true),
+      ...(this.#o.log ? { log: this.#o.log } : {}),
+    });
   }
 
   get cache(): BucketCache {
@@ -54,7 +69,7 @@ export class LevelCloudStore extends Resource implements CloudStore {
   protected async _open(): Promise<void> {
     try {
       await mkdir(this.dir, { recursive: true });
-      const db: Db = new ClassicLevel<string, string>(this.dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+      const db: Db = new ClassicLevel<Buffer, Buffer>(this.dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
       await db.open();
       this.#db = db;
     } catch (err) {
@@ -64,9 +79,16 @@ export class LevelCloudStore extends Resource implements CloudStore {
     this.#gateways = await loadRegistry<GatewayRecord>(this.#layout.gw);
     this.#devices = await loadRegistry<DeviceRecord>(this.#layout.device);
     this.#deadSeq = await nextDeadLetterSeq(this.#layout);
+    // Work a crash left pending is applied by the first pass.
+    this.#pending = await loadPending(this.#layout);
+    this.#pendSeq = (this.#pending[this.#pending.length - 1]?.seq ?? -1) + 1;
+    this.#scheduler.remind(this.#pending.reduce((n, e) => n + e.windows, 0));
   }
 
   protected async _close(): Promise<void> {
+    this.#scheduler.close();
+    // Pending work is durable; applying it now spares the next open the wait.
+    if (this.#db && this.#pending.length) await this.#queue.run(() => this.#pass(this.#db!, this.#layout!)).catch(() => {});
     await this.#queue.idle();
     this.#cache.clear();
     await this.#db?.close();
@@ -91,14 +113,30 @@ export class LevelCloudStore extends Resource implements CloudStore {
     return job(this.#ready().layout);
   }
 
-  ingestSummaries(batch: readonly Summary[]): Promise<IngestResult[]> {
-    return this.#write((db, layout) =>
-      ingestLevel(
-        { db, layout, cache: this.#cache, plan: this.#o.plan, config: this.#o.config, devices: this.#devices, stats: this.rollupStats },
-        batch,
-        this.#o.clock.now(),
-      ),
+  async ingestSummaries(batch: readonly Summary[]): Promise<IngestResult[]> {
+    const { results, pending } = await this.#write((db, layout) =>
+      ingestLevel({ db, layout, plan: this.#o.plan, config: this.#o.config, devices: this.#devices }, batch, this.#o.clock.now(), this.#pendSeq).then((r) => {
+        if (r.pending) {
+          this.#pending.push(r.pending);
+          this.#pendSeq++;
+        }
+        return r;
+      }),
     );
+    if (pending) await this.#scheduler.added(pending.windows);
+    return results;
+  }
+
+  async flushRollups(): Promise<void> {
+    this.#ready();
+    await this.#scheduler.flush();
+  }
+
+  /** Apply every pending entry (runs in the write queue). */
+  async #pass(db: Db, layout: Layout): Promise<void> {
+    const entries = this.#pending;
+    await passLevel({ db, layout, cache: this.#cache, plan: this.#o.plan, stats: this.rollupStats }, entries);
+    this.#pending = this.#pending.slice(entries.length);
   }
 
   summaries(query: SummaryQuery): Promise<StoredSummary[]> {
@@ -166,6 +204,10 @@ export class LevelCloudStore extends Resource implements CloudStore {
   }
 
   applyRetention(now = this.#o.clock.now()): Promise<RetentionReport> {
-    return this.#write(async (db, layout) => ({ now, ...(await retentionLevel(db, layout, this.#cache, this.#o.config, now)) }));
+    // Pending work first, so no pass recreates a bucket retention has just deleted.
+    return this.#write(async (db, layout) => {
+      await this.#pass(db, layout);
+      return retentionLevel(db, layout, this.#cache, this.#o.config, now);
+    });
   }
 }

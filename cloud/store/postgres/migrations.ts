@@ -20,8 +20,8 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'summaries, roll-ups, alerts, registry, dead letters',
     sql: `
       CREATE TABLE store_meta (key text PRIMARY KEY, value bigint NOT NULL);
-      -- Bumped by every transaction that changes roll-ups: a worker whose last commit is not the
-      -- previous value knows another worker wrote, and drops its bucket cache.
+      -- Bumped by every roll-up pass: a worker whose last pass is not the previous value knows
+      -- another worker wrote buckets, and drops its bucket cache.
       INSERT INTO store_meta VALUES ('rollup_epoch', 0);
 
       -- The window start leads the key: the id determines it, and retention is a range delete.
@@ -49,6 +49,13 @@ export const MIGRATIONS: readonly Migration[] = [
       -- A device's windows (queries, and rebuilding its finest buckets) and a line's rolled-up windows.
       CREATE INDEX summaries_device ON summaries (device, metric, window_start) WHERE NOT retracted;
       CREATE INDEX summaries_line ON summaries (metric, site, line, window_start) WHERE rolled_up;
+
+      -- Roll-up work each ingest batch left, applied and deleted by the next roll-up pass.
+      CREATE TABLE rollup_pending (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        windows integer NOT NULL,
+        work bytea NOT NULL
+      );
 
       -- scope: d(evice: name1), l(ine: name1 = site, name2 = line), s(ite: name1), f(leet).
       -- Only the bucket column changes on update, so updates stay HOT in the free space left.
@@ -108,7 +115,7 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** Advisory lock keys (arbitrary constants, one per kind of serialised write). */
-export const LOCKS = { migrate: 7_305_001, rollups: 7_305_002, alerts: 7_305_003, registry: 7_305_004 } as const;
+export const LOCKS = { migrate: 7_305_001, rollups: 7_305_002, alerts: 7_305_003, registry: 7_305_004, summaries: 7_305_005 } as const;
 
 /** Apply the migrations the database lacks. Throws ERR_CLOUD_DB_MIGRATE or ERR_CLOUD_DB_TOO_NEW. */
 export async function migrate(client: pg.ClientBase, where: string, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {

@@ -1,11 +1,18 @@
-// One PostgreSQL ingest batch, one transaction: under the roll-up advisory lock (so workers take
-// turns and de-duplicate against each other), look up the batch's ids and devices, upsert the
-// summaries, run the roll-up engine, and upsert or delete the buckets it returns. The cache of
-// hot buckets is trusted only while no other worker has committed roll-ups in between.
+// PostgreSQL ingest and roll-up passes.
+//
+// An ingest batch is one transaction under the summaries advisory lock (so workers de-duplicate
+// against each other): look the batch's ids and devices up, upsert the summaries, and insert its
+// pending roll-up work as one row. A roll-up pass, under the roll-ups lock held for the session,
+// reads all pending rows in one REPEATABLE READ snapshot, runs the engine (whose reads see exactly
+// the summaries those rows belong to), upserts or deletes the buckets and deletes the rows it
+// applied, in one transaction. The cache of hot buckets is trusted only while no other worker has
+// run a pass in between (the roll-up epoch).
 
 import type pg from 'pg';
+import { codedError } from '../../../edge/errors/catalogue.js';
 import type { Summary } from '../../../edge/features/summary.js';
 import { rollUp, type BucketChange, type RollupStats } from '../../rollup/engine.js';
+import { concatPending, decodePending, encodePending, pendingSize } from '../../rollup/pending.js';
 import type { RollupPlan } from '../../rollup/plan.js';
 import type { BucketCache } from '../bucket-cache.js';
 import type { CloudStoreConfig } from '../config.js';
@@ -17,69 +24,35 @@ import { PgRollupSource, refArrays, UNNEST_REFS } from './pg-rollup-source.js';
 import { inTransaction, q } from './pg-sql.js';
 import { SUMMARY_COLUMNS, summaryArrays, UNNEST_SUMMARIES } from './summary-rows.js';
 
-export interface PgIngestContext {
-  readonly pool: pg.Pool;
-  readonly cache: BucketCache;
-  readonly plan: RollupPlan;
-  readonly config: CloudStoreConfig;
-  readonly stats: RollupStats;
-  /** The roll-up epoch this worker committed last; undefined when unknown. */
-  readonly epoch: { value: number | undefined };
-}
-
 const SET_ALL = SUMMARY_COLUMNS.split(', ')
   .filter((c) => c !== 'window_start' && c !== 'id')
   .map((c) => `${c} = EXCLUDED.${c}`)
   .join(', ');
 
-/** Bump the roll-up epoch (under the roll-up lock); drop the cache if another worker committed since this one did. */
-export async function bumpEpoch(client: pg.ClientBase, ctx: Pick<PgIngestContext, 'cache' | 'epoch'>): Promise<number> {
-  const { rows } = await q<{ value: number }>(client, 'bumping the roll-up epoch', "UPDATE store_meta SET value = value + 1 WHERE key = 'rollup_epoch' RETURNING value", [], 'cloud-epoch');
-  const epoch = rows[0]!.value;
-  if (ctx.epoch.value === undefined || epoch !== ctx.epoch.value + 1) ctx.cache.clear();
-  return epoch;
-}
-
-export async function ingestPg(ctx: PgIngestContext, batch: readonly Summary[], now: number): Promise<IngestResult[]> {
-  let epoch: number | undefined;
-  let changes: BucketChange[] = [];
-  try {
-    const results = await inTransaction(ctx.pool, 'ingesting summaries', LOCKS.rollups, async (client) => {
-      epoch = await bumpEpoch(client, ctx);
-      const held = await heldSummaries(client, batch);
-      const devices = await q<{ id: string; site: string; line: string }>(client, 'looking devices up', 'SELECT id, site, line FROM devices WHERE id = ANY($1::text[])', [[...new Set(batch.map((s) => s.device))]], 'cloud-devices-place');
-      const places = new Map(devices.rows.map((d) => [d.id, d]));
-      const plan = planIngest(batch, held, {
-        plan: ctx.plan,
-        now,
-        summariesRetentionMs: ctx.config.retention.summariesMs,
-        placeOf: (s) => places.get(s.device) ?? { site: s.gateway, line: DEFAULT_LINE },
-      });
-      if (plan.writes.size === 0) return plan.results;
-      await q(
-        client,
-        'storing summaries',
-        `INSERT INTO summaries (${SUMMARY_COLUMNS}) SELECT * FROM ${UNNEST_SUMMARIES} ON CONFLICT (window_start, id) DO UPDATE SET ${SET_ALL}`,
-        summaryArrays([...plan.writes.values()].map((w) => w.record)),
-        'cloud-summaries-upsert',
-      );
-      const source = new PgRollupSource(client, ctx.cache, ctx.plan.relativeAccuracy);
-      changes = await rollUp(ctx.plan, source, plan.adds, plan.recompute, ctx.stats);
-      await writeBuckets(client, changes);
-      return plan.results;
+/** Store a batch; returns its results and how many windows it left pending for the roll-ups. */
+export async function ingestPg(pool: pg.Pool, plan: RollupPlan, config: CloudStoreConfig, batch: readonly Summary[], now: number): Promise<{ results: IngestResult[]; pending: number }> {
+  return inTransaction(pool, 'ingesting summaries', LOCKS.summaries, async (client) => {
+    const held = await heldSummaries(client, batch);
+    const devices = await q<{ id: string; site: string; line: string }>(client, 'looking devices up', 'SELECT id, site, line FROM devices WHERE id = ANY($1::text[])', [[...new Set(batch.map((s) => s.device))]], 'cloud-devices-place');
+    const places = new Map(devices.rows.map((d) => [d.id, d]));
+    const p = planIngest(batch, held, {
+      plan,
+      now,
+      summariesRetentionMs: config.retention.summariesMs,
+      placeOf: (s) => places.get(s.device) ?? { site: s.gateway, line: DEFAULT_LINE },
     });
-    ctx.epoch.value = epoch;
-    for (const { ref, bucket } of changes) {
-      if (bucket) ctx.cache.set(ref.key, bucket);
-      else ctx.cache.forget(ref.key);
-    }
-    return results;
-  } catch (err) {
-    // Buckets may have been changed in place, and whether the commit landed may be unknown.
-    ctx.cache.clear();
-    ctx.epoch.value = undefined;
-    throw err;
-  }
+    if (p.writes.size === 0) return { results: p.results, pending: 0 };
+    await q(
+      client,
+      'storing summaries',
+      `INSERT INTO summaries (${SUMMARY_COLUMNS}) SELECT * FROM ${UNNEST_SUMMARIES} ON CONFLICT (window_start, id) DO UPDATE SET ${SET_ALL}`,
+      summaryArrays([...p.writes.values()].map((w) => w.record)),
+      'cloud-summaries-upsert',
+    );
+    const pending = pendingSize(p);
+    if (pending > 0) await q(client, 'queueing roll-up work', 'INSERT INTO rollup_pending (windows, work) VALUES ($1, $2)', [pending, encodePending(p)], 'cloud-pending-insert');
+    return { results: p.results, pending };
+  });
 }
 
 async function heldSummaries(client: pg.ClientBase, batch: readonly Summary[]): Promise<Map<string, HeldSummary>> {
@@ -97,6 +70,79 @@ async function heldSummaries(client: pg.ClientBase, batch: readonly Summary[]): 
       { id: r.id, revision: r.revision, retracted: r.retracted, rolledUp: r.rolled_up, device: r.device, metric: r.metric, site: r.site, line: r.line, windowStart: r.window_start },
     ]),
   );
+}
+
+export interface PgPassContext {
+  readonly pool: pg.Pool;
+  readonly cache: BucketCache;
+  readonly plan: RollupPlan;
+  readonly stats: RollupStats;
+  /** The roll-up epoch this worker committed last; undefined when unknown. */
+  readonly epoch: { value: number | undefined };
+}
+
+/**
+ * Hold the roll-ups lock for a session (waiting for it, or giving up at once when another worker
+ * holds it and `wait` is false) and run `fn` on that connection. Returns false if it gave up.
+ */
+export async function withRollupLock(pool: pg.Pool, wait: boolean, fn: (client: pg.PoolClient) => Promise<void>): Promise<boolean> {
+  const client = await pool.connect().catch((err: unknown) => {
+    throw codedError('ERR_CLOUD_DB_QUERY', ['connecting for a roll-up pass', (err as Error).message], { cause: err });
+  });
+  let broken = false;
+  try {
+    if (wait) await q(client, 'waiting for the roll-up lock', `SELECT pg_advisory_lock(${LOCKS.rollups})`);
+    else if (!(await q<{ ok: boolean }>(client, 'taking the roll-up lock', `SELECT pg_try_advisory_lock(${LOCKS.rollups}) AS ok`)).rows[0]!.ok) return false;
+    try {
+      await fn(client);
+    } finally {
+      await client.query(`SELECT pg_advisory_unlock(${LOCKS.rollups})`).catch(() => {
+        broken = true;
+      });
+    }
+    return true;
+  } catch (err) {
+    broken = true;
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** Bump the roll-up epoch; drop the cache if another worker has written buckets since this one did. */
+export async function bumpEpoch(client: pg.ClientBase, ctx: Pick<PgPassContext, 'cache' | 'epoch'>): Promise<number> {
+  const { rows } = await q<{ value: number }>(client, 'bumping the roll-up epoch', "UPDATE store_meta SET value = value + 1 WHERE key = 'rollup_epoch' RETURNING value", [], 'cloud-epoch');
+  const epoch = rows[0]!.value;
+  if (ctx.epoch.value === undefined || epoch !== ctx.epoch.value + 1) ctx.cache.clear();
+  return epoch;
+}
+
+/** One roll-up pass over every pending row, on a connection holding the roll-ups lock. */
+export async function passPg(client: pg.ClientBase, ctx: PgPassContext): Promise<void> {
+  let changes: BucketChange[] = [];
+  try {
+    await q(client, 'starting a roll-up pass', 'BEGIN ISOLATION LEVEL REPEATABLE READ');
+    const epoch = await bumpEpoch(client, ctx);
+    const { rows } = await q<{ seq: number; work: Buffer }>(client, 'reading pending roll-up work', 'SELECT seq, work FROM rollup_pending ORDER BY seq', [], 'cloud-pending-read');
+    if (rows.length) {
+      const work = concatPending(rows.map((r) => decodePending(r.work)));
+      changes = await rollUp(ctx.plan, new PgRollupSource(client, ctx.cache, ctx.plan.relativeAccuracy), work.adds, work.recompute, ctx.stats);
+      await writeBuckets(client, changes);
+      await q(client, 'deleting applied roll-up work', 'DELETE FROM rollup_pending WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)], 'cloud-pending-delete');
+    }
+    await q(client, 'committing a roll-up pass', 'COMMIT');
+    ctx.epoch.value = epoch;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    // Buckets may have been changed in place, and whether the commit landed may be unknown.
+    ctx.cache.clear();
+    ctx.epoch.value = undefined;
+    throw err;
+  }
+  for (const { ref, bucket } of changes) {
+    if (bucket) ctx.cache.set(ref.key, bucket);
+    else ctx.cache.forget(ref.key);
+  }
 }
 
 async function writeBuckets(client: pg.ClientBase, changes: readonly BucketChange[]): Promise<void> {

@@ -2,7 +2,6 @@
 
 import type pg from 'pg';
 import { RollupBucket } from '../../rollup/bucket.js';
-import type { BucketCache } from '../bucket-cache.js';
 import type { CloudStoreConfig } from '../config.js';
 import type {
   DeadLetterInput, DeadLetterQuery, DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord, GatewayUpdate, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery,
@@ -11,7 +10,7 @@ import type {
 import { pointOf } from '../points.js';
 import { mergeAll, mergeDevice, mergeGateway } from '../registry-merge.js';
 import { LOCKS } from './migrations.js';
-import { bumpEpoch } from './pg-ingest.js';
+import { bumpEpoch, passPg, withRollupLock, type PgPassContext } from './pg-ingest.js';
 import { seriesColumns, seriesOfRow, type RollupRow } from './pg-rollup-source.js';
 import { inTransaction, q } from './pg-sql.js';
 import { SUMMARY_COLUMNS, summaryOfRow, type SummaryRow } from './summary-rows.js';
@@ -185,31 +184,34 @@ export async function* rollupsPg(pool: pg.Pool, accuracy: number): AsyncGenerato
   }
 }
 
-export async function retentionPg(pool: pg.Pool, cache: BucketCache, epoch: { value: number | undefined }, config: CloudStoreConfig, now: number): Promise<RetentionReport> {
-  try {
-    const report = await inTransaction(pool, 'applying retention', LOCKS.rollups, async (client) => {
-      const next = await bumpEpoch(client, { cache, epoch });
-      const summaries = (await q(client, 'deleting old summaries', 'DELETE FROM summaries WHERE window_start < $1', [now - config.retention.summariesMs])).rowCount ?? 0;
+/** Retention, after a roll-up pass (so no pending work recreates a bucket it deletes), holding the roll-ups lock. */
+export async function retentionPg(ctx: PgPassContext, config: CloudStoreConfig, now: number): Promise<RetentionReport> {
+  let report: RetentionReport | undefined;
+  await withRollupLock(ctx.pool, true, async (client) => {
+    await passPg(client, ctx);
+    try {
+      await q(client, 'starting retention', 'BEGIN');
+      const epoch = await bumpEpoch(client, ctx);
+      const deleted = async (label: string, sql: string, values: unknown[]) => (await q(client, label, sql, values)).rowCount ?? 0;
+      const summaries = await deleted('deleting old summaries', 'DELETE FROM summaries WHERE window_start < $1', [now - config.retention.summariesMs]);
       const buckets: Record<number, number> = {};
       for (const { resolutionMs: res, retentionMs } of config.rollups.resolutions) {
-        buckets[res] =
-          retentionMs === 0 ? 0 : ((await q(client, 'deleting old buckets', 'DELETE FROM rollups WHERE resolution_ms = $1 AND bucket_start <= $2', [res, now - retentionMs - res])).rowCount ?? 0);
+        buckets[res] = retentionMs === 0 ? 0 : await deleted('deleting old buckets', 'DELETE FROM rollups WHERE resolution_ms = $1 AND bucket_start <= $2', [res, now - retentionMs - res]);
       }
-      const deadLetters =
-        config.retention.deadLettersMs === 0 ? 0 : ((await q(client, 'deleting old dead letters', 'DELETE FROM dead_letters WHERE received_at < $1', [now - config.retention.deadLettersMs])).rowCount ?? 0);
-      const alerts =
-        config.retention.resolvedAlertsMs === 0
-          ? 0
-          : ((await q(client, 'deleting old alerts', "DELETE FROM alerts WHERE state = 'resolved' AND resolved_at < $1", [now - config.retention.resolvedAlertsMs])).rowCount ?? 0);
-      return { report: { now, summaries, buckets, deadLetters, alerts }, next };
-    });
-    // Deleted buckets may sit in the cache: start it afresh.
-    cache.clear();
-    epoch.value = report.next;
-    return report.report;
-  } catch (err) {
-    cache.clear();
-    epoch.value = undefined;
-    throw err;
-  }
+      const { deadLettersMs, resolvedAlertsMs } = config.retention;
+      const deadLetters = deadLettersMs === 0 ? 0 : await deleted('deleting old dead letters', 'DELETE FROM dead_letters WHERE received_at < $1', [now - deadLettersMs]);
+      const alerts = resolvedAlertsMs === 0 ? 0 : await deleted('deleting old alerts', "DELETE FROM alerts WHERE state = 'resolved' AND resolved_at < $1", [now - resolvedAlertsMs]);
+      await q(client, 'committing retention', 'COMMIT');
+      // Deleted buckets may sit in the cache: start it afresh.
+      ctx.cache.clear();
+      ctx.epoch.value = epoch;
+      report = { now, summaries, buckets, deadLetters, alerts };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      ctx.cache.clear();
+      ctx.epoch.value = undefined;
+      throw err;
+    }
+  });
+  return report!;
 }

@@ -1,7 +1,8 @@
 // The cloud store on PostgreSQL (`postgres://...`), for when one machine is not enough: several
-// cloud workers share one database. Schema migrations run at open. Roll-up writes take turns
-// under an advisory lock — what scales out is the ingest around them (MQTT, validation), while
-// each batch stays one transaction of a few multi-row statements.
+// cloud workers share one database. Schema migrations run at open. Ingest batches take turns on
+// one advisory lock (de-duplication across workers) and roll-up passes on another — what scales
+// out is the work around them (MQTT, validation); each batch stays one short transaction of a few
+// multi-row statements, and each pass writes a hot bucket once for all the batches before it.
 
 import pg from 'pg';
 import type { Summary } from '../../../edge/features/summary.js';
@@ -15,10 +16,11 @@ import type {
   GatewayUpdate, IngestResult, OperatorAction, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery, StoredAlert, StoredDeadLetter, StoredSummary, SummaryQuery,
 } from '../contract.js';
 import { resolveOptions, type CloudStoreOptions, type ResolvedOptions } from '../options.js';
+import { RollupScheduler } from '../rollup-scheduler.js';
 import { SerialQueue } from '../serial-queue.js';
 import { migrate } from './migrations.js';
 import { alertsById, listAlertsPg, operatorPg, upsertAlertsPg } from './pg-alerts.js';
-import { ingestPg } from './pg-ingest.js';
+import { ingestPg, passPg, withRollupLock, type PgPassContext } from './pg-ingest.js';
 import { addDeadLettersPg, deadLettersPg, devicesPg, gatewaysPg, retentionPg, rollupsPg, seriesPg, summariesPg, upsertDevicesPg, upsertGatewaysPg } from './pg-records.js';
 import { pgTypes } from './pg-sql.js';
 
@@ -29,7 +31,7 @@ export interface PgStoreOptions extends CloudStoreOptions {
 
 export class PgCloudStore extends Resource implements CloudStore {
   readonly name: string;
-  readonly rollupStats: RollupStats = { incremental: 0, recomputed: 0 };
+  readonly rollupStats: RollupStats = { passes: 0, incremental: 0, recomputed: 0 };
   readonly #url: string;
   readonly #o: ResolvedOptions;
   readonly #poolSize: number;
@@ -38,6 +40,7 @@ export class PgCloudStore extends Resource implements CloudStore {
   readonly #cache: BucketCache;
   readonly #epoch: { value: number | undefined } = { value: undefined };
   #pool: pg.Pool | undefined;
+  readonly #scheduler: RollupScheduler;
 
   constructor(url: string, options: PgStoreOptions = {}) {
     super();
@@ -46,6 +49,15 @@ export class PgCloudStore extends Resource implements CloudStore {
     this.#o = resolveOptions(options);
     this.#poolSize = options.poolSize ?? 4;
     this.#cache = new BucketCache(this.#o.config.cache.maxBuckets);
+    const r = this.#o.config.rollups;
+    this.#scheduler = new RollupScheduler({
+      clock: this.#o.clock,
+      intervalMs: r.flushIntervalMs,
+      maxPending: r.maxPendingWindows,
+      // A timed pass gives way when another worker is passing (it takes this worker's work too).
+      pass: () => this.#pass(false),
+      ...(this.#o.log ? { log: this.#o.log } : {}),
+    });
   }
 
   get cache(): BucketCache {
@@ -71,6 +83,10 @@ export class PgCloudStore extends Resource implements CloudStore {
   }
 
   protected async _close(): Promise<void> {
+    this.#scheduler.close();
+    // Pending work is durable and any worker's pass applies it; applying this worker's now spares the wait.
+    const pool = this.#pool;
+    if (pool && this.#scheduler.pending > 0) await this.#queue.run(() => withRollupLock(pool, false, (client) => passPg(client, this.#passContext(pool)))).catch(() => {});
     await this.#queue.idle();
     this.#cache.clear();
     await this.#pool?.end();
@@ -90,10 +106,24 @@ export class PgCloudStore extends Resource implements CloudStore {
     return this.#use((pool) => this.#queue.run(() => job(pool)));
   }
 
-  ingestSummaries(batch: readonly Summary[]): Promise<IngestResult[]> {
-    return this.#serial((pool) =>
-      ingestPg({ pool, cache: this.#cache, plan: this.#o.plan, config: this.#o.config, stats: this.rollupStats, epoch: this.#epoch }, batch, this.#o.clock.now()),
-    );
+  async ingestSummaries(batch: readonly Summary[]): Promise<IngestResult[]> {
+    const { results, pending } = await this.#serial((pool) => ingestPg(pool, this.#o.plan, this.#o.config, batch, this.#o.clock.now()));
+    await this.#scheduler.added(pending);
+    return results;
+  }
+
+  async flushRollups(): Promise<void> {
+    this.#pg();
+    await this.#pass(true);
+  }
+
+  #passContext(pool: pg.Pool): PgPassContext {
+    return { pool, cache: this.#cache, plan: this.#o.plan, stats: this.rollupStats, epoch: this.#epoch };
+  }
+
+  /** A pass in this worker's queue; `wait`: for the roll-ups lock if another worker holds it. */
+  #pass(wait: boolean): Promise<boolean> {
+    return this.#serial((pool) => withRollupLock(pool, wait, (client) => passPg(client, this.#passContext(pool))));
   }
 
   summaries(query: SummaryQuery): Promise<StoredSummary[]> {
@@ -157,7 +187,7 @@ export class PgCloudStore extends Resource implements CloudStore {
   }
 
   applyRetention(now = this.#o.clock.now()): Promise<RetentionReport> {
-    return this.#serial((pool) => retentionPg(pool, this.#cache, this.#epoch, this.#o.config, now));
+    return this.#serial((pool) => retentionPg(this.#passContext(pool), this.#o.config, now));
   }
 }
 

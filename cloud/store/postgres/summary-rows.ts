@@ -1,11 +1,9 @@
 // Summaries as rows of the PostgreSQL `summaries` table and back: partials and features as
 // float64 bytea, the window as columns.
 
-import type { Features } from '../../../edge/features/summary.js';
 import { decodePartials, encodePartials } from '../../rollup/bucket.js';
 import type { StoredSummary } from '../contract.js';
-
-const FEATURE_FIELDS = ['count', 'sum', 'min', 'max', 'mean', 'std', 'rms', 'first', 'last', 'slope', 'peakToPeak'] as const satisfies ReadonlyArray<keyof Features>;
+import { decodeFeatures, encodeFeatures } from '../summary-codec.js';
 
 export const SUMMARY_COLUMNS =
   'window_start, id, revision, retracted, rolled_up, gateway, device, metric, kind, window_end, size, slide, site, line, emitted_at, received_at, partials, features';
@@ -63,16 +61,4 @@ export function summaryOfRow(r: SummaryRow): StoredSummary {
     rolledUp: r.rolled_up,
     receivedAt: r.received_at,
   };
-}
-
-function encodeFeatures(f: Features): Buffer {
-  const buf = Buffer.allocUnsafe(FEATURE_FIELDS.length * 8);
-  FEATURE_FIELDS.forEach((k, i) => buf.writeDoubleLE(f[k], i * 8));
-  return buf;
-}
-
-function decodeFeatures(buf: Buffer): Features {
-  const f = {} as Record<(typeof FEATURE_FIELDS)[number], number>;
-  FEATURE_FIELDS.forEach((k, i) => (f[k] = buf.readDoubleLE(i * 8)));
-  return f;
 }
