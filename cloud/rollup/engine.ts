@@ -58,17 +58,18 @@ export async function rollUp(plan: RollupPlan, source: RollupSource, adds: reado
   if (stats) stats.passes++;
   const work = new Map<string, BucketChange>();
   const childrenOf = new Map<string, Set<string>>();
+  const rebuild = new Map<string, BucketRef>();
+  for (const place of recompute) for (const ref of plan.bucketsOf(place)) rebuild.set(ref.key, ref);
+  // Which changed buckets each rebuilt one is made from (only needed when something is rebuilt).
   const record = (change: BucketChange) => {
     work.set(change.ref.key, change);
+    if (rebuild.size === 0) return;
     for (const parent of parentKeys(plan, change.ref)) {
       let set = childrenOf.get(parent);
       if (!set) childrenOf.set(parent, (set = new Set()));
       set.add(change.ref.key);
     }
   };
-
-  const rebuild = new Map<string, BucketRef>();
-  for (const place of recompute) for (const ref of plan.bucketsOf(place)) rebuild.set(ref.key, ref);
 
   // Brand-new windows: merge into each bucket that is not being rebuilt anyway.
   const pending = new Map<string, { ref: BucketRef; windows: Partials[] }>();

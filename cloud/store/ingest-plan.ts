@@ -67,9 +67,12 @@ export function planIngest(batch: readonly Summary[], held: ReadonlyMap<string, 
   const recompute: WindowPlace[] = [];
   const current = new Map<string, HeldSummary>();
 
+  // Object literals rather than spreads and closures: this loop runs for every summary received.
   for (const s of batch) {
     const state = current.get(s.id) ?? held.get(s.id);
-    const result = (outcome: IngestResult['outcome'], rolledUp: boolean) => results.push({ id: s.id, revision: s.revision, outcome, rolledUp });
+    const result = (outcome: IngestResult['outcome'], rolledUp: boolean) => {
+      results.push({ id: s.id, revision: s.revision, outcome, rolledUp });
+    };
     if (isExpired(ctx, s)) {
       result('expired', false);
       continue;
@@ -84,8 +87,34 @@ export function planIngest(batch: readonly Summary[], held: ReadonlyMap<string, 
     }
     const { site, line } = ctx.placeOf(s);
     const feeds = ctx.plan.feeds(s);
-    const record: StoredSummary = { ...s, site, line, rolledUp: feeds, receivedAt: ctx.now };
-    const next = { ...heldOf(record), partials: s.partials };
+    const record: StoredSummary = {
+      id: s.id,
+      revision: s.revision,
+      gateway: s.gateway,
+      device: s.device,
+      metric: s.metric,
+      window: s.window,
+      features: s.features,
+      partials: s.partials,
+      emittedAt: s.emittedAt,
+      ...(s.retracted ? { retracted: true } : {}),
+      site,
+      line,
+      rolledUp: feeds,
+      receivedAt: ctx.now,
+    };
+    const next: HeldSummary & RollupInput = {
+      id: s.id,
+      revision: s.revision,
+      retracted: s.retracted === true,
+      rolledUp: feeds,
+      device: s.device,
+      metric: s.metric,
+      site,
+      line,
+      windowStart: s.window.start,
+      partials: s.partials,
+    };
     if (state?.rolledUp) recompute.push(state);
     if (s.retracted) {
       result('retracted', false);

@@ -21,6 +21,7 @@ export class RollupScheduler {
   #pending = 0;
   #timer: TimerHandle | undefined;
   #closed = false;
+  #relieving: Promise<void> | undefined;
 
   constructor(private readonly o: RollupSchedulerOptions) {}
 
@@ -29,18 +30,20 @@ export class RollupScheduler {
     return this.#pending;
   }
 
-  /** An ingest left `n` more windows pending. Resolves at once, or after a pass when too many wait. */
-  async added(n: number): Promise<void> {
+  /** A write left `n` more windows pending (or found them pending at open): counted, and a pass armed. */
+  added(n: number): void {
     if (n === 0 || this.#closed) return;
     this.#pending += n;
-    if (this.#pending >= this.o.maxPending) await this.flush();
-    else this.#arm();
+    this.#arm();
   }
 
-  /** Work found pending at open: counted, and a pass armed (never run inside open). */
-  remind(n: number): void {
-    this.#pending += n;
-    if (n > 0) this.#arm();
+  /** After an ingest: resolves at once, or after a pass when maxPending windows are waiting. */
+  relieve(): Promise<void> {
+    if (this.#pending < this.o.maxPending || this.#closed) return Promise.resolve();
+    this.#relieving ??= this.flush().finally(() => {
+      this.#relieving = undefined;
+    });
+    return this.#relieving;
   }
 
   /** Run a pass now over everything pending. */

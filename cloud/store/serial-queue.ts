@@ -3,8 +3,15 @@
 
 export class SerialQueue {
   #tail: Promise<unknown> = Promise.resolve();
+  #queued = 0;
+
+  /** Jobs queued so far: a caller can tell whether anything was queued after its own job. */
+  get queued(): number {
+    return this.#queued;
+  }
 
   run<T>(job: () => Promise<T>): Promise<T> {
+    this.#queued++;
     const result = this.#tail.then(job);
     this.#tail = result.catch(() => {});
     return result;

@@ -9,6 +9,8 @@ import type { StoredSummary } from './contract.js';
 const FORMAT = 1;
 export const FEATURE_FIELDS = ['count', 'sum', 'min', 'max', 'mean', 'std', 'rms', 'first', 'last', 'slope', 'peakToPeak'] as const satisfies ReadonlyArray<keyof Features>;
 const HEAD = 9; // format, flags, revision, start, end, size, slide, emittedAt, receivedAt
+/** Where the partials start in the bytes (the PostgreSQL store cuts them out in SQL). */
+export const PARTIALS_OFFSET = HEAD * 8;
 const NUMBERS = (HEAD + PARTIAL_FIELDS.length + FEATURE_FIELDS.length) * 8;
 const RETRACTED = 1;
 const ROLLED_UP = 2;

@@ -1,8 +1,8 @@
 // Benchmark `cloud-store`: summaries per second through de-duplication, storage and roll-ups, on
 // LevelDB and on a real PostgreSQL (durable: fsync on, started in a temporary folder), without
 // MQTT. A fleet of 10 gateways × 100 devices × 3 metrics sends 10-second tumbling windows; each
-// gateway's outbox goes out in batches of 500 in window order, gateways taking turns, as the
-// cloud's ingest would hand them over. Timed until the last roll-up pass has committed
+// gateway's outbox goes out in batches of 500 in window order, the next once the last is
+// acknowledged, all gateways at once (so the store's group commit joins their batches). Timed until the last roll-up pass has committed
 // (flushRollups), with the default settings: passes every second on the real clock. Then the
 // fleet resends a slice (all unchanged), and revises windows scattered over the run (every bucket
 // they touch is rebuilt).
@@ -33,7 +33,7 @@ const HOUR = 3_600_000;
 /** The fleet's first window: on the hour, an hour ago (the store's clock is the real one). */
 const T0 = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
 
-const RESEND_BATCHES = RESEND / BATCH;
+const RESEND_BATCHES_PER_GATEWAY = RESEND / BATCH / GATEWAYS;
 
 type Store = CloudStore & { readonly rollupStats: RollupStats };
 
@@ -72,14 +72,15 @@ export async function run(): Promise<BenchResult> {
   return result;
 }
 
-async function measure(store: Store, fleet: { batches: BatchOf[]; revisions: BatchOf[] }): Promise<Record<string, number>> {
+async function measure(store: Store, fleet: ReturnType<typeof fleetBatches>): Promise<Record<string, number>> {
   await store.open();
   try {
     await store.upsertDevices(devicesOf());
-    const fresh = await timed(store, fleet.batches, 'inserted');
-    const again = await timed(store, fleet.batches.slice(0, RESEND_BATCHES), 'unchanged');
+    const fresh = await timed(store, fleet.gateways, 'inserted');
+    const again = await timed(store, fleet.gateways.map((g) => g.slice(0, RESEND_BATCHES_PER_GATEWAY)), 'unchanged');
     const before = { ...store.rollupStats };
-    const revised = await timed(store, fleet.revisions, 'replaced');
+    // Revisions come one batch at a time (from one gateway back online, say).
+    const revised = await timed(store, [fleet.revisions], 'replaced');
     return {
       summariesPerSec: fresh.perSec,
       batchP50Ms: fresh.p50Ms,
@@ -95,25 +96,29 @@ async function measure(store: Store, fleet: { batches: BatchOf[]; revisions: Bat
 }
 
 /**
- * Send the batches one after another and apply the last roll-ups. Time is wall time from the first
- * batch to the end of the final pass, less the time spent making the batches (synchronous code, so
- * no store work overlaps it).
+ * Each sender sends its batches one after another, the senders at the same time, then the last
+ * roll-ups are applied. Time is wall time less the time spent making batches (synchronous code,
+ * so no store work overlaps it).
  */
-async function timed(store: Store, batches: readonly BatchOf[], expect: string): Promise<Phase & { n: number }> {
+async function timed(store: Store, senders: ReadonlyArray<readonly BatchOf[]>, expect: string): Promise<Phase & { n: number }> {
   const latencies: number[] = [];
   let n = 0;
   let making = 0;
   const t0 = performance.now();
-  for (const make of batches) {
-    const m = performance.now();
-    const batch = make();
-    const t = performance.now();
-    making += t - m;
-    const results = await store.ingestSummaries(batch);
-    latencies.push(performance.now() - t);
-    for (const r of results) if (r.outcome !== expect) throw new Error(`bench: summary ${r.id} was ${r.outcome}, expected ${expect}`);
-    n += batch.length;
-  }
+  await Promise.all(
+    senders.map(async (batches) => {
+      for (const make of batches) {
+        const m = performance.now();
+        const batch = make();
+        const t = performance.now();
+        making += t - m;
+        const results = await store.ingestSummaries(batch);
+        latencies.push(performance.now() - t);
+        for (const r of results) if (r.outcome !== expect) throw new Error(`bench: summary ${r.id} was ${r.outcome}, expected ${expect}`);
+        n += batch.length;
+      }
+    }),
+  );
   await store.flushRollups();
   const seconds = (performance.now() - t0 - making) / 1000;
   return { n, perSec: Math.round(n / seconds), p50Ms: round(quantile(latencies, 0.5)), p99Ms: round(quantile(latencies, 0.99)) };
@@ -138,18 +143,19 @@ function summaryAt(g: number, k: number, revision = 0): Summary {
   });
 }
 
-/** Each gateway's outbox cut into batches, gateways taking turns; and revisions of windows picked across the run. */
-function fleetBatches(): { batches: BatchOf[]; revisions: BatchOf[] } {
-  const batches: BatchOf[] = [];
-  for (let at = 0; at < PER_GATEWAY; at += BATCH) {
-    for (let g = 0; g < GATEWAYS; g++) batches.push(() => Array.from({ length: Math.min(BATCH, PER_GATEWAY - at) }, (_, i) => summaryAt(g, at + i)));
-  }
+/** Each gateway's outbox cut into batches; and revisions of windows picked across the run. */
+function fleetBatches(): { gateways: BatchOf[][]; revisions: BatchOf[] } {
+  const gateways = Array.from({ length: GATEWAYS }, (_, g) => {
+    const batches: BatchOf[] = [];
+    for (let at = 0; at < PER_GATEWAY; at += BATCH) batches.push(() => Array.from({ length: Math.min(BATCH, PER_GATEWAY - at) }, (_, i) => summaryAt(g, at + i)));
+    return batches;
+  });
   const random = prng(6);
   const picked = new Set<number>();
   while (picked.size < REVISIONS) picked.add(Math.floor(random() * GATEWAYS * PER_GATEWAY));
   const all = [...picked];
   const revisions = chunk(all, BATCH).map((part) => () => part.map((i) => summaryAt(Math.floor(i / PER_GATEWAY), i % PER_GATEWAY, 1)));
-  return { batches, revisions };
+  return { gateways, revisions };
 }
 
 function devicesOf() {

@@ -7,7 +7,7 @@
 import type { Summary } from '../../../edge/features/summary.js';
 import { encodePartials } from '../../rollup/bucket.js';
 import { rollUp, type RollupStats } from '../../rollup/engine.js';
-import { concatPending, decodePending, encodePending, pendingSize } from '../../rollup/pending.js';
+import { concatPending, decodePending, encodePending, pendingSize, type PendingRollup } from '../../rollup/pending.js';
 import type { RollupPlan } from '../../rollup/plan.js';
 import type { BucketCache } from '../bucket-cache.js';
 import type { CloudStoreConfig } from '../config.js';
@@ -19,10 +19,10 @@ import { devKey, json, lineKey, rtimeKey, seqKey, sumKey, type Layout } from './
 import { decodeSummary, encodeSummary } from '../summary-codec.js';
 import { LevelRollupSource } from './rollup-source.js';
 
-/** One batch's pending work, kept encoded (as written) until its pass: bytes, not objects, for the GC. */
+/** One batch's pending work as written (and kept in memory until its pass, to spare decoding it). */
 export interface PendingEntry {
   readonly seq: number;
-  readonly work: Buffer;
+  readonly work: PendingRollup;
   /** Windows it adds or rebuilds. */
   readonly windows: number;
 }
@@ -71,8 +71,8 @@ export async function ingestLevel(ctx: LevelIngestContext, batch: readonly Summa
   }
   let pending: PendingEntry | undefined;
   if (plan.adds.length || plan.recompute.length) {
-    pending = { seq, work: encodePending(plan), windows: pendingSize(plan) };
-    ops.push(layout.pend.put(seqKey(seq), pending.work));
+    pending = { seq, work: { adds: plan.adds, recompute: plan.recompute }, windows: pendingSize(plan) };
+    ops.push(layout.pend.put(seqKey(seq), encodePending(plan)));
   }
   await writeBatch(ctx.db, ops);
   return pending ? { results: plan.results, pending } : { results: plan.results };
@@ -90,7 +90,7 @@ export interface LevelPassContext {
 export async function passLevel(ctx: LevelPassContext, entries: readonly PendingEntry[]): Promise<void> {
   if (entries.length === 0) return;
   const { layout } = ctx;
-  const work = concatPending(entries.map((e) => decodePending(e.work)));
+  const work = concatPending(entries.map((e) => e.work));
   const source = new LevelRollupSource(layout, ctx.cache, ctx.plan.relativeAccuracy);
   try {
     const changes = await rollUp(ctx.plan, source, work.adds, work.recompute, ctx.stats);
@@ -118,5 +118,8 @@ export async function passLevel(ctx: LevelPassContext, entries: readonly Pending
 
 /** Pending entries left by a previous run (a crash before their pass), oldest first. */
 export async function loadPending(layout: Layout): Promise<PendingEntry[]> {
-  return (await layout.pend.all()).map(([k, v]) => ({ seq: Number(k), work: v, windows: pendingSize(decodePending(v)) }));
+  return (await layout.pend.all()).map(([k, v]) => {
+    const work = decodePending(v);
+    return { seq: Number(k), work, windows: pendingSize(work) };
+  });
 }

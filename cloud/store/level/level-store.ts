@@ -19,6 +19,7 @@ import { resolveOptions, type CloudStoreOptions, type ResolvedOptions } from '..
 import { deviceMatches } from '../registry-merge.js';
 import { RollupScheduler } from '../rollup-scheduler.js';
 import { SerialQueue } from '../serial-queue.js';
+import { GroupCommit, MAX_GROUP } from '../group-commit.js';
 import type { Db } from './keyspace.js';
 import { layoutOf, type Layout } from './layout.js';
 import { getAlert, listAlertsLevel, operatorLevel, upsertAlertsLevel } from './level-alerts.js';
@@ -43,6 +44,7 @@ export class LevelCloudStore extends Resource implements CloudStore {
   #pending: PendingEntry[] = [];
   #pendSeq = 0;
   readonly #scheduler: RollupScheduler;
+  readonly #ingest = new GroupCommit<Summary, IngestResult>(this.#queue, (batch) => this.#ingestGroup(batch), MAX_GROUP);
 
   constructor(
     readonly dir: string,
@@ -82,7 +84,7 @@ export class LevelCloudStore extends Resource implements CloudStore {
     // Work a crash left pending is applied by the first pass.
     this.#pending = await loadPending(this.#layout);
     this.#pendSeq = (this.#pending[this.#pending.length - 1]?.seq ?? -1) + 1;
-    this.#scheduler.remind(this.#pending.reduce((n, e) => n + e.windows, 0));
+    this.#scheduler.added(this.#pending.reduce((n, e) => n + e.windows, 0));
   }
 
   protected async _close(): Promise<void> {
@@ -114,16 +116,21 @@ export class LevelCloudStore extends Resource implements CloudStore {
   }
 
   async ingestSummaries(batch: readonly Summary[]): Promise<IngestResult[]> {
-    const { results, pending } = await this.#write((db, layout) =>
-      ingestLevel({ db, layout, plan: this.#o.plan, config: this.#o.config, devices: this.#devices }, batch, this.#o.clock.now(), this.#pendSeq).then((r) => {
-        if (r.pending) {
-          this.#pending.push(r.pending);
-          this.#pendSeq++;
-        }
-        return r;
-      }),
-    );
-    if (pending) await this.#scheduler.added(pending.windows);
+    this.#ready();
+    const results = await this.#ingest.submit(batch);
+    await this.#scheduler.relieve();
+    return results;
+  }
+
+  /** One group of batches (runs in the write queue). */
+  async #ingestGroup(batch: readonly Summary[]): Promise<IngestResult[]> {
+    const { db, layout } = this.#ready();
+    const { results, pending } = await ingestLevel({ db, layout, plan: this.#o.plan, config: this.#o.config, devices: this.#devices }, batch, this.#o.clock.now(), this.#pendSeq);
+    if (pending) {
+      this.#pending.push(pending);
+      this.#pendSeq++;
+      this.#scheduler.added(pending.windows);
+    }
     return results;
   }
 

@@ -2,8 +2,8 @@
 // under an advisory lock (so workers opening together apply each exactly once) and recorded in
 // schema_migrations. A migration is never edited once released: add the next one.
 //
-// Times are bigint milliseconds since the epoch, as everywhere else. Partials, features and roll-up
-// buckets are little-endian float64 bytea, the same bytes the LevelDB store keeps.
+// Times are bigint milliseconds since the epoch, as everywhere else. Summaries and roll-up buckets
+// are bytea in the same encodings the LevelDB store keeps.
 
 import type pg from 'pg';
 import { codedError, TributaryError } from '../../../edge/errors/catalogue.js';
@@ -34,16 +34,10 @@ export const MIGRATIONS: readonly Migration[] = [
         gateway text NOT NULL,
         device text NOT NULL,
         metric text NOT NULL,
-        kind text NOT NULL,
-        window_end bigint NOT NULL,
-        size bigint NOT NULL,
-        slide bigint,
         site text NOT NULL,
         line text NOT NULL,
-        emitted_at bigint NOT NULL,
-        received_at bigint NOT NULL,
-        partials bytea NOT NULL,
-        features bytea NOT NULL,
+        -- The whole StoredSummary (cloud/store/summary-codec.ts); partials at a fixed offset.
+        summary bytea NOT NULL,
         PRIMARY KEY (window_start, id)
       );
       -- A device's windows (queries, and rebuilding its finest buckets) and a line's rolled-up windows.

@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { codedError } from '../../../edge/errors/catalogue.js';
 import type { Summary } from '../../../edge/features/summary.js';
 import { rollUp, type BucketChange, type RollupStats } from '../../rollup/engine.js';
-import { concatPending, decodePending, encodePending, pendingSize } from '../../rollup/pending.js';
+import { concatPending, decodePending, encodePending, pendingSize, type PendingRollup } from '../../rollup/pending.js';
 import type { RollupPlan } from '../../rollup/plan.js';
 import type { BucketCache } from '../bucket-cache.js';
 import type { CloudStoreConfig } from '../config.js';
@@ -21,16 +21,17 @@ import { planIngest, type HeldSummary } from '../ingest-plan.js';
 import { DEFAULT_LINE } from '../registry-merge.js';
 import { LOCKS } from './migrations.js';
 import { PgRollupSource, refArrays, UNNEST_REFS } from './pg-rollup-source.js';
-import { inTransaction, q } from './pg-sql.js';
-import { SUMMARY_COLUMNS, summaryArrays, UNNEST_SUMMARIES } from './summary-rows.js';
+import { inTransaction, packBlobs, pgArray, q } from './pg-sql.js';
+import { UPSERT_SUMMARIES, upsertParams } from './summary-rows.js';
 
-const SET_ALL = SUMMARY_COLUMNS.split(', ')
-  .filter((c) => c !== 'window_start' && c !== 'id')
-  .map((c) => `${c} = EXCLUDED.${c}`)
-  .join(', ');
-
-/** Store a batch; returns its results and how many windows it left pending for the roll-ups. */
-export async function ingestPg(pool: pg.Pool, plan: RollupPlan, config: CloudStoreConfig, batch: readonly Summary[], now: number): Promise<{ results: IngestResult[]; pending: number }> {
+/** Store a batch; returns its results and the roll-up work it queued (with its row's seq), if any. */
+export async function ingestPg(
+  pool: pg.Pool,
+  plan: RollupPlan,
+  config: CloudStoreConfig,
+  batch: readonly Summary[],
+  now: number,
+): Promise<{ results: IngestResult[]; pending?: { seq: number; work: PendingRollup; windows: number } }> {
   return inTransaction(pool, 'ingesting summaries', LOCKS.summaries, async (client) => {
     const held = await heldSummaries(client, batch);
     const devices = await q<{ id: string; site: string; line: string }>(client, 'looking devices up', 'SELECT id, site, line FROM devices WHERE id = ANY($1::text[])', [[...new Set(batch.map((s) => s.device))]], 'cloud-devices-place');
@@ -41,17 +42,18 @@ export async function ingestPg(pool: pg.Pool, plan: RollupPlan, config: CloudSto
       summariesRetentionMs: config.retention.summariesMs,
       placeOf: (s) => places.get(s.device) ?? { site: s.gateway, line: DEFAULT_LINE },
     });
-    if (p.writes.size === 0) return { results: p.results, pending: 0 };
+    if (p.writes.size === 0) return { results: p.results };
     await q(
       client,
       'storing summaries',
-      `INSERT INTO summaries (${SUMMARY_COLUMNS}) SELECT * FROM ${UNNEST_SUMMARIES} ON CONFLICT (window_start, id) DO UPDATE SET ${SET_ALL}`,
-      summaryArrays([...p.writes.values()].map((w) => w.record)),
+      UPSERT_SUMMARIES,
+      upsertParams([...p.writes.values()].map((w) => w.record)),
       'cloud-summaries-upsert',
     );
-    const pending = pendingSize(p);
-    if (pending > 0) await q(client, 'queueing roll-up work', 'INSERT INTO rollup_pending (windows, work) VALUES ($1, $2)', [pending, encodePending(p)], 'cloud-pending-insert');
-    return { results: p.results, pending };
+    const windows = pendingSize(p);
+    if (windows === 0) return { results: p.results };
+    const { rows } = await q<{ seq: number }>(client, 'queueing roll-up work', 'INSERT INTO rollup_pending (windows, work) VALUES ($1, $2) RETURNING seq', [windows, encodePending(p)], 'cloud-pending-insert');
+    return { results: p.results, pending: { seq: rows[0]!.seq, work: { adds: p.adds, recompute: p.recompute }, windows } };
   });
 }
 
@@ -61,7 +63,7 @@ async function heldSummaries(client: pg.ClientBase, batch: readonly Summary[]): 
     client,
     'looking summary ids up',
     'SELECT window_start, id, revision, retracted, rolled_up, device, metric, site, line FROM summaries WHERE (window_start, id) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))',
-    [[...keys.values()], [...keys.keys()]],
+    [pgArray([...keys.values()]), pgArray([...keys.keys()])],
     'cloud-summaries-held',
   );
   return new Map(
@@ -79,6 +81,8 @@ export interface PgPassContext {
   readonly stats: RollupStats;
   /** The roll-up epoch this worker committed last; undefined when unknown. */
   readonly epoch: { value: number | undefined };
+  /** This worker's committed pending rows by seq, already decoded: a pass reads only the others' bytes. */
+  readonly own: Map<number, PendingRollup>;
 }
 
 /**
@@ -123,15 +127,22 @@ export async function passPg(client: pg.ClientBase, ctx: PgPassContext): Promise
   try {
     await q(client, 'starting a roll-up pass', 'BEGIN ISOLATION LEVEL REPEATABLE READ');
     const epoch = await bumpEpoch(client, ctx);
-    const { rows } = await q<{ seq: number; work: Buffer }>(client, 'reading pending roll-up work', 'SELECT seq, work FROM rollup_pending ORDER BY seq', [], 'cloud-pending-read');
+    const { rows } = await q<{ seq: number; work: Buffer | null }>(
+      client,
+      'reading pending roll-up work',
+      'SELECT seq, CASE WHEN seq = ANY($1::bigint[]) THEN NULL ELSE work END AS work FROM rollup_pending ORDER BY seq',
+      [pgArray([...ctx.own.keys()])],
+      'cloud-pending-read',
+    );
     if (rows.length) {
-      const work = concatPending(rows.map((r) => decodePending(r.work)));
+      const work = concatPending(rows.map((r) => (r.work === null ? ctx.own.get(r.seq)! : decodePending(r.work))));
       changes = await rollUp(ctx.plan, new PgRollupSource(client, ctx.cache, ctx.plan.relativeAccuracy), work.adds, work.recompute, ctx.stats);
       await writeBuckets(client, changes);
-      await q(client, 'deleting applied roll-up work', 'DELETE FROM rollup_pending WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)], 'cloud-pending-delete');
+      await q(client, 'deleting applied roll-up work', 'DELETE FROM rollup_pending WHERE seq = ANY($1::bigint[])', [pgArray(rows.map((r) => r.seq))], 'cloud-pending-delete');
     }
     await q(client, 'committing a roll-up pass', 'COMMIT');
     ctx.epoch.value = epoch;
+    for (const r of rows) ctx.own.delete(r.seq);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     // Buckets may have been changed in place, and whether the commit landed may be unknown.
@@ -145,6 +156,11 @@ export async function passPg(client: pg.ClientBase, ctx: PgPassContext): Promise
   }
 }
 
+function bucketParams(puts: readonly BucketChange[]): unknown[] {
+  const { blob, offsets, lengths } = packBlobs(puts.map((c) => c.bucket!.encode()));
+  return [...refArrays(puts.map((c) => c.ref)), blob, pgArray(offsets), pgArray(lengths)];
+}
+
 async function writeBuckets(client: pg.ClientBase, changes: readonly BucketChange[]): Promise<void> {
   const puts = changes.filter((c) => c.bucket !== null);
   const dels = changes.filter((c) => c.bucket === null);
@@ -153,9 +169,10 @@ async function writeBuckets(client: pg.ClientBase, changes: readonly BucketChang
       client,
       'storing roll-up buckets',
       `INSERT INTO rollups (scope, metric, name1, name2, resolution_ms, bucket_start, bucket)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bytea[])
+       SELECT s, m, n1, n2, r, b, substring($7::bytea from o for l)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $8::int[], $9::int[]) AS u(s, m, n1, n2, r, b, o, l)
        ON CONFLICT (scope, metric, name1, name2, resolution_ms, bucket_start) DO UPDATE SET bucket = EXCLUDED.bucket`,
-      [...refArrays(puts.map((c) => c.ref)), puts.map((c) => c.bucket!.encode())],
+      bucketParams(puts),
       'cloud-rollups-upsert',
     );
   }

@@ -13,7 +13,7 @@ import { LOCKS } from './migrations.js';
 import { bumpEpoch, passPg, withRollupLock, type PgPassContext } from './pg-ingest.js';
 import { seriesColumns, seriesOfRow, type RollupRow } from './pg-rollup-source.js';
 import { inTransaction, q } from './pg-sql.js';
-import { SUMMARY_COLUMNS, summaryOfRow, type SummaryRow } from './summary-rows.js';
+import { summaryOfRow } from './summary-rows.js';
 
 /** A registry table: its columns (id first) as type and value, and how rows become records and merge. */
 interface RegistryTable<U extends { readonly id: string }, R, Row extends pg.QueryResultRow> {
@@ -142,10 +142,10 @@ export async function deadLettersPg(pool: pg.Pool, query: DeadLetterQuery): Prom
 }
 
 export async function summariesPg(pool: pg.Pool, query: SummaryQuery): Promise<StoredSummary[]> {
-  const { rows } = await q<SummaryRow>(
+  const { rows } = await q<{ summary: Buffer }>(
     pool,
     'listing summaries',
-    `SELECT ${SUMMARY_COLUMNS} FROM summaries
+    `SELECT summary FROM summaries
      WHERE NOT retracted AND window_start >= $1 AND window_start < $2 AND ($3::text IS NULL OR device = $3) AND ($4::text IS NULL OR metric = $4) AND ($5::text IS NULL OR gateway = $5)
      ORDER BY window_start, id LIMIT $6`,
     [query.from, query.to, query.device ?? null, query.metric ?? null, query.gateway ?? null, query.limit ?? 1000],

@@ -8,7 +8,8 @@ import { decodePartials, RollupBucket } from '../../rollup/bucket.js';
 import type { RollupSource } from '../../rollup/engine.js';
 import { bucketKey, bucketRef, type BucketRef, type SeriesRef, type SeriesScope } from '../../rollup/series.js';
 import type { BucketCache } from '../bucket-cache.js';
-import { q } from './pg-sql.js';
+import { pgArray, q } from './pg-sql.js';
+import { PARTIALS_SQL } from './summary-rows.js';
 
 /** A series as rollups-table columns: scope letter, metric, name1, name2. */
 export function seriesColumns(s: SeriesRef): [string, string, string, string] {
@@ -49,16 +50,16 @@ export function seriesOfRow(r: Pick<RollupRow, 'scope' | 'metric' | 'name1' | 'n
 
 const COLUMNS = 'scope, metric, name1, name2, resolution_ms, bucket_start';
 
-/** unnest() arrays for a list of bucket refs, in COLUMNS order. */
-export function refArrays(refs: readonly BucketRef[]): unknown[][] {
-  const cols: unknown[][] = [[], [], [], [], [], []];
+/** unnest() array parameters for a list of bucket refs, in COLUMNS order. */
+export function refArrays(refs: readonly BucketRef[]): string[] {
+  const cols: Array<Array<string | number>> = [[], [], [], [], [], []];
   for (const r of refs) {
     const c = seriesColumns(r.series);
-    for (let i = 0; i < 4; i++) cols[i]!.push(c[i]);
+    for (let i = 0; i < 4; i++) cols[i]!.push(c[i]!);
     cols[4]!.push(r.resolutionMs);
     cols[5]!.push(r.start);
   }
-  return cols;
+  return cols.map(pgArray);
 }
 
 export const UNNEST_REFS = 'unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])';
@@ -102,14 +103,14 @@ export class PgRollupSource implements RollupSource {
         ? await q<{ partials: Buffer }>(
             this.client,
             "reading a device's windows",
-            'SELECT partials FROM summaries WHERE device = $1 AND metric = $2 AND window_start >= $3 AND window_start < $4 AND NOT retracted AND rolled_up ORDER BY window_start, id',
+            `SELECT ${PARTIALS_SQL} AS partials FROM summaries WHERE device = $1 AND metric = $2 AND window_start >= $3 AND window_start < $4 AND NOT retracted AND rolled_up ORDER BY window_start, id`,
             [sc.device, series.metric, from, to],
             'cloud-windows-device',
           )
         : await q<{ partials: Buffer }>(
             this.client,
             "reading a line's windows",
-            'SELECT partials FROM summaries WHERE metric = $1 AND site = $2 AND line = $3 AND window_start >= $4 AND window_start < $5 AND rolled_up ORDER BY window_start, id',
+            `SELECT ${PARTIALS_SQL} AS partials FROM summaries WHERE metric = $1 AND site = $2 AND line = $3 AND window_start >= $4 AND window_start < $5 AND rolled_up ORDER BY window_start, id`,
             [series.metric, sc.site, sc.line, from, to],
             'cloud-windows-line',
           );

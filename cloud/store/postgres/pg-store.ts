@@ -9,6 +9,7 @@ import type { Summary } from '../../../edge/features/summary.js';
 import { codedError } from '../../../edge/errors/catalogue.js';
 import { Resource } from '../../../edge/lifecycle/resource.js';
 import type { RollupStats } from '../../rollup/engine.js';
+import type { PendingRollup } from '../../rollup/pending.js';
 import type { OperatorMove } from '../alert-lifecycle.js';
 import { BucketCache } from '../bucket-cache.js';
 import type {
@@ -18,6 +19,7 @@ import type {
 import { resolveOptions, type CloudStoreOptions, type ResolvedOptions } from '../options.js';
 import { RollupScheduler } from '../rollup-scheduler.js';
 import { SerialQueue } from '../serial-queue.js';
+import { GroupCommit, MAX_GROUP } from '../group-commit.js';
 import { migrate } from './migrations.js';
 import { alertsById, listAlertsPg, operatorPg, upsertAlertsPg } from './pg-alerts.js';
 import { ingestPg, passPg, withRollupLock, type PgPassContext } from './pg-ingest.js';
@@ -37,10 +39,17 @@ export class PgCloudStore extends Resource implements CloudStore {
   readonly #poolSize: number;
   /** This worker's writes, one at a time in call order (other workers wait on advisory locks). */
   readonly #queue = new SerialQueue();
+  /**
+   * Roll-up passes and retention, one at a time, beside the writes: a pass reads one REPEATABLE
+   * READ snapshot and touches no row an ingest writes, so the two proceed at once on two connections.
+   */
+  readonly #passes = new SerialQueue();
   readonly #cache: BucketCache;
   readonly #epoch: { value: number | undefined } = { value: undefined };
+  readonly #own = new Map<number, PendingRollup>();
   #pool: pg.Pool | undefined;
   readonly #scheduler: RollupScheduler;
+  readonly #ingest = new GroupCommit<Summary, IngestResult>(this.#queue, (batch) => this.#ingestGroup(batch), MAX_GROUP);
 
   constructor(url: string, options: PgStoreOptions = {}) {
     super();
@@ -86,8 +95,9 @@ export class PgCloudStore extends Resource implements CloudStore {
     this.#scheduler.close();
     // Pending work is durable and any worker's pass applies it; applying this worker's now spares the wait.
     const pool = this.#pool;
-    if (pool && this.#scheduler.pending > 0) await this.#queue.run(() => withRollupLock(pool, false, (client) => passPg(client, this.#passContext(pool)))).catch(() => {});
     await this.#queue.idle();
+    if (pool && this.#scheduler.pending > 0) await this.#passes.run(() => withRollupLock(pool, false, (client) => passPg(client, this.#passContext(pool)))).catch(() => {});
+    await this.#passes.idle();
     this.#cache.clear();
     await this.#pool?.end();
   }
@@ -107,8 +117,19 @@ export class PgCloudStore extends Resource implements CloudStore {
   }
 
   async ingestSummaries(batch: readonly Summary[]): Promise<IngestResult[]> {
-    const { results, pending } = await this.#serial((pool) => ingestPg(pool, this.#o.plan, this.#o.config, batch, this.#o.clock.now()));
-    await this.#scheduler.added(pending);
+    this.#pg();
+    const results = await this.#ingest.submit(batch);
+    await this.#scheduler.relieve();
+    return results;
+  }
+
+  /** One group of batches, one transaction (runs in the write queue). */
+  async #ingestGroup(batch: readonly Summary[]): Promise<IngestResult[]> {
+    const { results, pending } = await ingestPg(this.#pg(), this.#o.plan, this.#o.config, batch, this.#o.clock.now());
+    if (pending) {
+      this.#own.set(pending.seq, pending.work);
+      this.#scheduler.added(pending.windows);
+    }
     return results;
   }
 
@@ -118,12 +139,12 @@ export class PgCloudStore extends Resource implements CloudStore {
   }
 
   #passContext(pool: pg.Pool): PgPassContext {
-    return { pool, cache: this.#cache, plan: this.#o.plan, stats: this.rollupStats, epoch: this.#epoch };
+    return { pool, cache: this.#cache, plan: this.#o.plan, stats: this.rollupStats, epoch: this.#epoch, own: this.#own };
   }
 
   /** A pass in this worker's queue; `wait`: for the roll-ups lock if another worker holds it. */
   #pass(wait: boolean): Promise<boolean> {
-    return this.#serial((pool) => withRollupLock(pool, wait, (client) => passPg(client, this.#passContext(pool))));
+    return this.#use((pool) => this.#passes.run(() => withRollupLock(pool, wait, (client) => passPg(client, this.#passContext(pool)))));
   }
 
   summaries(query: SummaryQuery): Promise<StoredSummary[]> {
@@ -187,7 +208,7 @@ export class PgCloudStore extends Resource implements CloudStore {
   }
 
   applyRetention(now = this.#o.clock.now()): Promise<RetentionReport> {
-    return this.#serial((pool) => retentionPg(this.#passContext(pool), this.#o.config, now));
+    return this.#use((pool) => this.#passes.run(() => retentionPg(this.#passContext(pool), this.#o.config, now)));
   }
 }
 
