@@ -69,6 +69,8 @@ export function planIngest(batch: readonly Summary[], held: ReadonlyMap<string, 
 
   // Object literals rather than spreads and closures: this loop runs for every summary received.
   for (const s of batch) {
+    // Names are parts of NUL-separated keys; the uplink validation keeps NUL out of them.
+    if (s.device.includes('\u0000') || s.metric.includes('\u0000') || s.gateway.includes('\u0000')) throw new TypeError(`summary ${s.id} has a NUL in its gateway, device or metric`);
     const state = current.get(s.id) ?? held.get(s.id);
     const result = (outcome: IngestResult['outcome'], rolledUp: boolean) => {
       results.push({ id: s.id, revision: s.revision, outcome, rolledUp });

@@ -37,12 +37,17 @@ export class RollupScheduler {
     this.#arm();
   }
 
-  /** After an ingest: resolves at once, or after a pass when maxPending windows are waiting. */
+  /**
+   * After an ingest: resolves at once, or after a pass when maxPending windows are waiting. Never
+   * rejects — the batch is already durable; a failed pass is logged and its work stays pending.
+   */
   relieve(): Promise<void> {
     if (this.#pending < this.o.maxPending || this.#closed) return Promise.resolve();
-    this.#relieving ??= this.flush().finally(() => {
-      this.#relieving = undefined;
-    });
+    this.#relieving ??= this.flush()
+      .catch((err: unknown) => this.o.log?.error({ err }, 'roll-up pass failed; its work stays pending and is retried'))
+      .finally(() => {
+        this.#relieving = undefined;
+      });
     return this.#relieving;
   }
 
