@@ -15,22 +15,28 @@
 import type { Partials } from '../../edge/features/summary.js';
 import { RollupBucket } from './bucket.js';
 import type { RollupPlan } from './plan.js';
-import { bucketKey, SCOPE_ORDER, type BucketRef, type SeriesRef, type WindowPlace } from './series.js';
+import { bucketKey, SCOPE_ORDER, type BucketRef, type WindowPlace } from './series.js';
 
 /** A window summary that feeds roll-ups. */
 export interface RollupInput extends WindowPlace {
   readonly partials: Partials;
 }
 
+/**
+ * What the engine reads. Rebuilds come in stages (one resolution and scope at a time), so each
+ * read takes every bucket of a stage at once: a backend can answer with one query.
+ */
 export interface RollupSource {
   /** Committed buckets among `refs` (from a cache where possible); absent buckets are left out. */
   load(refs: readonly BucketRef[]): Promise<Map<string, RollupBucket>>;
-  /** Partials of the rolled-up windows of a device or line series, this batch's writes included, window start in [from, to). */
-  windows(series: SeriesRef, from: number, to: number): Promise<Partials[]>;
-  /** Committed buckets at `res` of the child series of a site (its lines) or the fleet (the sites) at `start`, by bucket key. */
-  children(parent: BucketRef): Promise<Map<string, RollupBucket>>;
-  /** Committed buckets of `series` at `res` with start in [from, to), by bucket key. */
-  range(series: SeriesRef, res: number, from: number, to: number): Promise<Map<string, RollupBucket>>;
+  /** For each device or line bucket (finest resolution): the partials of the rolled-up windows it contains. */
+  windows(buckets: readonly BucketRef[]): Promise<Partials[][]>;
+  /**
+   * For each bucket, its committed parts by bucket key: with `finer` undefined (finest resolution)
+   * the lines of a site, or the sites of the fleet, at its start; otherwise its own series' buckets
+   * at resolution `finer` inside it.
+   */
+  parts(buckets: readonly BucketRef[], finer: number | undefined): Promise<Array<Map<string, RollupBucket>>>;
 }
 
 export interface BucketChange {
@@ -95,35 +101,34 @@ export async function rollUp(plan: RollupPlan, source: RollupSource, adds: reado
   }
   if (stats) stats.incremental += pending.size;
 
-  // Rebuilt buckets, children before parents.
-  const order = (r: BucketRef) => plan.resolutions.indexOf(r.resolutionMs) * SCOPE_ORDER.length + SCOPE_ORDER.indexOf(r.series.scope.kind);
-  const refs = [...rebuild.values()].sort((a, b) => order(a) - order(b) || (a.key < b.key ? -1 : 1));
-  for (const ref of refs) {
-    const bucket = await recomputeBucket(plan, source, ref, work, childrenOf.get(ref.key));
-    record({ ref, bucket: bucket.windows > 0 ? bucket : null, existed: undefined });
+  // Rebuilt buckets, children before parents: a stage is one resolution and scope.
+  const stages = new Map<number, BucketRef[]>();
+  for (const ref of rebuild.values()) {
+    const stage = plan.resolutions.indexOf(ref.resolutionMs) * SCOPE_ORDER.length + SCOPE_ORDER.indexOf(ref.series.scope.kind);
+    stages.get(stage)?.push(ref) ?? stages.set(stage, [ref]);
   }
-  if (stats) stats.recomputed += refs.length;
+  for (const stage of [...stages.keys()].sort((a, b) => a - b)) {
+    const refs = stages.get(stage)!;
+    const kind = refs[0]!.series.scope.kind;
+    const finer = plan.finer(refs[0]!.resolutionMs);
+    const built = refs.map((r) => RollupBucket.empty(r.start, plan.relativeAccuracy));
+    if (finer === undefined && (kind === 'device' || kind === 'line')) {
+      (await source.windows(refs)).forEach((windows, i) => windows.forEach((p) => built[i]!.addWindow(p)));
+    } else {
+      (await source.parts(refs, finer)).forEach((parts, i) => {
+        // This batch's versions of the parts replace the committed ones.
+        for (const key of childrenOf.get(refs[i]!.key) ?? []) {
+          const change = work.get(key)!;
+          if (change.bucket) parts.set(key, change.bucket);
+          else parts.delete(key);
+        }
+        for (const key of [...parts.keys()].sort()) built[i]!.addBucket(parts.get(key)!);
+      });
+    }
+    refs.forEach((ref, i) => record({ ref, bucket: built[i]!.windows > 0 ? built[i]! : null, existed: undefined }));
+    if (stats) stats.recomputed += refs.length;
+  }
   return [...work.values()];
-}
-
-async function recomputeBucket(plan: RollupPlan, source: RollupSource, ref: BucketRef, work: Map<string, BucketChange>, changed: Set<string> | undefined): Promise<RollupBucket> {
-  const out = RollupBucket.empty(ref.start, plan.relativeAccuracy);
-  const kind = ref.series.scope.kind;
-  const finer = plan.finer(ref.resolutionMs);
-  if (finer === undefined && (kind === 'device' || kind === 'line')) {
-    for (const p of await source.windows(ref.series, ref.start, ref.start + ref.resolutionMs)) out.addWindow(p);
-    return out;
-  }
-  const children =
-    finer === undefined ? await source.children(ref) : await source.range(ref.series, finer, ref.start, ref.start + ref.resolutionMs);
-  // This batch's versions of the children replace the committed ones.
-  for (const key of changed ?? []) {
-    const change = work.get(key)!;
-    if (change.bucket) children.set(key, change.bucket);
-    else children.delete(key);
-  }
-  for (const key of [...children.keys()].sort()) out.addBucket(children.get(key)!);
-  return out;
 }
 
 /** The buckets made from this one: the same series one resolution up, and at the finest resolution the site of a line and the fleet of a site. */

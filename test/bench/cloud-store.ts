@@ -41,6 +41,10 @@ interface Phase {
   perSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** This process's CPU (all threads, LevelDB's included) per summary, batch making excluded, µs. */
+  cpuUs: number;
+  /** The PostgreSQL server's CPU per summary, µs (0 for LevelDB). */
+  serverCpuUs: number;
 }
 
 /** A batch, made when it is sent (as the cloud's ingest decodes it), not kept for the whole run. */
@@ -64,7 +68,7 @@ export async function run(): Promise<BenchResult> {
     const server = await startPostgres({ durable: true });
     try {
       const store = new PgCloudStore(await server.createDatabase());
-      Object.assign(result, prefixed('pg', await measure(store, fleet)));
+      Object.assign(result, prefixed('pg', await measure(store, fleet, () => server.cpuMs())));
     } finally {
       await server.stop();
     }
@@ -72,19 +76,21 @@ export async function run(): Promise<BenchResult> {
   return result;
 }
 
-async function measure(store: Store, fleet: ReturnType<typeof fleetBatches>): Promise<Record<string, number>> {
+async function measure(store: Store, fleet: ReturnType<typeof fleetBatches>, serverCpuMs: () => number = () => 0): Promise<Record<string, number>> {
   await store.open();
   try {
     await store.upsertDevices(devicesOf());
-    const fresh = await timed(store, fleet.gateways, 'inserted');
-    const again = await timed(store, fleet.gateways.map((g) => g.slice(0, RESEND_BATCHES_PER_GATEWAY)), 'unchanged');
+    const fresh = await timed(store, fleet.gateways, 'inserted', serverCpuMs);
+    const again = await timed(store, fleet.gateways.map((g) => g.slice(0, RESEND_BATCHES_PER_GATEWAY)), 'unchanged', serverCpuMs);
     const before = { ...store.rollupStats };
     // Revisions come one batch at a time (from one gateway back online, say).
-    const revised = await timed(store, [fleet.revisions], 'replaced');
+    const revised = await timed(store, [fleet.revisions], 'replaced', serverCpuMs);
     return {
       summariesPerSec: fresh.perSec,
       batchP50Ms: fresh.p50Ms,
       batchP99Ms: fresh.p99Ms,
+      cpuUsPerSummary: fresh.cpuUs,
+      ...(fresh.serverCpuUs > 0 ? { serverCpuUsPerSummary: fresh.serverCpuUs } : {}),
       resendPerSec: again.perSec,
       revisionsPerSec: revised.perSec,
       bucketsRebuiltPerRevision: round((store.rollupStats.recomputed - before.recomputed) / revised.n, 1),
@@ -100,16 +106,22 @@ async function measure(store: Store, fleet: ReturnType<typeof fleetBatches>): Pr
  * roll-ups are applied. Time is wall time less the time spent making batches (synchronous code,
  * so no store work overlaps it).
  */
-async function timed(store: Store, senders: ReadonlyArray<readonly BatchOf[]>, expect: string): Promise<Phase & { n: number }> {
+async function timed(store: Store, senders: ReadonlyArray<readonly BatchOf[]>, expect: string, serverCpuMs: () => number): Promise<Phase & { n: number }> {
   const latencies: number[] = [];
   let n = 0;
   let making = 0;
+  let makingCpu = 0;
+  const cpu0 = process.cpuUsage();
+  const server0 = serverCpuMs();
   const t0 = performance.now();
   await Promise.all(
     senders.map(async (batches) => {
       for (const make of batches) {
         const m = performance.now();
+        const mc = process.cpuUsage();
         const batch = make();
+        const used = process.cpuUsage(mc);
+        makingCpu += used.user + used.system;
         const t = performance.now();
         making += t - m;
         const results = await store.ingestSummaries(batch);
@@ -121,7 +133,15 @@ async function timed(store: Store, senders: ReadonlyArray<readonly BatchOf[]>, e
   );
   await store.flushRollups();
   const seconds = (performance.now() - t0 - making) / 1000;
-  return { n, perSec: Math.round(n / seconds), p50Ms: round(quantile(latencies, 0.5)), p99Ms: round(quantile(latencies, 0.99)) };
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    n,
+    perSec: Math.round(n / seconds),
+    p50Ms: round(quantile(latencies, 0.5)),
+    p99Ms: round(quantile(latencies, 0.99)),
+    cpuUs: round((cpu.user + cpu.system - makingCpu) / n, 1),
+    serverCpuUs: round(((serverCpuMs() - server0) * 1000) / n, 1),
+  };
 }
 
 /** Windows of a gateway in outbox order: window instant, then device, then metric. */

@@ -4,7 +4,7 @@
 // `postgres` user (runuser) in a folder it owns. Needs Debian's `postgresql` package.
 
 import { execFile as execFileCb, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,8 @@ export interface PostgresServer {
   url(database?: string): string;
   /** A new empty database; returns its URL. */
   createDatabase(): Promise<string>;
+  /** CPU time the server's processes have used so far, ms (Linux /proc; 0 elsewhere). */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       }
       return url(name);
     },
+    cpuMs: () => serverCpuMs(data),
     async stop() {
       try {
         await run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
@@ -89,6 +92,31 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       }
     },
   };
+}
+
+/**
+ * CPU of the postmaster (with the backends it has reaped) and of its live children, from /proc.
+ * Clock ticks are taken as 100 per second, Linux's USER_HZ.
+ */
+function serverCpuMs(data: string): number {
+  try {
+    const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const stat = (pid: string) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const own = stat(String(postmaster));
+    let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const f = stat(pid);
+        if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return ticks * 10;
+  } catch {
+    return 0;
+  }
 }
 
 function freePort(): Promise<number> {

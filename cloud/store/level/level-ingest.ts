@@ -1,9 +1,10 @@
 // LevelDB ingest and roll-up passes. An ingest batch reads what is held under its ids,
 // de-duplicates, and writes the summaries, their indexes and its pending roll-up work in one
-// synchronous atomic batch. A pass applies all pending work through the roll-up engine and writes
-// the buckets while deleting the work, again in one atomic batch: a crash between the two leaves
-// the work pending, and the next pass (after reopening) does it.
+// synchronous atomic batch. A pass applies pending work through the roll-up engine and writes the
+// buckets while deleting the work, again in one atomic batch: a crash between the two leaves the
+// work pending, and the next pass (after reopening) does it.
 
+import type { AbstractSnapshot } from 'abstract-level';
 import type { Summary } from '../../../edge/features/summary.js';
 import { encodePartials } from '../../rollup/bucket.js';
 import { rollUp, type RollupStats } from '../../rollup/engine.js';
@@ -86,12 +87,15 @@ export interface LevelPassContext {
   readonly stats: RollupStats;
 }
 
-/** Apply pending entries (oldest first) to the roll-ups and delete them, in one atomic write. */
-export async function passLevel(ctx: LevelPassContext, entries: readonly PendingEntry[]): Promise<void> {
+/**
+ * Apply pending entries (oldest first) to the roll-ups and delete them, in one atomic write,
+ * reading from `snapshot`: taken when exactly these entries were committed and no ingest write was in flight.
+ */
+export async function passLevel(ctx: LevelPassContext, entries: readonly PendingEntry[], snapshot: AbstractSnapshot): Promise<void> {
   if (entries.length === 0) return;
   const { layout } = ctx;
   const work = concatPending(entries.map((e) => e.work));
-  const source = new LevelRollupSource(layout, ctx.cache, ctx.plan.relativeAccuracy);
+  const source = new LevelRollupSource(layout, ctx.cache, ctx.plan.relativeAccuracy, snapshot);
   try {
     const changes = await rollUp(ctx.plan, source, work.adds, work.recompute, ctx.stats);
     const ops: LevelOp[] = entries.map((e) => layout.pend.del(seqKey(e.seq)));

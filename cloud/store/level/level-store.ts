@@ -34,6 +34,11 @@ export class LevelCloudStore extends Resource implements CloudStore {
   readonly rollupStats: RollupStats = { passes: 0, incremental: 0, recomputed: 0 };
   readonly #o: ResolvedOptions;
   readonly #queue = new SerialQueue();
+  /**
+   * Roll-up passes and retention, one at a time, beside the writes: a pass reads a snapshot taken
+   * with its pending work, and only passes write buckets, so ingest never waits for a pass.
+   */
+  readonly #passes = new SerialQueue();
   readonly #cache: BucketCache;
   #db: Db | undefined;
   #layout: Layout | undefined;
@@ -59,7 +64,7 @@ export class LevelCloudStore extends Resource implements CloudStore {
       clock: this.#o.clock,
       intervalMs: r.flushIntervalMs,
       maxPending: r.maxPendingWindows,
-      pass: () => this.#write((db, layout) => this.#pass(db, layout)).then(() => true),
+      pass: () => this.#passes.run(() => this.#pass()).then(() => true),
       ...(this.#o.log ? { log: this.#o.log } : {}),
     });
   }
@@ -89,9 +94,10 @@ export class LevelCloudStore extends Resource implements CloudStore {
 
   protected async _close(): Promise<void> {
     this.#scheduler.close();
-    // Pending work is durable; applying it now spares the next open the wait.
-    if (this.#db && this.#pending.length) await this.#queue.run(() => this.#pass(this.#db!, this.#layout!)).catch(() => {});
     await this.#queue.idle();
+    // Pending work is durable; applying it now spares the next open the wait.
+    if (this.#db && this.#pending.length) await this.#passes.run(() => this.#pass()).catch(() => {});
+    await this.#passes.idle();
     this.#cache.clear();
     await this.#db?.close();
   }
@@ -139,11 +145,19 @@ export class LevelCloudStore extends Resource implements CloudStore {
     await this.#scheduler.flush();
   }
 
-  /** Apply every pending entry (runs in the write queue). */
-  async #pass(db: Db, layout: Layout): Promise<void> {
-    const entries = this.#pending;
-    await passLevel({ db, layout, cache: this.#cache, plan: this.#o.plan, stats: this.rollupStats }, entries);
-    this.#pending = this.#pending.slice(entries.length);
+  /** Apply every pending entry committed so far (runs in the passes queue). */
+  async #pass(): Promise<void> {
+    const db = this.#db!;
+    const layout = this.#layout!;
+    // Between writes, the snapshot holds exactly the summaries of the entries taken with it.
+    const { snapshot, entries } = await this.#queue.run(async () => ({ snapshot: db.snapshot(), entries: [...this.#pending] }));
+    try {
+      await passLevel({ db, layout, cache: this.#cache, plan: this.#o.plan, stats: this.rollupStats }, entries, snapshot);
+    } finally {
+      await snapshot.close();
+    }
+    const done = new Set(entries.map((e) => e.seq));
+    this.#pending = this.#pending.filter((e) => !done.has(e.seq));
   }
 
   summaries(query: SummaryQuery): Promise<StoredSummary[]> {
@@ -210,10 +224,11 @@ export class LevelCloudStore extends Resource implements CloudStore {
     return this.#read((layout) => deadLettersLevel(layout, query));
   }
 
-  applyRetention(now = this.#o.clock.now()): Promise<RetentionReport> {
+  async applyRetention(now = this.#o.clock.now()): Promise<RetentionReport> {
     // Pending work first, so no pass recreates a bucket retention has just deleted.
-    return this.#write(async (db, layout) => {
-      await this.#pass(db, layout);
+    const { db, layout } = this.#ready();
+    return this.#passes.run(async () => {
+      await this.#pass();
       return retentionLevel(db, layout, this.#cache, this.#o.config, now);
     });
   }

@@ -95,59 +95,77 @@ export class PgRollupSource implements RollupSource {
     return out;
   }
 
-  async windows(series: SeriesRef, from: number, to: number): Promise<Partials[]> {
-    const sc = series.scope;
-    if (sc.kind !== 'device' && sc.kind !== 'line') throw new TypeError(`windows() serves device and line series, not ${sc.kind}`);
+  /** One query for every bucket of the stage: the index range of each, joined from an unnest of bounds. */
+  async windows(buckets: readonly BucketRef[]): Promise<Partials[][]> {
+    const kind = buckets[0]?.series.scope.kind;
+    if (kind !== 'device' && kind !== 'line') throw new TypeError(`windows() serves device and line series, not ${kind}`);
+    const cols = seriesColumnArrays(buckets);
+    const bounds = [pgArray(buckets.map((b) => b.start)), pgArray(buckets.map((b) => b.start + b.resolutionMs))];
     const { rows } =
-      sc.kind === 'device'
-        ? await q<{ partials: Buffer }>(
+      kind === 'device'
+        ? await q<{ i: number; partials: Buffer }>(
             this.client,
-            "reading a device's windows",
-            `SELECT ${PARTIALS_SQL} AS partials FROM summaries WHERE device = $1 AND metric = $2 AND window_start >= $3 AND window_start < $4 AND NOT retracted AND rolled_up ORDER BY window_start, id`,
-            [sc.device, series.metric, from, to],
-            'cloud-windows-device',
+            "rebuilding devices' buckets",
+            `SELECT k.i, ${PARTIALS_SQL} AS partials
+             FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) WITH ORDINALITY AS k(device, metric, lo, hi, i)
+             JOIN summaries s ON s.device = k.device AND s.metric = k.metric AND s.window_start >= k.lo AND s.window_start < k.hi
+             WHERE NOT s.retracted AND s.rolled_up ORDER BY k.i, s.window_start, s.id`,
+            [cols.name1, cols.metric, ...bounds],
           )
-        : await q<{ partials: Buffer }>(
+        : await q<{ i: number; partials: Buffer }>(
             this.client,
-            "reading a line's windows",
-            `SELECT ${PARTIALS_SQL} AS partials FROM summaries WHERE metric = $1 AND site = $2 AND line = $3 AND window_start >= $4 AND window_start < $5 AND rolled_up ORDER BY window_start, id`,
-            [series.metric, sc.site, sc.line, from, to],
-            'cloud-windows-line',
+            "rebuilding lines' buckets",
+            `SELECT k.i, ${PARTIALS_SQL} AS partials
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) WITH ORDINALITY AS k(metric, site, line, lo, hi, i)
+             JOIN summaries s ON s.metric = k.metric AND s.site = k.site AND s.line = k.line AND s.window_start >= k.lo AND s.window_start < k.hi
+             WHERE s.rolled_up ORDER BY k.i, s.window_start, s.id`,
+            [cols.metric, cols.name1, cols.name2, ...bounds],
           );
-    return rows.map((r) => decodePartials(r.partials));
+    const out = buckets.map((): Partials[] => []);
+    for (const r of rows) out[Number(r.i) - 1]!.push(decodePartials(r.partials));
+    return out;
   }
 
-  async children(parent: BucketRef): Promise<Map<string, RollupBucket>> {
-    const sc = parent.series.scope;
-    if (sc.kind !== 'site' && sc.kind !== 'fleet') throw new TypeError(`children() serves site and fleet buckets, not ${sc.kind}`);
-    const { rows } = await q<RollupRow>(
-      this.client,
-      'reading child roll-up buckets',
-      sc.kind === 'site'
-        ? `SELECT ${COLUMNS}, bucket FROM rollups WHERE resolution_ms = $1 AND bucket_start = $2 AND scope = 'l' AND metric = $3 AND name1 = $4`
-        : `SELECT ${COLUMNS}, bucket FROM rollups WHERE resolution_ms = $1 AND bucket_start = $2 AND scope = 's' AND metric = $3`,
-      sc.kind === 'site' ? [parent.resolutionMs, parent.start, parent.series.metric, sc.site] : [parent.resolutionMs, parent.start, parent.series.metric],
-    );
-    return this.#decode(rows);
-  }
-
-  async range(series: SeriesRef, res: number, from: number, to: number): Promise<Map<string, RollupBucket>> {
-    const { rows } = await q<RollupRow>(
-      this.client,
-      'reading finer roll-up buckets',
-      `SELECT ${COLUMNS}, bucket FROM rollups WHERE scope = $1 AND metric = $2 AND name1 = $3 AND name2 = $4 AND resolution_ms = $5 AND bucket_start >= $6 AND bucket_start < $7`,
-      [...seriesColumns(series), res, from, to],
-      'cloud-rollups-range',
-    );
-    return this.#decode(rows);
-  }
-
-  #decode(rows: readonly RollupRow[]): Map<string, RollupBucket> {
-    const out = new Map<string, RollupBucket>();
+  /** One query for every bucket of the stage (see RollupSource.parts). */
+  async parts(buckets: readonly BucketRef[], finer: number | undefined): Promise<Array<Map<string, RollupBucket>>> {
+    const cols = seriesColumnArrays(buckets);
+    const { rows } =
+      finer === undefined
+        ? // A site's parts are its lines at the same instant; the fleet's are the sites.
+          await q<RollupRow & { i: number }>(
+            this.client,
+            'reading the parts of site and fleet buckets',
+            `SELECT k.i, r.scope, r.metric, r.name1, r.name2, r.resolution_ms, r.bucket_start, r.bucket
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) WITH ORDINALITY AS k(part, metric, site, res, start, i)
+             JOIN rollups r ON r.resolution_ms = k.res AND r.bucket_start = k.start AND r.scope = k.part AND r.metric = k.metric AND (k.site IS NULL OR r.name1 = k.site)`,
+            [
+              pgArray(buckets.map((b) => (b.series.scope.kind === 'site' ? 'l' : 's'))),
+              cols.metric,
+              pgArray(buckets.map((b) => (b.series.scope.kind === 'site' ? b.series.scope.site : null))),
+              pgArray(buckets.map((b) => b.resolutionMs)),
+              pgArray(buckets.map((b) => b.start)),
+            ],
+          )
+        : await q<RollupRow & { i: number }>(
+            this.client,
+            'reading finer roll-up buckets',
+            `SELECT k.i, r.scope, r.metric, r.name1, r.name2, r.resolution_ms, r.bucket_start, r.bucket
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) WITH ORDINALITY AS k(scope, metric, name1, name2, lo, hi, i)
+             JOIN rollups r ON r.scope = k.scope AND r.metric = k.metric AND r.name1 = k.name1 AND r.name2 = k.name2
+               AND r.resolution_ms = ${finer} AND r.bucket_start >= k.lo AND r.bucket_start < k.hi`,
+            [cols.scope, cols.metric, cols.name1, cols.name2, pgArray(buckets.map((b) => b.start)), pgArray(buckets.map((b) => b.start + b.resolutionMs))],
+          );
+    const out = buckets.map(() => new Map<string, RollupBucket>());
     for (const r of rows) {
       const ref = bucketRef(seriesOfRow(r), r.resolution_ms, r.bucket_start);
-      out.set(ref.key, this.cache.get(ref.key) ?? RollupBucket.decode(r.bucket_start, this.accuracy, r.bucket));
+      out[Number(r.i) - 1]!.set(ref.key, this.cache.get(ref.key) ?? RollupBucket.decode(r.bucket_start, this.accuracy, r.bucket));
     }
     return out;
   }
+}
+
+/** The series columns of buckets as array literals. */
+function seriesColumnArrays(buckets: readonly BucketRef[]): { scope: string; metric: string; name1: string; name2: string } {
+  const [scope, metric, name1, name2] = [0, 1, 2, 3].map((c) => pgArray(buckets.map((b) => seriesColumns(b.series)[c]!)));
+  return { scope: scope!, metric: metric!, name1: name1!, name2: name2! };
 }
