@@ -105,7 +105,9 @@ export async function rollUp(plan: RollupPlan, source: RollupSource, adds: reado
   const stages = new Map<number, BucketRef[]>();
   for (const ref of rebuild.values()) {
     const stage = plan.resolutions.indexOf(ref.resolutionMs) * SCOPE_ORDER.length + SCOPE_ORDER.indexOf(ref.series.scope.kind);
-    stages.get(stage)?.push(ref) ?? stages.set(stage, [ref]);
+    const list = stages.get(stage);
+    if (list) list.push(ref);
+    else stages.set(stage, [ref]);
   }
   for (const stage of [...stages.keys()].sort((a, b) => a - b)) {
     const refs = stages.get(stage)!;

@@ -37,7 +37,6 @@ export interface WindowPlace {
 }
 
 const SEP = '\u0000';
-const SCOPE_CHAR = { device: 'd', line: 'l', site: 's', fleet: 'f' } as const;
 
 /**
  * The series key: scope letter, metric, then the scope's names, NUL-separated (device ids, metric
@@ -76,7 +75,6 @@ export function parseSeriesKey(key: string): SeriesRef {
   }
 }
 
-export const scopeChar = (kind: ScopeKind): string => SCOPE_CHAR[kind];
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 

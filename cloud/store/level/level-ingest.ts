@@ -12,11 +12,11 @@ import { concatPending, decodePending, encodePending, pendingSize, type PendingR
 import type { RollupPlan } from '../../rollup/plan.js';
 import type { BucketCache } from '../bucket-cache.js';
 import type { CloudStoreConfig } from '../config.js';
-import type { DeviceRecord, IngestResult, StoredSummary } from '../contract.js';
+import type { DeviceRecord, IngestResult } from '../contract.js';
 import { heldOf, planIngest, type HeldSummary } from '../ingest-plan.js';
 import { DEFAULT_LINE } from '../registry-merge.js';
 import { writeBatch, type Db, type LevelOp } from './keyspace.js';
-import { devKey, json, lineKey, rtimeKey, seqKey, sumKey, type Layout } from './layout.js';
+import { devKey, lineKey, rtimeKey, seqKey, sumKey, type Layout } from './layout.js';
 import { decodeSummary, encodeSummary } from '../summary-codec.js';
 import { LevelRollupSource } from './rollup-source.js';
 

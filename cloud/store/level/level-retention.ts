@@ -1,7 +1,7 @@
 // Retention in LevelDB: each kind of record is deleted oldest first by a range scan over a
 // time-ordered key, in chunks, each chunk one durable batch.
 
-import type { RetentionReport, StoredAlert, StoredSummary } from '../contract.js';
+import type { RetentionReport, StoredAlert } from '../contract.js';
 import type { BucketCache } from '../bucket-cache.js';
 import type { CloudStoreConfig } from '../config.js';
 import { bucketKey } from '../../rollup/series.js';

@@ -1,7 +1,8 @@
 // The embedded cloud store: LevelDB (classic-level) in one folder. Writes run one at a time, each
-// one synchronous atomic batch; the device registry and hot roll-up buckets stay in memory, so a
-// steady ingest batch reads LevelDB only to look its ids up, and a roll-up pass writes each hot
-// bucket once for all the batches since the last pass.
+// one synchronous atomic batch (ingest batches arriving meanwhile join into one); roll-up passes
+// run beside them from a snapshot. The device registry and hot roll-up buckets stay in memory, so
+// a steady ingest batch reads LevelDB only to look its ids up, and a pass writes each hot bucket
+// once for all the batches since the last pass.
 
 import { mkdir } from 'node:fs/promises';
 import { ClassicLevel } from 'classic-level';

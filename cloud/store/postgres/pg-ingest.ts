@@ -74,6 +74,9 @@ async function heldSummaries(client: pg.ClientBase, batch: readonly Summary[]): 
   );
 }
 
+/** Own pending entries remembered at most (older ones are read back from their rows). */
+export const OWN_MAX = 1000;
+
 export interface PgPassContext {
   readonly pool: pg.Pool;
   readonly cache: BucketCache;
@@ -81,7 +84,7 @@ export interface PgPassContext {
   readonly stats: RollupStats;
   /** The roll-up epoch this worker committed last; undefined when unknown. */
   readonly epoch: { value: number | undefined };
-  /** This worker's committed pending rows by seq, already decoded: a pass reads only the others' bytes. */
+  /** This worker's committed pending rows by seq, already decoded: a pass reads only the others' bytes (bounded; see OWN_MAX). */
   readonly own: Map<number, PendingRollup>;
 }
 
@@ -142,7 +145,10 @@ export async function passPg(client: pg.ClientBase, ctx: PgPassContext): Promise
     }
     await q(client, 'committing a roll-up pass', 'COMMIT');
     ctx.epoch.value = epoch;
-    for (const r of rows) ctx.own.delete(r.seq);
+    // Rows up to the newest seen are applied or not this worker's to remember (another worker's
+    // pass may have taken them): a row whose entry is dropped is simply decoded from its bytes.
+    const newest = rows.length ? rows[rows.length - 1]!.seq : -1;
+    for (const seq of ctx.own.keys()) if (seq <= newest) ctx.own.delete(seq);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     // Buckets may have been changed in place, and whether the commit landed may be unknown.

@@ -22,7 +22,7 @@ import { SerialQueue } from '../serial-queue.js';
 import { GroupCommit, MAX_GROUP } from '../group-commit.js';
 import { migrate } from './migrations.js';
 import { alertsById, listAlertsPg, operatorPg, upsertAlertsPg } from './pg-alerts.js';
-import { ingestPg, passPg, withRollupLock, type PgPassContext } from './pg-ingest.js';
+import { ingestPg, OWN_MAX, passPg, withRollupLock, type PgPassContext } from './pg-ingest.js';
 import { addDeadLettersPg, deadLettersPg, devicesPg, gatewaysPg, retentionPg, rollupsPg, seriesPg, summariesPg, upsertDevicesPg, upsertGatewaysPg } from './pg-records.js';
 import { pgTypes } from './pg-sql.js';
 
@@ -128,6 +128,8 @@ export class PgCloudStore extends Resource implements CloudStore {
     const { results, pending } = await ingestPg(this.#pg(), this.#o.plan, this.#o.config, batch, this.#o.clock.now());
     if (pending) {
       this.#own.set(pending.seq, pending.work);
+      // Another worker's passes may be applying this worker's rows: forget the oldest beyond a bound.
+      if (this.#own.size > OWN_MAX) this.#own.delete(this.#own.keys().next().value!);
       this.#scheduler.added(pending.windows);
     }
     return results;

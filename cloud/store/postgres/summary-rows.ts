@@ -10,7 +10,7 @@ import { decodeSummary, encodeSummary, PARTIALS_OFFSET } from '../summary-codec.
 import { packBlobs, pgArray } from './pg-sql.js';
 import { PARTIAL_FIELDS } from '../../rollup/bucket.js';
 
-export const SUMMARY_COLUMNS = 'window_start, id, revision, retracted, rolled_up, gateway, device, metric, site, line, summary';
+const SUMMARY_COLUMNS = 'window_start, id, revision, retracted, rolled_up, gateway, device, metric, site, line, summary';
 
 /** Upsert a batch's final versions (one per id). */
 export const UPSERT_SUMMARIES = `INSERT INTO summaries (${SUMMARY_COLUMNS})
