@@ -60,6 +60,19 @@ export function isExpired(ctx: IngestContext, s: Summary): boolean {
   return ctx.plan.bucketStart(s.window.start, ctx.plan.coarsest) < ctx.now - ctx.summariesRetentionMs;
 }
 
+/**
+ * Throws TypeError for a summary no store can key: names are parts of NUL-separated keys (the
+ * uplink validation keeps NUL out of them). Checked per caller before a batch joins a group, so
+ * one gateway's bad batch never fails another's.
+ */
+export function checkSummaries(batch: readonly Summary[]): void {
+  for (const s of batch) {
+    if (s.device.includes('\u0000') || s.metric.includes('\u0000') || s.gateway.includes('\u0000') || s.id.includes('\u0000')) {
+      throw new TypeError(`summary ${s.id} has a NUL in its id, gateway, device or metric`);
+    }
+  }
+}
+
 export function planIngest(batch: readonly Summary[], held: ReadonlyMap<string, HeldSummary>, ctx: IngestContext): IngestPlan {
   const results: IngestResult[] = [];
   const writes = new Map<string, SummaryWrite>();
@@ -69,8 +82,6 @@ export function planIngest(batch: readonly Summary[], held: ReadonlyMap<string, 
 
   // Object literals rather than spreads and closures: this loop runs for every summary received.
   for (const s of batch) {
-    // Names are parts of NUL-separated keys; the uplink validation keeps NUL out of them.
-    if (s.device.includes('\u0000') || s.metric.includes('\u0000') || s.gateway.includes('\u0000')) throw new TypeError(`summary ${s.id} has a NUL in its gateway, device or metric`);
     const state = current.get(s.id) ?? held.get(s.id);
     const result = (outcome: IngestResult['outcome'], rolledUp: boolean) => {
       results.push({ id: s.id, revision: s.revision, outcome, rolledUp });

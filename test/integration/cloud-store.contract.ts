@@ -132,6 +132,15 @@ function summariesContract(harness: () => Harness): void {
     expect(diffRollups(await storeRollups(store.rollups()), rollupsFromScratch(held))).toEqual([]);
   });
 
+  it('refuses a batch it cannot key (a NUL in a name) with a TypeError, without failing batches sent beside it', async () => {
+    const { store } = await harness().open();
+    const good = windowSummary({ device: 'd1', metric: 'temp', start: NOW - HOUR });
+    const bad = windowSummary({ device: 'd\u00002', metric: 'temp', start: NOW - HOUR });
+    const [refused, stored] = await Promise.allSettled([store.ingestSummaries([bad]), store.ingestSummaries([good])]);
+    expect(refused.status === 'rejected' && refused.reason instanceof TypeError).toBe(true);
+    expect(stored.status === 'fulfilled' && stored.value.map((r) => r.outcome)).toEqual(['inserted']);
+  });
+
   it('applies several revisions of one id within a batch in order', async () => {
     const { store } = await harness().open();
     const w = { device: 'd1', metric: 'temp', start: NOW - HOUR };

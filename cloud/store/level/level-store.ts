@@ -17,6 +17,7 @@ import type {
   GatewayUpdate, IngestResult, OperatorAction, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery, StoredAlert, StoredDeadLetter, StoredSummary, SummaryQuery,
 } from '../contract.js';
 import { resolveOptions, type CloudStoreOptions, type ResolvedOptions } from '../options.js';
+import { checkSummaries } from '../ingest-plan.js';
 import { deviceMatches } from '../registry-merge.js';
 import { RollupScheduler } from '../rollup-scheduler.js';
 import { SerialQueue } from '../serial-queue.js';
@@ -124,6 +125,7 @@ export class LevelCloudStore extends Resource implements CloudStore {
 
   async ingestSummaries(batch: readonly Summary[]): Promise<IngestResult[]> {
     this.#ready();
+    checkSummaries(batch);
     const results = await this.#ingest.submit(batch);
     await this.#scheduler.relieve();
     return results;

@@ -16,6 +16,7 @@ import type {
   AlertFilter, AlertUpsertResult, CloudAlertEvent, CloudStore, DeadLetterInput, DeadLetterQuery, DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord,
   GatewayUpdate, IngestResult, OperatorAction, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery, StoredAlert, StoredDeadLetter, StoredSummary, SummaryQuery,
 } from '../contract.js';
+import { checkSummaries } from '../ingest-plan.js';
 import { resolveOptions, type CloudStoreOptions, type ResolvedOptions } from '../options.js';
 import { RollupScheduler } from '../rollup-scheduler.js';
 import { SerialQueue } from '../serial-queue.js';
@@ -118,6 +119,7 @@ export class PgCloudStore extends Resource implements CloudStore {
 
   async ingestSummaries(batch: readonly Summary[]): Promise<IngestResult[]> {
     this.#pg();
+    checkSummaries(batch);
     const results = await this.#ingest.submit(batch);
     await this.#scheduler.relieve();
     return results;
