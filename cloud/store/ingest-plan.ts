@@ -80,7 +80,6 @@ export function planIngest(batch: readonly Summary[], held: ReadonlyMap<string, 
   const recompute: WindowPlace[] = [];
   const current = new Map<string, HeldSummary>();
 
-  // Object literals rather than spreads and closures: this loop runs for every summary received.
   for (const s of batch) {
     const state = current.get(s.id) ?? held.get(s.id);
     const result = (outcome: IngestResult['outcome'], rolledUp: boolean) => {
@@ -100,22 +99,8 @@ export function planIngest(batch: readonly Summary[], held: ReadonlyMap<string, 
     }
     const { site, line } = ctx.placeOf(s);
     const feeds = ctx.plan.feeds(s);
-    const record: StoredSummary = {
-      id: s.id,
-      revision: s.revision,
-      gateway: s.gateway,
-      device: s.device,
-      metric: s.metric,
-      window: s.window,
-      features: s.features,
-      partials: s.partials,
-      emittedAt: s.emittedAt,
-      ...(s.retracted ? { retracted: true } : {}),
-      site,
-      line,
-      rolledUp: feeds,
-      receivedAt: ctx.now,
-    };
+    // Every field the summary carries is kept (a model score, say), with where it was rolled up.
+    const record: StoredSummary = { ...s, site, line, rolledUp: feeds, receivedAt: ctx.now };
     const next: HeldSummary & RollupInput = {
       id: s.id,
       revision: s.revision,

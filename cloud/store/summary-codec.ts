@@ -1,6 +1,7 @@
 // Stored summaries as compact bytes: numbers as little-endian float64s, then the names as
-// length-prefixed UTF-8. About a third of the JSON, and quicker to make: at tens of thousands of
-// summaries a second the size of each value shows in LevelDB's write time.
+// length-prefixed UTF-8, then any other fields the summary carries (e.g. a model score) as JSON.
+// About a third of the JSON, and quicker to make: at tens of thousands of summaries a second the
+// size of each value shows in LevelDB's write time.
 
 import type { Features } from '../../edge/features/summary.js';
 import { decodePartials, PARTIAL_FIELDS } from '../rollup/bucket.js';
@@ -15,11 +16,18 @@ const NUMBERS = (HEAD + PARTIAL_FIELDS.length + FEATURE_FIELDS.length) * 8;
 const RETRACTED = 1;
 const ROLLED_UP = 2;
 const HAS_SLIDE = 4;
+/** Fields with a place of their own; any others go into the JSON tail. */
+const KNOWN: ReadonlySet<string> = new Set(['id', 'revision', 'gateway', 'device', 'metric', 'window', 'features', 'partials', 'emittedAt', 'retracted', 'site', 'line', 'rolledUp', 'receivedAt']);
 
 export function encodeSummary(s: StoredSummary): Buffer {
   const w = s.window;
   const names = [s.id, s.gateway, s.device, s.metric, w.kind, s.site, s.line];
-  let size = NUMBERS;
+  let extras: Record<string, unknown> | undefined;
+  for (const k in s) {
+    if (!KNOWN.has(k) && (s as unknown as Record<string, unknown>)[k] !== undefined) (extras ??= {})[k] = (s as unknown as Record<string, unknown>)[k];
+  }
+  const tail = extras === undefined ? '' : JSON.stringify(extras);
+  let size = NUMBERS + Buffer.byteLength(tail);
   for (const n of names) size += 2 + Buffer.byteLength(n);
   const buf = Buffer.allocUnsafe(size);
   const flags = (s.retracted ? RETRACTED : 0) | (s.rolledUp ? ROLLED_UP : 0) | (w.slide === undefined ? 0 : HAS_SLIDE);
@@ -33,6 +41,7 @@ export function encodeSummary(s: StoredSummary): Buffer {
     buf.writeUInt16LE(len, at);
     at += 2 + len;
   }
+  if (tail) buf.write(tail, at, 'utf8');
   return buf;
 }
 
@@ -51,7 +60,9 @@ export function decodeSummary(buf: Buffer): StoredSummary {
   }
   const [id, gateway, device, metric, kind, site, line] = names as [string, string, string, string, StoredSummary['window']['kind'], string, string];
   const base = { kind, start: num(3), end: num(4), size: num(5) };
+  const extras = at < buf.length ? (JSON.parse(buf.toString('utf8', at)) as Record<string, unknown>) : {};
   return {
+    ...extras,
     id,
     revision: num(2),
     gateway,

@@ -363,10 +363,13 @@ function summariesContract(harness: () => Harness): void {
     expect(Math.abs(p99 - 712) / 712).toBeLessThan(0.02);
   });
 
-  it('keeps summaries as sent, with where they were rolled up', async () => {
+  it('keeps summaries as sent, fields it does not use included, with where they were rolled up', async () => {
     const h = harness();
     const { store } = await h.open();
-    const s = windowSummary({ device: 'd1', metric: 'temp', start: NOW - HOUR, values: [1.5, 2.25] });
+    // A field the store has no column for (a model score, as newer gateways send) is kept too.
+    const s: Summary = Object.assign(windowSummary({ device: 'd1', metric: 'temp', start: NOW - HOUR, values: [1.5, 2.25] }), {
+      score: { model: 'motor-baseline', version: '1', value: 7.5, threshold: 5 },
+    });
     const hop = windowSummary({ device: 'd1', metric: 'temp', kind: 'hopping', size: 60_000, slide: 10_000, start: NOW - HOUR });
     await store.ingestSummaries([s, hop]);
     const held = await store.summaries({ device: 'd1', metric: 'temp', from: NOW - HOUR, to: NOW - HOUR + 1 });

@@ -70,6 +70,9 @@ describe('stored bytes', () => {
     expect(decodeSummary(encodeSummary(stored))).toEqual(stored);
     const plain: StoredSummary = { ...windowSummary({ device: 'd', metric: 'm', start: 0 }), site: 'gw-1', line: 'default', rolledUp: true, receivedAt: 5 };
     expect(decodeSummary(encodeSummary(plain))).toEqual(plain);
+    // Fields beyond the known ones (a model score on newer gateways) are kept too.
+    const scored = { ...plain, score: { model: 'motor-baseline', version: '2026-11-30.1', value: 7.5, threshold: 5 } };
+    expect(decodeSummary(encodeSummary(scored))).toEqual(scored);
   });
 
   it('gives pending roll-up work back as it was', () => {
