@@ -19,6 +19,13 @@ const HAS_SLIDE = 4;
 /** Fields with a place of their own; any others go into the JSON tail. */
 const KNOWN: ReadonlySet<string> = new Set(['id', 'revision', 'gateway', 'device', 'metric', 'window', 'features', 'partials', 'emittedAt', 'retracted', 'site', 'line', 'rolledUp', 'receivedAt']);
 
+/** Copy the fields of `from` that have no place of their own (e.g. a model score) onto `to`. */
+export function copyExtraFields(from: object, to: object): void {
+  for (const k in from) {
+    if (!KNOWN.has(k)) (to as Record<string, unknown>)[k] = (from as Record<string, unknown>)[k];
+  }
+}
+
 export function encodeSummary(s: StoredSummary): Buffer {
   const w = s.window;
   const names = [s.id, s.gateway, s.device, s.metric, w.kind, s.site, s.line];
