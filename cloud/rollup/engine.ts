@@ -47,6 +47,9 @@ export interface BucketChange {
   readonly existed: boolean | undefined;
 }
 
+/** Buckets merged between two turns of the event loop. */
+const YIELD_EVERY = 2000;
+
 export interface RollupStats {
   /** rollUp() calls (roll-up passes that had work). */
   passes: number;
@@ -93,11 +96,14 @@ export async function rollUp(plan: RollupPlan, source: RollupSource, adds: reado
     }
   }
   const loaded = pending.size ? await source.load([...pending.values()].map((e) => e.ref)) : new Map<string, RollupBucket>();
+  let merged = 0;
   for (const [key, { ref, windows }] of pending) {
     const held = loaded.get(key);
     const bucket = held ?? RollupBucket.empty(ref.start, plan.relativeAccuracy);
     for (const p of windows) bucket.addWindow(p);
     record({ ref, bucket, existed: held !== undefined });
+    // A pass can hold a second of a busy fleet's work: let ingest batches in now and then.
+    if (++merged % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   if (stats) stats.incremental += pending.size;
 
