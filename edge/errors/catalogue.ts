@@ -106,6 +106,17 @@ export const catalogue = {
   // CLI.
   ERR_CLI_USAGE: { message: '%s (see `tributary %s --help`)', retryable: false },
   ERR_CLI_NOT_YET: { message: '`tributary %s` arrives with issue #%s (%s); it is not built yet', retryable: false },
+
+  // The cloud store (issue #6): summaries, roll-ups, alerts and registry in LevelDB or PostgreSQL.
+  ERR_STORE_READ: { message: 'LevelDB read failed: %s', retryable: true },
+  ERR_CLOUD_DB_URL: { message: 'database %s is not understood: give a LevelDB folder path or a postgres:// URL', retryable: false },
+  ERR_CLOUD_DB_CONNECT: { message: 'cannot connect to PostgreSQL at %s: %s', retryable: true },
+  ERR_CLOUD_DB_QUERY: { message: 'PostgreSQL %s failed: %s', retryable: true },
+  ERR_CLOUD_DB_MIGRATE: { message: 'schema migration %s failed on %s: %s; the database stays at the previous version', retryable: false },
+  ERR_CLOUD_DB_TOO_NEW: { message: 'database %s has schema version %s but this build knows versions up to %s: upgrade tributary', retryable: false },
+  ERR_CLOUD_BAD_SCOPE_NAME: { message: '%s %s is not usable: use 1-128 characters without control characters', retryable: false },
+  ERR_CLOUD_ALERT_NOT_FOUND: { message: 'no alert has id %s', retryable: false },
+  ERR_CLOUD_ALERT_TRANSITION: { message: 'alert %s is %s, so it cannot be %s', retryable: false },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalogue;

@@ -13,6 +13,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>
   durable: () => import('./durable.js'),
   'store-writes': () => import('./store-writes.js'),
   'ingest-log': () => import('./ingest-log.js'),
+  'cloud-store': () => import('./cloud-store.js'),
 };
 
 async function main(): Promise<void> {
