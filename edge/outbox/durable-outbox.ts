@@ -220,32 +220,46 @@ export class Outbox extends Resource {
   /** Mark up to `max` waiting items of `cls` as taken for sending, in the order asked for. */
   take(cls: UplinkClass, options: TakeOptions): QueuedItem[] {
     const q = this.#queues[cls];
-    const out: Entry[] = [];
-    if (q.count === q.taken) return out;
-    const { from, max, queuedSince, queuedBefore } = options;
-    for (const e of from === 'oldest' ? q.oldestFirst() : q.newestFirst()) {
-      if (out.length >= max) break;
-      if (queuedSince !== undefined && e.queuedAt < queuedSince) {
-        if (from === 'newest') break;
-        continue;
-      }
-      if (queuedBefore !== undefined && e.queuedAt >= queuedBefore) {
-        if (from === 'oldest') break;
-        continue;
-      }
-      if (e.taken) continue;
-      q.setTaken(e, true);
-      out.push(e);
-    }
+    const out = [...this.#waiting(q, options)];
+    for (const e of out) q.setTaken(e, true);
     return out;
   }
 
-  /** Items taken but not acknowledged (a timeout, a lost connection) wait again, to be sent again. */
-  release(entries: Iterable<QueuedItem>): void {
+  /** Whether `take` would return anything now (without taking it). */
+  hasWaiting(cls: UplinkClass, options: TakeOptions): boolean {
+    return !this.#waiting(this.#queues[cls], { ...options, max: 1 }).next().done;
+  }
+
+  *#waiting(q: ClassQueue, options: TakeOptions): Generator<Entry, void, undefined> {
+    if (q.count === q.taken) return;
+    const { from, max, queuedSince, queuedBefore } = options;
+    let n = 0;
+    for (const e of from === 'oldest' ? q.oldestFirst() : q.newestFirst()) {
+      if (n >= max) return;
+      if (queuedSince !== undefined && e.queuedAt < queuedSince) {
+        if (from === 'newest') return;
+        continue;
+      }
+      if (queuedBefore !== undefined && e.queuedAt >= queuedBefore) {
+        if (from === 'oldest') return;
+        continue;
+      }
+      if (e.taken) continue;
+      n++;
+      yield e;
+    }
+  }
+
+  /**
+   * Items taken but not acknowledged (a timeout, a lost connection) wait again, to be sent again.
+   * `sent` false: they never left (e.g. a batch was split), so the next send is not a retransmission.
+   */
+  release(entries: Iterable<QueuedItem>, sent = true): void {
     let any = false;
     for (const e of entries) {
       if (e.gone || !e.taken) continue;
       this.#queues[e.cls].setTaken(e as Entry, false);
+      if (!sent) (e as Entry).sends--;
       any = true;
     }
     if (any) for (const listener of this.#listeners) listener();

@@ -20,8 +20,11 @@ export interface OutboxMetrics {
   readonly bytesWritten: CounterChild;
 }
 
-const perClass = (make: (cls: UplinkClass) => CounterChild): Record<UplinkClass, CounterChild> =>
-  Object.fromEntries(UPLINK_CLASSES.map((c) => [c, make(c)])) as Record<UplinkClass, CounterChild>;
+/** A counter labelled by class, with its four children resolved once (hot paths bump them). */
+export function classCounter(r: Registry, name: string, help: string): Record<UplinkClass, CounterChild> {
+  const counter = r.counter(name, help, ['class']);
+  return Object.fromEntries(UPLINK_CLASSES.map((c) => [c, counter.labels(c)])) as Record<UplinkClass, CounterChild>;
+}
 
 export function outboxMetrics(r: Registry, view: OutboxView): OutboxMetrics {
   const p = 'tributary_outbox';
@@ -39,16 +42,12 @@ export function outboxMetrics(r: Registry, view: OutboxView): OutboxMetrics {
       g.set(at === null ? 0 : Math.max(0, (now - at) / 1000), c);
     }
   });
-  const queued = r.counter(`${p}_queued_total`, 'Items queued, by class', ['class']);
-  const acked = r.counter(`${p}_acked_total`, 'Items released by an acknowledgement from the cloud, by class', ['class']);
-  const superseded = r.counter(`${p}_superseded_total`, 'Unsent items replaced by a newer revision of the same id (not a loss: the cloud keeps the newest), by class', ['class']);
-  const duplicates = r.counter(`${p}_duplicates_total`, 'Items not queued because the same id and revision (or a newer one) already waits, by class', ['class']);
   const evicted = r.counter(`${p}_evicted_total`, 'Items dropped before the cloud acknowledged them, by class and reason (evicted, expired, rejected, too_large, corrupt): the loss ledger', ['class', 'reason']);
   return {
-    queued: perClass((c) => queued.labels(c)),
-    acked: perClass((c) => acked.labels(c)),
-    superseded: perClass((c) => superseded.labels(c)),
-    duplicates: perClass((c) => duplicates.labels(c)),
+    queued: classCounter(r, `${p}_queued_total`, 'Items queued, by class'),
+    acked: classCounter(r, `${p}_acked_total`, 'Items released by an acknowledgement from the cloud, by class'),
+    superseded: classCounter(r, `${p}_superseded_total`, 'Unsent items replaced by a newer revision of the same id (not a loss: the cloud keeps the newest), by class'),
+    duplicates: classCounter(r, `${p}_duplicates_total`, 'Items not queued because the same id and revision (or a newer one) already waits, by class'),
     dropped: (cls, reason) => evicted.labels(cls, reason),
     bytesWritten: r.counter(`${p}_bytes_written_total`, 'Bytes of keys and values the outbox handed to LevelDB').labels(),
   };
