@@ -47,6 +47,11 @@ export function itemKey(cls: UplinkClass, seq: number): Buffer {
   return key;
 }
 
+/** The key range holding one class's items, for a LevelDB iterator. */
+export function classRange(cls: UplinkClass): { gte: Buffer; lt: Buffer } {
+  return { gte: Buffer.from([CLASS_BYTE[cls]]), lt: Buffer.from([CLASS_BYTE[cls] + 1]) };
+}
+
 export function parseItemKey(key: Uint8Array): { cls: UplinkClass; seq: number } {
   const cls = key.length === 1 + SEQ_BYTES ? CLASS_OF.get(key[0]!) : undefined;
   if (cls === undefined) throw codedError('ERR_STORE_CORRUPT', ['outbox', Buffer.from(key).toString('hex'), 'malformed key']);

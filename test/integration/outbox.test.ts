@@ -7,6 +7,8 @@ import type { AlertEvent } from '../../edge/alert/alert.js';
 import type { FakeClock } from '../../edge/clock/fake-clock.js';
 import { EVICTION_ORDER, outboxItems, type Outbox } from '../../edge/outbox/durable-outbox.js';
 import { encodeItem, itemKey } from '../../edge/outbox/item-codec.js';
+import { readOutbox } from '../../edge/outbox/read-outbox.js';
+import { openDb } from '../../edge/store/db.js';
 import { UPLINK_CLASSES, type UplinkClass, type UplinkItems } from '../../edge/uplink/protocol.js';
 import { metric, Teardown } from '../helpers/mqtt.js';
 import { openTestOutbox, type TestOutbox, type TestOutboxOptions } from '../helpers/outbox.js';
@@ -207,6 +209,20 @@ describe('Outbox', () => {
     expect(again.ack(alertNo(1).id, 0)).toBe(1);
     again.add('summary', summaryNo(100));
     expect((await again.list('summary', 1))[0]!.item.id).toBe(summaryNo(100).id);
+  });
+
+  it('can be read straight from LevelDB while the gateway is stopped', async () => {
+    const t = await open();
+    for (let i = 0; i < 5; i++) t.outbox.add('summary', summaryNo(i));
+    t.outbox.add('alert', alertNo(1));
+    const listed = await t.outbox.list('summary', 3, 'newest');
+    await t.close();
+    const db = await openDb(t.dir);
+    teardown.defer(() => db.close());
+    const read = await readOutbox(db, 'summary', 3, 'newest');
+    expect(read.size).toBe(5);
+    expect(read.entries).toEqual(listed);
+    expect((await readOutbox(db, 'alert', Infinity, 'oldest')).entries.map((e) => e.item)).toEqual([alertNo(1)]);
   });
 
   it('evicts at open when the budget was lowered, and drops a damaged record with the reason corrupt', async () => {
