@@ -29,7 +29,7 @@ const OutboxClass = (priority: number, ttlMs: number, what: string) =>
 export const OutboxSchema = Strict(
   {
     maxBytes: Bytes(
-      'the disk budget every class shares, counted as the bytes of keys and values handed to LevelDB (a summary takes about 130); beyond it the oldest raw snippets are evicted, then the oldest summaries, then status reports, and alert events only when nothing else is left. The outbox also holds about 0.3 KB of memory per queued item',
+      'the disk budget every class shares, counted as the bytes of keys and values handed to LevelDB (a summary takes about 130); beyond it the oldest raw snippets are evicted, then the oldest summaries, then status reports, and alert events only when nothing else is left. The outbox also holds about 170 bytes of memory per queued item (64 MiB of summaries: about 500,000 items, 85 MB of memory)',
       64 * 1024 * 1024,
       64 * 1024,
     ),

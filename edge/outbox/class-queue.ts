@@ -4,7 +4,7 @@
 
 import type { UplinkClass } from '../uplink/topics.js';
 
-/** What the outbox remembers of a queued item (about 150 bytes of memory each; the item itself is on disk). */
+/** What the outbox remembers of a queued item (about 170 bytes of memory each; the item itself is on disk). */
 export interface QueuedItem {
   readonly cls: UplinkClass;
   /** Queue position, unique over all classes; never reused. */

@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>
   inference: () => import('./inference.js'),
   'store-writes': () => import('./store-writes.js'),
   'ingest-log': () => import('./ingest-log.js'),
+  uplink: () => import('./uplink.js'),
 };
 
 async function main(): Promise<void> {
