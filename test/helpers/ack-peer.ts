@@ -56,9 +56,13 @@ export class AckPeer {
   duplicates = 0;
   acksSent = 0;
   disconnects = 0;
+  /** Connections the broker closed under the peer (e.g. aedes' client-id takeover racing a fast reconnect), healed by reconnecting. */
+  healed = 0;
   #client: MqttClient;
   #closed = false;
   #reconnecting: Promise<void> | undefined;
+  /** Clients the peer itself is closing: their close is no reason to reconnect. */
+  readonly #ending = new WeakSet<MqttClient>();
 
   private constructor(
     private readonly options: AckPeerOptions,
@@ -90,8 +94,30 @@ export class AckPeer {
   }
 
   async #attach(): Promise<void> {
-    this.#client.on('message', (topic, payload) => this.#onMessage(topic, payload));
-    await this.#client.subscribeAsync(uplinkTopics.allUp, { qos: 1 });
+    const client = this.#client;
+    client.on('message', (topic, payload) => this.#onMessage(topic, payload));
+    // A cloud consumer reconnects when its connection drops; so does the peer, unless told to close.
+    client.once('close', () => {
+      if (this.#closed || client !== this.#client || this.#ending.has(client)) return;
+      this.healed++;
+      this.#reconnecting = this.#reopen().catch(() => {});
+    });
+    await client.subscribeAsync(uplinkTopics.allUp, { qos: 1 });
+  }
+
+  /** Connect again after a short pause, retrying until it works or the peer is closed. */
+  async #reopen(): Promise<void> {
+    for (let attempt = 0; !this.#closed; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 1000)));
+      if (this.#closed) return;
+      try {
+        this.#client = await AckPeer.#connect(this.options);
+        await this.#attach();
+        return;
+      } catch {
+        // the broker is busy or away: try again
+      }
+    }
   }
 
   #onMessage(topic: string, payload: Buffer): void {
@@ -149,10 +175,9 @@ export class AckPeer {
   async #reconnect(): Promise<void> {
     this.disconnects++;
     const old = this.#client;
+    this.#ending.add(old);
     old.removeAllListeners('message');
     await old.endAsync(true);
-    if (this.#closed) return;
-    this.#client = await AckPeer.#connect(this.options);
-    await this.#attach();
+    await this.#reopen();
   }
 }
