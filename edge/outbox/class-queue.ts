@@ -58,6 +58,13 @@ export class ClassQueue {
     this.count--;
     this.bytes -= e.bytes;
     this.#dead++;
+    // Live items are sent newest first and acknowledged soon: drop gone ones off the end at once,
+    // so the newest-first walk does not step over them again and again.
+    const entries = this.#entries;
+    while (entries.length > this.#head && entries[entries.length - 1]!.gone) {
+      entries.pop();
+      this.#dead--;
+    }
     if (this.#dead > COMPACT_AT && this.#dead > this.count) this.#compact();
   }
 
@@ -87,7 +94,10 @@ export class ClassQueue {
     // A compaction meanwhile swaps in a new array: keep walking the one we started on.
     const entries = this.#entries;
     const head = this.#head;
-    for (let i = entries.length - 1; i >= head; i--) if (!entries[i]!.gone) yield entries[i]!;
+    for (let i = entries.length - 1; i >= head; i--) {
+      const e = entries[i]; // undefined once dropped off the end meanwhile
+      if (e !== undefined && !e.gone) yield e;
+    }
   }
 
   #compact(): void {

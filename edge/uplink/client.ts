@@ -162,6 +162,7 @@ export class Uplink extends Resource {
     client.on('message', (topic, payload) => this.#onMessage(topic, payload));
     client.on('close', () => this.#onClose(client));
     client.on('error', (err) => {
+      if (client !== this.#client) return; // a late error of a connection already given up
       const code = (err as { code?: unknown }).code;
       // CONNACK 4/5 (MQTT 3.1.1 §3.2.2.3): retrying will not help until the credentials change; say so loudly.
       const coded = code === 4 || code === 5
@@ -200,10 +201,8 @@ export class Uplink extends Resource {
     this.#connected = false;
     this.#m.disconnects.inc();
     this.#putBackInFlight();
-    client.removeAllListeners();
-    client.on('error', () => {}); // a late socket error on a discarded client must not throw
-    client.end(true);
     this.#client = undefined;
+    client.end(true); // this connection is done with; the next attempt is a fresh client
     if (this.#closing) return;
     const delay = reconnectDelay(this.#attempt++, { initialMs: this.#c.reconnectInitialMs, maxMs: this.#c.reconnectMaxMs });
     this.#o.log[was ? 'warn' : 'debug']({ url: safeUrl(this.#c.url), delayMs: delay, attempt: this.#attempt }, 'uplink disconnected; reconnecting');
