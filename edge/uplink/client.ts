@@ -310,11 +310,17 @@ export class Uplink extends Resource {
     }
   }
 
-  /** The first lane, in order, with items waiting and the budget to send them; or how long until the budget allows. */
+  /**
+   * The first lane, in order, with items waiting and the budget to send them; or how long until the
+   * budget allows. Bulk lanes leave the last in-flight slot free, so a live item never waits for an
+   * ack of backlog to be sent.
+   */
   #pick(): { lane: Lane; entries: QueuedItem[] } | { waitMs: number } | undefined {
     const now = this.#o.clock.now();
+    const bulkMayGo = this.#inFlight.size < Math.max(1, this.#c.maxInFlightBatches - 1);
     let wait: number | undefined;
     for (const lane of this.#lanes) {
+      if (lane.bulk && !bulkMayGo) continue;
       const options = takeOptions(lane, now, this.#c.liveWindowMs, this.#c.maxBatchItems);
       if (!this.#bucket.canSend(lane.bulk)) {
         if (this.#o.outbox.hasWaiting(lane.cls, options)) wait = Math.min(wait ?? Infinity, this.#bucket.waitMs(lane.bulk));

@@ -1,25 +1,29 @@
-// Benchmark `uplink`: store-and-forward to the cloud on the real parts — an aedes broker on
-// loopback, the acknowledging peer, the outbox on a real LevelDB in a temp dir, the uplink between
-// them. A backlog of BACKLOG summaries (a cloud outage's worth) drains while live summaries keep
+// Benchmark `uplink`: store-and-forward to the cloud on the real parts — the outbox on a real
+// LevelDB in a temp dir and the uplink in this process; an aedes broker on loopback and the
+// acknowledging peer in a child process (uplink/cloud.ts), as the cloud would be. A backlog of BACKLOG summaries (a cloud outage's worth) drains while live summaries keep
 // coming at a 1,000-device gateway's rate; reported: the drain rate (`drainSummariesPerSec`), how
 // long live summaries took to reach the cloud meanwhile, and bytes per summary on the wire with
 // gzip on and off. Also: the outbox's enqueue rate, bytes per summary it holds of its budget, and
 // its memory per queued item.
 
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { decodeUplink, uplinkTopics } from '../../edge/uplink/protocol.js';
 import type { Summary } from '../../edge/features/summary.js';
-import { connectClient } from '../helpers/mqtt.js';
 import { openTestOutbox } from '../helpers/outbox.js';
 import { prng } from '../helpers/prng.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { GATEWAY, startRig } from '../helpers/uplink.js';
+import { GATEWAY, uplinkConfig } from '../helpers/uplink.js';
 import { systemClock } from '../../edge/clock/clock.js';
 import { FakeClock } from '../../edge/clock/fake-clock.js';
+import { silentLogger } from '../../edge/observe/log.js';
+import type { Counter } from '../../edge/observe/metrics.js';
+import { Uplink } from '../../edge/uplink/client.js';
 import { createWindowEngine } from '../../edge/window/engine.js';
 import type { BenchResult } from './run.js';
-import { quantile, round } from './stats.js';
+import { preciseNow, quantile, round } from './stats.js';
+import type { FromCloud, ToCloud } from './uplink/cloud.js';
 
 const BACKLOG = 50_000;
 /** 1,000 devices × 3 metrics × 2 windows (10 s tumbling, 60/10 s hopping): 600 summaries a second. */
@@ -63,56 +67,72 @@ interface DrainResult {
   readonly liveSent: number;
 }
 
-async function drain(gzip: boolean): Promise<DrainResult> {
-  const r = await startRig({ uplink: { gzip, lingerMs: 20 }, startUplink: false });
-  try {
-    // The cloud's view: when each item arrived.
-    const observer = await connectClient(r.url, { clientId: 'observer' });
-    const arrived = new Map<string, number>();
-    observer.on('message', (topic, payload) => {
-      const now = performance.now();
-      const d = decodeUplink(topic, payload);
-      if (d.ok) for (const item of d.batch.items) if (!arrived.has(item.id)) arrived.set(item.id, now);
-    });
-    await observer.subscribeAsync(uplinkTopics.allUp, { qos: 0 });
-    for (const s of summaries(BACKLOG, 1)) r.box.outbox.add('summary', s);
-    await r.box.outbox.flush();
+/** The cloud (broker and ack peer) in a child process. */
+async function startCloud(): Promise<{ port: number; ask: (m: ToCloud) => Promise<FromCloud>; stop: () => Promise<void> }> {
+  const child = fork(fileURLToPath(new URL('./uplink/cloud.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = () => new Promise<FromCloud>((resolve) => child.once('message', (m) => resolve(m as FromCloud)));
+  const ready = await next();
+  if (ready.type !== 'ready') throw new Error('the cloud child did not start');
+  return {
+    port: ready.port,
+    ask: (m) => {
+      const answer = next();
+      child.send(m);
+      return answer;
+    },
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ cmd: 'stop' } satisfies ToCloud);
+      await exited;
+    },
+  };
+}
 
+async function drain(gzip: boolean): Promise<DrainResult> {
+  const cloud = await startCloud();
+  using dir = tempDir('tributary-bench-uplink-');
+  const box = await openTestOutbox(dir.path, { clock: systemClock, maxBytes: 1 << 30 });
+  const uplink = new Uplink({ gateway: GATEWAY, config: uplinkConfig({ url: `mqtt://127.0.0.1:${cloud.port}`, gzip, lingerMs: 20 }), outbox: box.outbox, clock: systemClock, log: silentLogger(), metrics: box.metrics });
+  try {
+    for (const s of summaries(BACKLOG, 1)) box.outbox.add('summary', s);
+    await box.outbox.flush();
     const queuedAt = new Map<string, number>();
     const live = summaries(30_000, 2, Date.UTC(2025, 0, 1));
     let next = 0;
-    const started = performance.now();
+    const started = preciseNow();
     const ticker = setInterval(() => {
       for (let i = 0; i < (LIVE_PER_SEC * LIVE_TICK_MS) / 1000; i++) {
         const s = live[next++ % live.length]!;
-        queuedAt.set(s.id, performance.now());
-        r.box.outbox.add('summary', s);
+        queuedAt.set(s.id, preciseNow());
+        box.outbox.add('summary', s);
       }
     }, LIVE_TICK_MS);
-    await r.uplink.open();
+    await uplink.open();
     const liveFrom = systemClock.now();
     // The backlog is drained when the oldest summary still held was queued after the live traffic began.
     for (;;) {
-      const oldest = r.box.outbox.stats().classes.summary.oldestAt;
+      const oldest = box.outbox.stats().classes.summary.oldestAt;
       if (oldest === null || oldest >= liveFrom) break;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (preciseNow() - started) / 1000;
     clearInterval(ticker);
     await new Promise((resolve) => setTimeout(resolve, 500)); // the live items in flight arrive
-    const latencies = [...queuedAt].flatMap(([id, at]) => (arrived.has(id) ? [arrived.get(id)! - at] : []));
-    const sentBytes = Number(/tributary_uplink_sent_bytes_total\{class="summary"\} (\d+)/.exec(r.metrics.render())?.[1]);
-    const sentItems = Number(/tributary_uplink_sent_items_total\{class="summary"\} (\d+)/.exec(r.metrics.render())?.[1]);
-    await observer.endAsync(true);
+    const answer = await cloud.ask({ cmd: 'arrivals', ids: [...queuedAt.keys()] });
+    const arrivals = answer.type === 'arrivals' ? answer.arrivals : [];
+    const latencies = arrivals.map(([id, at]) => at - queuedAt.get(id)!);
+    const counter = (name: string) => (box.metrics.get(name) as Counter).get('summary');
     return {
       perSec: Math.round(BACKLOG / seconds),
-      wireBytesPerSummary: round(sentBytes / sentItems, 1),
+      wireBytesPerSummary: round(counter('tributary_uplink_sent_bytes_total') / counter('tributary_uplink_sent_items_total'), 1),
       liveP50Ms: round(quantile(latencies, 0.5), 1),
       liveP99Ms: round(quantile(latencies, 0.99), 1),
       liveSent: latencies.length,
     };
   } finally {
-    await r.close();
+    await uplink.close();
+    await box.close();
+    await cloud.stop();
   }
 }
 

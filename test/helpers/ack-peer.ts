@@ -49,8 +49,8 @@ export class AckPeer {
   readonly deadLetters: Array<{ topic: string; reason: ProtocolReason; message: string }> = [];
   /** Batch ids received, in order (a re-sent batch appears again). */
   readonly batches: string[] = [];
-  /** Every decoded message in arrival order: its class and its items' ids and revisions. */
-  readonly arrivals: Array<{ class: UplinkClass; batch: string; items: Array<{ id: string; revision: number }> }> = [];
+  /** Every decoded message in arrival order: its class, its items' ids and revisions, and when (ms, comparable across processes). */
+  readonly arrivals: Array<{ class: UplinkClass; batch: string; at: number; items: Array<{ id: string; revision: number }> }> = [];
   readonly faults: AckPeerFaults = { dropAcks: false, malformedAcks: false, unknownIds: 0, reject: new Map(), disconnectOnMessage: 0 };
   /** Copies of an (id, revision) already held. */
   duplicates = 0;
@@ -128,7 +128,7 @@ export class AckPeer {
     }
     const { batch, invalid } = result;
     this.batches.push(batch.batch);
-    this.arrivals.push({ class: batch.class, batch: batch.batch, items: (batch.items as Array<{ id: string; revision: number }>).map(({ id, revision }) => ({ id, revision })) });
+    this.arrivals.push({ class: batch.class, batch: batch.batch, at: performance.timeOrigin + performance.now(), items: (batch.items as Array<{ id: string; revision: number }>).map(({ id, revision }) => ({ id, revision })) });
     const acks: AckRef[] = [];
     const rejects: Reject[] = invalid.flatMap((i) => (i.id !== undefined ? [{ class: batch.class, id: i.id, rev: i.rev!, reason: 'invalid', detail: i.problem }] : []));
     for (const item of batch.items as Array<{ id: string; revision: number }>) {
