@@ -25,6 +25,17 @@ export interface QueuedItem {
 
 export type Entry = { -readonly [K in keyof QueuedItem]: QueuedItem[K] };
 
+export interface TakeOptions {
+  /** Walk the class oldest first or newest first. */
+  readonly from: 'oldest' | 'newest';
+  /** Items at most. */
+  readonly max: number;
+  /** Only items queued at or after this instant (ms). */
+  readonly queuedSince?: number;
+  /** Only items queued before this instant (ms). */
+  readonly queuedBefore?: number;
+}
+
 /** Dead slots tolerated before the array is compacted (and never more than the live ones). */
 const COMPACT_AT = 1024;
 
@@ -97,6 +108,27 @@ export class ClassQueue {
     for (let i = entries.length - 1; i >= head; i--) {
       const e = entries[i]; // undefined once dropped off the end meanwhile
       if (e !== undefined && !e.gone) yield e;
+    }
+  }
+
+  /** Items waiting to be sent (not taken), in the order and time range asked for, at most `max`. */
+  *waiting(options: TakeOptions): Generator<Entry, void, undefined> {
+    if (this.count === this.taken) return;
+    const { from, max, queuedSince, queuedBefore } = options;
+    let n = 0;
+    for (const e of from === 'oldest' ? this.oldestFirst() : this.newestFirst()) {
+      if (n >= max) return;
+      if (queuedSince !== undefined && e.queuedAt < queuedSince) {
+        if (from === 'newest') return;
+        continue;
+      }
+      if (queuedBefore !== undefined && e.queuedAt >= queuedBefore) {
+        if (from === 'oldest') return;
+        continue;
+      }
+      if (e.taken) continue;
+      n++;
+      yield e;
     }
   }
 

@@ -25,15 +25,16 @@ import { Resource } from '../lifecycle/resource.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
 import type { AnySublevel, BatchWriter } from '../store/batch-writer.js';
-import { sublevel, type Db, type Sublevel } from '../store/db.js';
+import { sublevel, type Db } from '../store/db.js';
 import type { UplinkItems } from '../uplink/protocol.js';
 import { UPLINK_CLASSES, type UplinkClass } from '../uplink/topics.js';
-import { ClassQueue, type Entry, type QueuedItem } from './class-queue.js';
+import { ClassQueue, type Entry, type QueuedItem, type TakeOptions } from './class-queue.js';
 import { decodeItem, encodeItem, itemKey, MAX_ITEM_SEQ, parseItemKey, readHeader } from './item-codec.js';
 import { LossLedger, type LossReason } from './loss-ledger.js';
+import { OutboxMeta } from './outbox-meta.js';
 import { outboxMetrics, type OutboxMetrics } from './metrics.js';
 
-export type { QueuedItem };
+export type { QueuedItem, TakeOptions };
 
 /** Which class is evicted first when the budget is exceeded; oldest item first within a class. */
 export const EVICTION_ORDER: readonly UplinkClass[] = ['raw', 'summary', 'status', 'alert'];
@@ -82,30 +83,17 @@ export interface OutboxStats {
   readonly oldestAt: number | null;
 }
 
-export interface TakeOptions {
-  /** Walk the class oldest first or newest first. */
-  readonly from: 'oldest' | 'newest';
-  /** Items at most. */
-  readonly max: number;
-  /** Only items queued at or after this instant (ms). */
-  readonly queuedSince?: number;
-  /** Only items queued before this instant (ms). */
-  readonly queuedBefore?: number;
-}
 
 export interface ReadItem<C extends UplinkClass = UplinkClass> {
   readonly entry: QueuedItem;
   readonly item: UplinkItems[C];
 }
 
-/** Status seqs are reserved on disk this many at a time, with a synced write, so none is ever reused. */
-const STATUS_SEQ_BLOCK = 1000;
-
 export class Outbox extends Resource {
   readonly name = 'outbox';
   readonly #o: OutboxOptions;
   readonly #items: BinarySublevel;
-  readonly #meta: Sublevel;
+  readonly #meta: OutboxMeta;
   readonly #prefix: number;
   readonly #queues: Readonly<Record<UplinkClass, ClassQueue>>;
   readonly #ids = new Map<string, Entry | Entry[]>();
@@ -114,9 +102,6 @@ export class Outbox extends Resource {
   readonly #listeners = new Set<() => void>();
   #used = 0;
   #seq = 0;
-  #statusSeq = 0;
-  #statusReserved = 0;
-  #lossSince = 0;
   #expireTimer: TimerHandle | undefined;
   #evictedSinceLog = 0;
   #lastEvictLog = -Infinity;
@@ -126,7 +111,7 @@ export class Outbox extends Resource {
     if (!(Number.isSafeInteger(options.maxBytes) && options.maxBytes > 0)) throw new TypeError(`outbox maxBytes must be a positive integer, got ${options.maxBytes}`);
     this.#o = options;
     this.#items = outboxItems(options.db);
-    this.#meta = sublevel(options.db, OUTBOX_SUBLEVELS.meta);
+    this.#meta = new OutboxMeta(options.db, sublevel(options.db, OUTBOX_SUBLEVELS.meta));
     this.#ledger = new LossLedger(sublevel(options.db, OUTBOX_SUBLEVELS.ledger), options.writer);
     this.#prefix = Buffer.byteLength(this.#items.prefix);
     this.#queues = Object.fromEntries(UPLINK_CLASSES.map((c) => [c, new ClassQueue(c)])) as Record<UplinkClass, ClassQueue>;
@@ -156,7 +141,7 @@ export class Outbox extends Resource {
 
   /** When the loss ledger started counting (ms since the epoch): when this outbox was first created. */
   get lossSince(): number {
-    return this.#lossSince;
+    return this.#meta.lossSince;
   }
 
   /**
@@ -220,34 +205,14 @@ export class Outbox extends Resource {
   /** Mark up to `max` waiting items of `cls` as taken for sending, in the order asked for. */
   take(cls: UplinkClass, options: TakeOptions): QueuedItem[] {
     const q = this.#queues[cls];
-    const out = [...this.#waiting(q, options)];
+    const out = [...q.waiting(options)];
     for (const e of out) q.setTaken(e, true);
     return out;
   }
 
   /** Whether `take` would return anything now (without taking it). */
   hasWaiting(cls: UplinkClass, options: TakeOptions): boolean {
-    return !this.#waiting(this.#queues[cls], { ...options, max: 1 }).next().done;
-  }
-
-  *#waiting(q: ClassQueue, options: TakeOptions): Generator<Entry, void, undefined> {
-    if (q.count === q.taken) return;
-    const { from, max, queuedSince, queuedBefore } = options;
-    let n = 0;
-    for (const e of from === 'oldest' ? q.oldestFirst() : q.newestFirst()) {
-      if (n >= max) return;
-      if (queuedSince !== undefined && e.queuedAt < queuedSince) {
-        if (from === 'newest') return;
-        continue;
-      }
-      if (queuedBefore !== undefined && e.queuedAt >= queuedBefore) {
-        if (from === 'oldest') return;
-        continue;
-      }
-      if (e.taken) continue;
-      n++;
-      yield e;
-    }
+    return !this.#queues[cls].waiting({ ...options, max: 1 }).next().done;
   }
 
   /**
@@ -319,9 +284,8 @@ export class Outbox extends Resource {
   }
 
   /** The next status report seq, never handed out before, across restarts too. */
-  async nextStatusSeq(): Promise<number> {
-    if (this.#statusSeq >= this.#statusReserved) await this.#reserveStatusSeqs(this.#statusSeq + STATUS_SEQ_BLOCK);
-    return this.#statusSeq++;
+  nextStatusSeq(): Promise<number> {
+    return this.#meta.nextStatusSeq();
   }
 
   /** Drop what has outlived its class TTL now (also runs every expireIntervalMs). Returns how many. */
@@ -372,11 +336,7 @@ export class Outbox extends Resource {
         this.#ledger.record(d.cls, 'corrupt', 1, d.bytes, this.#o.clock.now());
       }
     }
-    const since = await this.#meta.get('lossSince');
-    this.#lossSince = since === undefined ? this.#o.clock.now() : Number(since);
-    this.#statusSeq = Number((await this.#meta.get('statusSeq')) ?? 0);
-    // A synced write: the seqs of the last run (all below its reservation) are never handed out again.
-    await this.#reserveStatusSeqs(this.#statusSeq + STATUS_SEQ_BLOCK);
+    await this.#meta.load(this.#o.clock);
     this.#enforceBudget(); // the budget may have been lowered since the last run
     const every = this.#o.expireIntervalMs ?? 60_000;
     this.#expireTimer = this.#o.clock.setInterval(() => this.expire(), every);
@@ -388,17 +348,6 @@ export class Outbox extends Resource {
     if (this.#expireTimer) this.#o.clock.clear(this.#expireTimer);
     this.#listeners.clear();
     await this.flush();
-  }
-
-  async #reserveStatusSeqs(upTo: number): Promise<void> {
-    await this.#o.db.batch(
-      [
-        { type: 'put', sublevel: this.#meta, key: 'statusSeq', value: String(upTo) },
-        { type: 'put', sublevel: this.#meta, key: 'lossSince', value: String(this.#lossSince) },
-      ],
-      { sync: true },
-    );
-    this.#statusReserved = upTo;
   }
 
   #insert(e: Entry): void {
