@@ -78,6 +78,9 @@ export const catalogue = {
   ERR_PROTOCOL_VERSION: { message: 'uplink message has protocol version %s; this side speaks version %s: upgrade the receiver', retryable: false },
   ERR_PROTOCOL_INVALID: { message: 'uplink %s does not match its schema: %s', retryable: false },
   ERR_PROTOCOL_TOPIC: { message: 'topic %s does not fit the message: %s', retryable: false },
+  // The outbox and the uplink (issue #5): an item no message may carry is dropped, not retried
+  // forever; it is counted in the loss ledger as too_large.
+  ERR_UPLINK_ITEM_TOO_LARGE: { message: 'a %s item (%s) encodes to %s bytes, over uplink.maxMessageBytes (%s): it is dropped and counted in the loss ledger as too_large; raise maxMessageBytes or lower flightRecorder.maxPartBytes', retryable: false },
 
   // The device simulator (`tributary devices`).
   ERR_SCENARIO_READ: { message: 'cannot read scenario file %s: check the path and permissions', retryable: false },
