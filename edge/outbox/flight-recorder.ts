@@ -17,7 +17,7 @@ import type { CounterChild, Registry } from '../observe/metrics.js';
 import type { BatchWriter } from '../store/batch-writer.js';
 import { sublevel, type Db, type Sublevel } from '../store/db.js';
 import type { LoggedReading } from '../store/ingest-log.js';
-import type { Outbox } from './durable-outbox.js';
+import type { Outbox } from './outbox.js';
 import { snippetParts } from './snippet-parts.js';
 
 /** What the recorder needs of the ingest log. */

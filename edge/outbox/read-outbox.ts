@@ -4,7 +4,7 @@
 import type { Db } from '../store/db.js';
 import type { UplinkItems } from '../uplink/protocol.js';
 import type { UplinkClass } from '../uplink/topics.js';
-import { outboxItems } from './durable-outbox.js';
+import { outboxItems } from './outbox.js';
 import { classRange, decodeItem, parseItemKey, readHeader } from './item-codec.js';
 
 export interface StoredItem<C extends UplinkClass> {

@@ -20,7 +20,7 @@ import { codedError } from '../errors/catalogue.js';
 import { Resource } from '../lifecycle/resource.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
-import type { Outbox, QueuedItem, ReadItem } from '../outbox/durable-outbox.js';
+import type { Outbox, QueuedItem, ReadItem } from '../outbox/outbox.js';
 import { reconnectDelay } from '../source/mqtt-client/backoff.js';
 import { safeUrl } from '../source/mqtt-client/client-options.js';
 import { uplinkClientOptions } from './connection.js';

@@ -2,7 +2,7 @@
 // ack timeout or a lost connection can put the unacknowledged ones back in line.
 
 import type { TimerHandle } from '../clock/clock.js';
-import type { QueuedItem } from '../outbox/durable-outbox.js';
+import type { QueuedItem } from '../outbox/outbox.js';
 import type { UplinkClass } from './topics.js';
 
 export interface SentBatch {

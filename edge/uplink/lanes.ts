@@ -7,7 +7,7 @@
 // Bulk lanes (the backlog, and raw snippets, which are large) may only spend the bandwidth budget
 // above the live reserve (token-bucket.ts).
 
-import type { TakeOptions } from '../outbox/durable-outbox.js';
+import type { TakeOptions } from '../outbox/outbox.js';
 import { UPLINK_CLASSES, type UplinkClass } from './topics.js';
 
 export interface Lane {

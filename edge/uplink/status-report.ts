@@ -1,7 +1,7 @@
 // The status report the gateway sends about itself: backlog per class, the byte budget and its
 // use, the loss ledger (cumulative, so a lost report loses nothing) and the oldest item's age.
 
-import type { OutboxStats } from '../outbox/durable-outbox.js';
+import type { OutboxStats } from '../outbox/outbox.js';
 import { statusId } from './ids.js';
 import type { LossEntry, StatusReport } from './schemas.js';
 import { UPLINK_CLASSES, type UplinkClass } from './topics.js';

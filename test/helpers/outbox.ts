@@ -5,7 +5,7 @@ import type { Clock } from '../../edge/clock/clock.js';
 import { FakeClock } from '../../edge/clock/fake-clock.js';
 import { silentLogger, type Logger } from '../../edge/observe/log.js';
 import { Registry } from '../../edge/observe/metrics.js';
-import { Outbox, type OutboxOptions } from '../../edge/outbox/durable-outbox.js';
+import { Outbox, type OutboxOptions } from '../../edge/outbox/outbox.js';
 import { BatchWriter } from '../../edge/store/batch-writer.js';
 import { openDb, type Db } from '../../edge/store/db.js';
 

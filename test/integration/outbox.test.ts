@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../edge/alert/alert.js';
 import type { FakeClock } from '../../edge/clock/fake-clock.js';
-import { EVICTION_ORDER, outboxItems, type Outbox } from '../../edge/outbox/durable-outbox.js';
+import { EVICTION_ORDER, outboxItems, type Outbox } from '../../edge/outbox/outbox.js';
 import { encodeItem, itemKey } from '../../edge/outbox/item-codec.js';
 import { readOutbox } from '../../edge/outbox/read-outbox.js';
 import { openDb } from '../../edge/store/db.js';
