@@ -25,7 +25,7 @@ import type { BenchResult } from './run.js';
 import { preciseNow, quantile, round } from './stats.js';
 import type { FromCloud, ToCloud } from './uplink/cloud.js';
 
-const BACKLOG = 50_000;
+export const BACKLOG = 50_000;
 /** 1,000 devices × 3 metrics × 2 windows (10 s tumbling, 60/10 s hopping): 600 summaries a second. */
 const LIVE_PER_SEC = 600;
 const LIVE_TICK_MS = 100;
@@ -88,7 +88,7 @@ async function startCloud(): Promise<{ port: number; ask: (m: ToCloud) => Promis
   };
 }
 
-async function drain(gzip: boolean): Promise<DrainResult> {
+export async function drain(gzip: boolean): Promise<DrainResult> {
   const cloud = await startCloud();
   using dir = tempDir('tributary-bench-uplink-');
   const box = await openTestOutbox(dir.path, { clock: systemClock, maxBytes: 1 << 30 });
