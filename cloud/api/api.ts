@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { readConfiguredFile } from '../../edge/config/read-file.js';
 import { codedError } from '../../edge/errors/catalogue.js';
 import { Resource } from '../../edge/lifecycle/resource.js';
@@ -24,6 +24,7 @@ import { fleetRoutes } from './routes/fleet-routes.js';
 import { opsRoutes } from './routes/ops-routes.js';
 import { staticRoutes } from './routes/static-files.js';
 import { StreamHub, type StreamOptions } from './stream.js';
+import { validatorCompiler } from './validator.js';
 
 export interface CloudApiOptions {
   /** Folder of the dashboard's files (default: cloud/dashboard in the package). */
@@ -75,12 +76,11 @@ export class CloudApi extends Resource {
     const { http } = this.ctx.config;
     const options: FastifyServerOptions & { https?: object } = {
       loggerInstance: this.ctx.log.child({ part: 'api' }),
-      disableRequestLogging: true,
+      logController: new LogController({ disableRequestLogging: true }),
       exposeHeadRoutes: false,
       forceCloseConnections: true,
       return503OnClosing: true,
       bodyLimit: this.o.bodyLimit ?? 65_536,
-      ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
     };
     if (http.tls) {
       const read = (path: string, what: string) => readConfiguredFile(path, what);
@@ -92,6 +92,7 @@ export class CloudApi extends Resource {
     }
     const app = Fastify(options) as unknown as FastifyInstance;
     this.#app = app;
+    app.setValidatorCompiler(validatorCompiler);
     app.setErrorHandler(errorHandler(this.ctx.log));
     app.setNotFoundHandler((request, reply) => {
       void reply.code(404).send(errorBody(codedError('ERR_API_NOT_FOUND', ['route', `${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`])));

@@ -9,7 +9,6 @@
 // client congested for `stallMs` is disconnected (reason `stalled`). Nothing is replayed: after a
 // reconnect (`retry: 3000`), the `hello` event tells a client to load current state again.
 
-import type { ServerResponse } from 'node:http';
 import { Type } from '@sinclair/typebox';
 import type { TimerHandle } from '../../edge/clock/clock.js';
 import { codedError } from '../../edge/errors/catalogue.js';
@@ -42,8 +41,17 @@ const StreamQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** Where a stream is written: an http.ServerResponse, or a stand-in in unit tests. */
+export interface StreamSink {
+  /** false when the socket takes no more for now ('drain' follows when it does). */
+  write(text: string): boolean;
+  once(event: 'drain', listener: () => void): unknown;
+  end(): unknown;
+  destroy(): unknown;
+}
+
 interface Client {
-  readonly res: ServerResponse;
+  readonly res: StreamSink;
   readonly events: ReadonlySet<StreamEventType>;
   readonly devices: ReadonlySet<string>;
   /** Clock time the socket stopped taking data; undefined while it keeps up. */
@@ -64,7 +72,7 @@ export class StreamHub {
   readonly #listeners: { [K in keyof CloudBusEvents]: (...args: CloudBusEvents[K]) => void };
 
   constructor(
-    private readonly ctx: CloudContext,
+    private readonly ctx: Pick<CloudContext, 'config' | 'clock' | 'metrics' | 'bus'>,
     o: StreamOptions = {},
   ) {
     this.#heartbeatMs = o.heartbeatMs ?? 15_000;
@@ -72,7 +80,10 @@ export class StreamHub {
     this.#stallMs = o.stallMs ?? 60_000;
     this.#maxDevices = o.maxDevices ?? 50;
     const m = ctx.metrics;
-    m.gauge('tributary_cloud_stream_clients', 'Live stream (SSE) connections open', [], (g) => g.set(this.#clients.size));
+    m.gauge('tributary_cloud_stream_clients', 'Live stream (SSE) connections open, and of those congested (socket full: events dropped)', ['state'], (g) => {
+      g.set(this.#clients.size, 'open');
+      g.set(this.congested, 'congested');
+    });
     this.#sent = m.counter('tributary_cloud_stream_events_total', 'Live stream events written to clients, by event type (one per client)', ['event']);
     this.#dropped = m.counter('tributary_cloud_stream_dropped_total', 'Live stream events not written (slow_client), clients disconnected (stalled) and streams refused (limit)', ['reason']);
     this.#listeners = {
@@ -84,6 +95,13 @@ export class StreamHub {
 
   get clients(): number {
     return this.#clients.size;
+  }
+
+  /** Clients whose socket is full right now (their events are being dropped). */
+  get congested(): number {
+    let n = 0;
+    for (const c of this.#clients) if (c.congestedSince !== undefined) n++;
+    return n;
   }
 
   start(): void {
@@ -128,13 +146,22 @@ export class StreamHub {
         reply.hijack();
         const res = reply.raw;
         res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-        const client: Client = { res, events, devices, congestedSince: undefined, missed: { alert: 0, gateway: 0, summaries: 0 } };
-        this.#clients.add(client);
-        res.write(`retry: 3000\n\n${this.#frame('hello', { now: this.ctx.clock.now(), events: [...events], devices: [...devices] })}`);
-        request.raw.socket.on('close', () => this.#clients.delete(client));
+        const detach = this.attach(res, events, devices);
+        request.raw.socket.on('close', detach);
         return reply;
       },
     });
+  }
+
+  /**
+   * Start streaming to `sink` (an HTTP response whose headers are sent): the retry hint and the
+   * hello event, then what the filters let through. Returns the function that forgets the sink.
+   */
+  attach(sink: StreamSink, events: ReadonlySet<StreamEventType>, devices: ReadonlySet<string> = new Set()): () => void {
+    const client: Client = { res: sink, events, devices, congestedSince: undefined, missed: { alert: 0, gateway: 0, summaries: 0 } };
+    this.#clients.add(client);
+    this.#push(client, `retry: 3000\n\n${this.#frame('hello', { now: this.ctx.clock.now(), events: [...events], devices: [...devices] })}`);
+    return () => this.#clients.delete(client);
   }
 
   #frame(event: StreamEventType | 'hello' | 'gap', data: unknown): string {
