@@ -56,8 +56,8 @@ export class CloudAlertRules extends Resource {
     // dataLossQuietMs is proposed as a config key (config-keys.ts); read it once the schema has it.
     const configured = (a as { dataLossQuietMs?: number }).dataLossQuietMs;
     this.settings = { gatewayOfflineMs: a.gatewayOfflineMs, deviceSilentMs: a.deviceSilentMs, dataLossItems: a.dataLossItems, dataLossQuietMs: o.dataLossQuietMs ?? configured ?? DEFAULT_DATA_LOSS_QUIET_MS };
-    this.#events = ctx.metrics.counter('tributary_cloud_alert_rule_events_total', 'Alert events the cloud\'s own rules recorded, by rule and event state', ['rule', 'state']);
-    this.#failures = ctx.metrics.counter('tributary_cloud_alert_rule_check_failures_total', 'Checks of the cloud\'s own alert rules that failed (store unreadable or unwritable); the next check tries again');
+    this.#events = ctx.metrics.sharedCounter('tributary_cloud_alert_rule_events_total', 'Alert events the cloud\'s own rules recorded, by rule and event state', ['rule', 'state']);
+    this.#failures = ctx.metrics.sharedCounter('tributary_cloud_alert_rule_check_failures_total', 'Checks of the cloud\'s own alert rules that failed (store unreadable or unwritable); the next check tries again');
   }
 
   protected async _open(): Promise<void> {
