@@ -2,10 +2,11 @@
 // the devices a client names — new summaries, as they appear on the bus, with a heartbeat comment
 // so proxies keep the connection and clients notice a dead one.
 //
-// Backpressure: each event is serialised once and written to every client that wants it. When a
-// client's socket stops taking data (write() returns false) it is congested: further events for it
-// are dropped and counted (tributary_cloud_stream_dropped_total{reason="slow_client"}) instead of
-// buffered, and once it drains it gets one `gap` event with what it missed, so it can reload. A
+// Backpressure: each event is serialised once and written to every client that wants it. A burst
+// (one check raising a hundred alerts) may sit in a client's send buffer up to `maxBufferedBytes`;
+// past that the client is congested: further events for it are dropped and counted
+// (tributary_cloud_stream_dropped_total{reason="slow_client"}) instead of buffered, and once its
+// socket has taken everything it gets one `gap` event with what it missed, so it can reload. A
 // client congested for `stallMs` is disconnected (reason `stalled`). Nothing is replayed: after a
 // reconnect (`retry: 3000`), the `hello` event tells a client to load current state again.
 
@@ -31,6 +32,8 @@ export interface StreamOptions {
   readonly stallMs?: number;
   /** Devices one client may follow the summaries of (default 50). */
   readonly maxDevices?: number;
+  /** Bytes a client's socket may hold unsent before its events are dropped (default 1 MiB). */
+  readonly maxBufferedBytes?: number;
 }
 
 const StreamQuery = Type.Object(
@@ -43,8 +46,10 @@ const StreamQuery = Type.Object(
 
 /** Where a stream is written: an http.ServerResponse, or a stand-in in unit tests. */
 export interface StreamSink {
-  /** false when the socket takes no more for now ('drain' follows when it does). */
+  /** false when the socket's buffer is past its high-water mark ('drain' follows once it empties). */
   write(text: string): boolean;
+  /** Bytes written but not yet taken by the socket. */
+  readonly writableLength: number;
   once(event: 'drain', listener: () => void): unknown;
   end(): unknown;
   destroy(): unknown;
@@ -65,6 +70,7 @@ export class StreamHub {
   readonly #maxClients: number;
   readonly #stallMs: number;
   readonly #maxDevices: number;
+  readonly #maxBuffered: number;
   readonly #sent: Counter;
   readonly #dropped: Counter;
   #seq = 0;
@@ -79,6 +85,7 @@ export class StreamHub {
     this.#maxClients = o.maxClients ?? 500;
     this.#stallMs = o.stallMs ?? 60_000;
     this.#maxDevices = o.maxDevices ?? 50;
+    this.#maxBuffered = o.maxBufferedBytes ?? 1024 * 1024;
     const m = ctx.metrics;
     m.gauge('tributary_cloud_stream_clients', 'Live stream (SSE) connections open, and of those congested (socket full: events dropped)', ['state'], (g) => {
       g.set(this.#clients.size, 'open');
@@ -191,9 +198,10 @@ export class StreamHub {
     this.#push(c, frame);
   }
 
-  /** Write to a client that keeps up; when its socket is full, mark it congested until it drains. */
+  /** Write to a client that keeps up; past maxBufferedBytes, mark it congested until it drains. */
   #push(c: Client, text: string): void {
-    if (c.res.write(text)) return;
+    // Over the budget implies write() returned false (the budget is above the high-water mark), so 'drain' will follow.
+    if (c.res.write(text) || c.res.writableLength <= this.#maxBuffered) return;
     c.congestedSince = this.ctx.clock.now();
     c.res.once('drain', () => {
       c.congestedSince = undefined;

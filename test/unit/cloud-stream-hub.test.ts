@@ -1,6 +1,6 @@
 // The live stream's hub on a fake clock with stand-in sockets: what each client's filters let
-// through, heartbeats, dropping (and counting) for a client whose socket is full instead of
-// buffering, the gap event once it drains, and cutting a client that stays stalled.
+// through, heartbeats, buffering a burst up to the budget and then dropping (and counting) for a
+// client that does not read, the gap event once it drains, and cutting a client that stays stalled.
 
 import { describe, expect, it } from 'vitest';
 import { StreamHub, type StreamSink } from '../../cloud/api/stream.js';
@@ -12,16 +12,18 @@ import { cloudConfigFrom } from '../helpers/cloud-context.js';
 import { parseSse, type SseEvent } from '../helpers/sse.js';
 import { windowSummary } from '../helpers/summaries.js';
 
-/** A socket stand-in: takes writes until `full`, then refuses them until drain() is called. */
+/** A socket stand-in: while `full`, what is written stays buffered until drain() is called. */
 class Sink implements StreamSink {
   text = '';
   full = false;
+  writableLength = 0;
   ended = false;
   destroyed = false;
   #drain: Array<() => void> = [];
   write(text: string): boolean {
     this.text += text;
-    return !this.full;
+    if (this.full) this.writableLength += text.length;
+    return this.writableLength < HIGH_WATER;
   }
   once(_event: 'drain', listener: () => void): this {
     this.#drain.push(listener);
@@ -35,6 +37,7 @@ class Sink implements StreamSink {
   }
   drain(): void {
     this.full = false;
+    this.writableLength = 0;
     for (const l of this.#drain.splice(0)) l();
   }
   events(): SseEvent[] {
@@ -49,11 +52,14 @@ class Sink implements StreamSink {
   }
 }
 
+const HIGH_WATER = 100;
+const BUDGET = 1000;
+
 function setup() {
   const clock = new FakeClock();
   const metrics = new Registry();
   const bus = new CloudBus();
-  const hub = new StreamHub({ config: cloudConfigFrom({ cloud: { id: 't' } }), clock, metrics, bus }, { heartbeatMs: 1000, stallMs: 5000 });
+  const hub = new StreamHub({ config: cloudConfigFrom({ cloud: { id: 't' } }), clock, metrics, bus }, { heartbeatMs: 1000, stallMs: 5000, maxBufferedBytes: BUDGET });
   hub.start();
   const dropped = metrics.get('tributary_cloud_stream_dropped_total') as Counter;
   return { clock, bus, hub, dropped };
@@ -88,24 +94,28 @@ describe('stream hub', () => {
     expect(sink.comments()).toHaveLength(3);
   });
 
-  it('drops events for a full socket, counts them, and sends one gap event when it drains', () => {
+  it('buffers a burst up to its budget, then drops and counts, and sends one gap event when it drains', () => {
     const { bus, hub, dropped } = setup();
     const slow = new Sink();
     const fast = new Sink();
     hub.attach(slow, new Set(['alert']));
     hub.attach(fast, new Set(['alert']));
     slow.full = true;
-    for (let i = 1; i <= 5; i++) bus.emit('alert', alert(i));
-    // The write that found the socket full was taken (it is in the socket's buffer); the rest dropped.
-    expect(slow.events().filter((e) => e.event === 'alert')).toHaveLength(1);
+    const size = `id: 9\nevent: alert\ndata: ${JSON.stringify(alert(1))}\n\n`.length;
+    const taken = Math.floor(BUDGET / size) + 1; // the write that crossed the budget is in the buffer too
+    expect(taken).toBeGreaterThan(3);
+    for (let i = 1; i <= taken + 4; i++) bus.emit('alert', alert(i));
+    expect(slow.events().filter((e) => e.event === 'alert')).toHaveLength(taken);
+    expect(slow.writableLength).toBeGreaterThan(BUDGET);
+    expect(slow.writableLength).toBeLessThan(BUDGET + size + 1);
     expect(dropped.get('slow_client')).toBe(4);
     expect(hub.congested).toBe(1);
-    expect(fast.events().filter((e) => e.event === 'alert')).toHaveLength(5);
+    expect(fast.events().filter((e) => e.event === 'alert')).toHaveLength(taken + 4);
     slow.drain();
-    bus.emit('alert', alert(6));
+    bus.emit('alert', alert(99));
     expect(slow.events().slice(-2).map((e) => [e.event, e.data.missed ?? e.data.id])).toEqual([
       ['gap', { alert: 4, gateway: 0, summaries: 0 }],
-      ['alert', alert(6).id],
+      ['alert', alert(99).id],
     ]);
     expect(hub.congested).toBe(0);
   });
@@ -117,7 +127,8 @@ describe('stream hub', () => {
     hub.attach(stuck, new Set(['alert']));
     hub.attach(fine, new Set(['alert']));
     stuck.full = true;
-    bus.emit('alert', alert(1));
+    for (let i = 1; i <= 30; i++) bus.emit('alert', alert(i));
+    expect(hub.congested).toBe(1);
     clock.advance(4000);
     expect(stuck.destroyed).toBe(false);
     clock.advance(1000);
