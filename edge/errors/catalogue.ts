@@ -124,7 +124,7 @@ export const catalogue = {
   ERR_API_LOGIN_FAILED: { message: 'bad username or password', retryable: false },
   ERR_API_FORBIDDEN: { message: '%s may not %s %s: it needs %s', retryable: false },
   ERR_API_BAD_REQUEST: { message: 'the request is invalid (%s problem(s)): %s', retryable: false },
-  ERR_API_NOT_FOUND: { message: 'no %s %s', retryable: false },
+  ERR_API_NOT_FOUND: { message: 'there is no %s %s here', retryable: false },
   ERR_API_TOO_MANY_ATTEMPTS: { message: 'too many failed logins from %s; try again in %s s', retryable: true },
   ERR_API_CROSS_ORIGIN: { message: 'a %s with the session cookie from origin %s is refused: send it from the dashboard, or use an Authorization header', retryable: false },
   ERR_API_STREAM_LIMIT: { message: '%s live streams are open already (the limit); close one or try again later', retryable: true },
