@@ -7,7 +7,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../edge/clock/clock.js';
-import { hashPassword, VerifiedCredentials } from '../../edge/auth/password.js';
+import { assertValidHash, hashPassword, VerifiedCredentials } from '../../edge/auth/password.js';
 import { codedError } from '../../edge/errors/catalogue.js';
 import type { CloudConfig } from '../config/schema.js';
 import type { Principal } from './access.js';
@@ -47,6 +47,9 @@ export class Authenticator {
       // Basic credentials name a user or a gateway; one name for both would be ambiguous.
       throw codedError('ERR_CONFIG_INVALID', [both.length, both.map((n) => `  - users.${n}: ${n} is also a gateway id; give people and gateways different names`).join('\n')]);
     }
+    // A malformed hash would otherwise surface at someone's login, naming the user to the caller.
+    for (const [name, u] of Object.entries(config.users)) assertValidHash(u.passwordHash, `users.${name}`);
+    for (const [id, g] of Object.entries(config.gateways)) assertValidHash(g.tokenHash, `gateways.${id}`);
     this.sessions = new SessionStore(clock, config.http.sessionTtlMs, o.maxSessions);
     this.throttle = new LoginThrottle(clock, o.throttle);
   }

@@ -16,6 +16,7 @@ import { Registry } from '../../edge/observe/metrics.js';
 import { cloudFixture, credentialsConfig, GATEWAYS, PEOPLE, type CloudFixture } from '../helpers/cloud-context.js';
 import { call, statusOnly, type CallOptions } from '../helpers/http-client.js';
 import { cloudConfigFrom } from '../helpers/cloud-context.js';
+import { errorOf } from '../helpers/errors.js';
 
 // The intended level of every route. A new route fails the first case until it is added here, so
 // its level (public above all) is a decision someone wrote down, not a default.
@@ -112,6 +113,14 @@ describe('cloud API access, route by route', () => {
     expect(seen).toContain('GET /api/dead-letters');
     expect(seen).toContain('POST /api/alerts/:id/acknowledge');
     expect(seen).toContain('GET /api/gateway/self');
+  });
+
+  it('refuses at start a malformed hash, and a name that is both a user and a gateway', async () => {
+    const creds = await credentialsConfig();
+    const bad = cloudConfigFrom({ cloud: { id: 't' }, ...creds, users: { ...creds.users, eve: { passwordHash: 'scrypt$not-a-hash', role: 'viewer' } } });
+    expect(errorOf(() => new Authenticator(bad, clock))).toMatchObject({ code: 'ERR_AUTH_BAD_HASH', message: expect.stringContaining('users.eve') });
+    const both = cloudConfigFrom({ cloud: { id: 't' }, ...creds, users: { ...creds.users, 'gw-1': creds.users.vera! } });
+    expect(errorOf(() => new Authenticator(both, clock))).toMatchObject({ code: 'ERR_CONFIG_INVALID', message: expect.stringContaining('users.gw-1: gw-1 is also a gateway id') });
   });
 
   it('a route added without an access level stops the API from starting', async () => {

@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { StoredDeadLetter } from '../../store/contract.js';
 import { Name } from '../query.js';
-import { route, type ApiDeps, type ApiRoute } from '../route.js';
+import { route, type ApiDeps, type ApiRoute, type HealthCheck } from '../route.js';
 
 /** Bytes of a dead letter shown at most; the rest is cut (`truncated`). */
 const MAX_DEAD_LETTER_BYTES = 64 * 1024;
@@ -57,7 +57,12 @@ export function opsRoutes({ ctx, health }: ApiDeps): ApiRoute[] {
       access: 'public',
       summary: '{ ok, store: { ok, status }, checks, gateways: { known, online } }; 503 when not ok',
       handler: async ({ reply }) => {
-        const checks = health();
+        let checks: Readonly<Record<string, HealthCheck>>;
+        try {
+          checks = health();
+        } catch (err) {
+          checks = { health: { ok: false, error: (err as Error).message } };
+        }
         let store: { ok: boolean; status: string; error?: string } = { ok: ctx.store.status === 'open', status: ctx.store.status };
         let gateways: { known: number; online: number } | null = null;
         if (store.ok) {
