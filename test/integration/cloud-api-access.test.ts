@@ -5,6 +5,8 @@
 // their origin check, logout, session expiry, Basic for scrapers and gateways, the login throttle,
 // and that no secret reaches the log.
 
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Access } from '../../cloud/api/access.js';
@@ -17,6 +19,8 @@ import { cloudFixture, credentialsConfig, GATEWAYS, PEOPLE, type CloudFixture } 
 import { call, statusOnly, type CallOptions } from '../helpers/http-client.js';
 import { cloudConfigFrom } from '../helpers/cloud-context.js';
 import { errorOf } from '../helpers/errors.js';
+import { hasOpenssl, selfSignedCert } from '../helpers/mqtt.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 // The intended level of every route. A new route fails the first case until it is added here, so
 // its level (public above all) is a decision someone wrote down, not a default.
@@ -215,5 +219,34 @@ describe('logging in', () => {
     const hashes = await credentialsConfig();
     secrets.push(...Object.values(hashes.users).map((u) => u.passwordHash), ...Object.values(hashes.gateways).map((g) => g.tokenHash));
     for (const s of secrets) expect(text).not.toContain(s);
+  });
+});
+
+describe.skipIf(!hasOpenssl)('over TLS (http.tls)', () => {
+  it('serves HTTPS and marks the session cookie Secure', async () => {
+    using certs = tempDir();
+    const tls = selfSignedCert(certs.path);
+    await using secure = await cloudFixture({ clock, config: { http: { port: 0, tls } } });
+    const tlsApi = new CloudApi(secure.ctx);
+    await tlsApi.open();
+    try {
+      const answer = await new Promise<{ status: number; cookie: string; body: string }>((resolve, reject) => {
+        const req = httpsRequest(
+          { host: '127.0.0.1', port: tlsApi.port, path: '/api/login', method: 'POST', ca: readFileSync(tls.certFile), headers: { 'content-type': 'application/json' } },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: String(res.headers['set-cookie']), body }));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ username: 'vera', password: PEOPLE.vera.password }));
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.cookie).toMatch(/; Secure$/);
+      expect(JSON.parse(answer.body)).toMatchObject({ user: 'vera' });
+    } finally {
+      await tlsApi.close();
+    }
   });
 });
