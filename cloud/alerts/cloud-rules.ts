@@ -49,7 +49,7 @@ export interface RuleInput {
   readonly lossBaselines: ReadonlyMap<string, { readonly since: number; readonly items: number }>;
 }
 
-export const CLOUD_RULE_SEVERITY: Readonly<Record<CloudAlertRuleType, AlertSeverity>> = {
+const CLOUD_RULE_SEVERITY: Readonly<Record<CloudAlertRuleType, AlertSeverity>> = {
   'gateway-offline': 'critical',
   'device-silent': 'warning',
   'data-loss': 'warning',

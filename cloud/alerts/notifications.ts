@@ -31,7 +31,7 @@ export const alertNotifications =
     new AlertNotifications(ctx, options);
 
 /** What changed, from the alert alone: the transition made at its last update, else new evidence. */
-export function changeOf(a: StoredAlert): AlertChange {
+function changeOf(a: StoredAlert): AlertChange {
   const last = a.history[a.history.length - 1];
   if (!last || last.at !== a.updatedAt) return 'updated';
   return last.to === 'open' ? 'raised' : last.to;

@@ -7,7 +7,7 @@ import { codedError, type TributaryError } from '../../edge/errors/catalogue.js'
 
 export type Role = 'viewer' | 'operator' | 'admin';
 
-export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
+const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
 
 /** What a route demands. `public` routes are listed in the docs and pinned by the route-table test. */
 export type Access = Role | 'gateway' | 'public';

@@ -143,7 +143,7 @@ export class CloudApi extends Resource {
 }
 
 /** cloud/dashboard beside the package.json this module belongs to (works from the sources and from dist/). */
-export function defaultDashboardDir(): string {
+function defaultDashboardDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);

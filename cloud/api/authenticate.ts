@@ -118,7 +118,7 @@ export class Authenticator {
 }
 
 /** The value of cookie `name` in a Cookie header (RFC 6265 §5.4), or undefined. */
-export function cookieValue(header: string | undefined, name: string): string | undefined {
+function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');

@@ -46,7 +46,7 @@ export interface ErrorBody {
 }
 
 /** The status a coded error answers with: its own, 503 for other retryable ones (storage), else 500. */
-export function statusOf(err: TributaryError): number {
+function statusOf(err: TributaryError): number {
   return STATUS[err.code] ?? (err.retryable ? 503 : 500);
 }
 

@@ -16,7 +16,7 @@ export interface Session {
   readonly expiresAt: number;
 }
 
-export const TOKEN_BYTES = 32;
+const TOKEN_BYTES = 32;
 
 const digest = (token: string): string => createHash('sha256').update(token).digest('base64url');
 

@@ -9,7 +9,7 @@ import { route, type ApiDeps, type ApiRoute } from '../route.js';
 import { summaryView } from '../views.js';
 
 /** Buckets one series answer may hold; a wider range must use a coarser resolution. */
-export const MAX_POINTS = 10_000;
+const MAX_POINTS = 10_000;
 /** Without `from`, this much before `to`. */
 const DEFAULT_SPAN_MS = 24 * 3_600_000;
 /** Without `resolution`, the finest configured one that gives at most this many buckets. */
@@ -50,7 +50,7 @@ const q = (p: SeriesPoint, at: number): number | null => {
   return Number.isFinite(v) ? v : null;
 };
 
-export function pointView(p: SeriesPoint): PointView {
+function pointView(p: SeriesPoint): PointView {
   return { start: p.start, windows: p.windows, features: p.features, quantiles: { p50: q(p, 0.5), p90: q(p, 0.9), p99: q(p, 0.99) } };
 }
 

@@ -10,7 +10,7 @@ import { extname, join, sep } from 'node:path';
 import { codedError } from '../../../edge/errors/catalogue.js';
 import { route, type ApiRoute } from '../route.js';
 
-export const CONTENT_TYPES: Readonly<Record<string, string>> = {
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
@@ -35,7 +35,7 @@ const SECURITY_HEADERS = {
 };
 
 /** The file under `root` that `urlPath` names, or undefined when it names none (or tries to escape). */
-export async function resolveStatic(root: string, urlPath: string): Promise<string | undefined> {
+async function resolveStatic(root: string, urlPath: string): Promise<string | undefined> {
   let decoded: string;
   try {
     decoded = decodeURIComponent(urlPath);
