@@ -120,6 +120,18 @@ export const catalogue = {
   ERR_CLOUD_BAD_SCOPE_NAME: { message: '%s %s is not usable: use 1-128 characters without control characters', retryable: false },
   ERR_CLOUD_ALERT_NOT_FOUND: { message: 'no alert has id %s', retryable: false },
   ERR_CLOUD_ALERT_TRANSITION: { message: 'alert %s is %s, so it cannot be %s', retryable: false },
+
+  // The cloud API (issue #6): what people and gateways are told over HTTP. The HTTP status each
+  // maps to is in cloud/api/errors.ts; 401/403 say who is refused, never why a secret was wrong.
+  ERR_API_UNAUTHENTICATED: { message: '%s: log in (POST /api/login) and send the session as Authorization: Bearer <token> or its cookie, or send Basic credentials', retryable: false },
+  ERR_API_LOGIN_FAILED: { message: 'bad username or password', retryable: false },
+  ERR_API_FORBIDDEN: { message: '%s may not %s %s: it needs %s', retryable: false },
+  ERR_API_BAD_REQUEST: { message: 'the request is invalid (%s problem(s)): %s', retryable: false },
+  ERR_API_NOT_FOUND: { message: 'there is no %s %s here', retryable: false },
+  ERR_API_TOO_MANY_ATTEMPTS: { message: 'too many failed logins from %s; try again in %s s', retryable: true },
+  ERR_API_CROSS_ORIGIN: { message: 'a %s with the session cookie from origin %s is refused: send it from the dashboard, or use an Authorization header', retryable: false },
+  ERR_API_STREAM_LIMIT: { message: '%s live streams are open already (the limit); close one or try again later', retryable: true },
+  ERR_API_INTERNAL: { message: 'the server could not answer (%s); its log has the details', retryable: true },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalogue;

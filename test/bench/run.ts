@@ -15,6 +15,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>
   'ingest-log': () => import('./ingest-log.js'),
   'cloud-store': () => import('./cloud-store.js'),
   uplink: () => import('./uplink.js'),
+  'cloud-api': () => import('./cloud-api.js'),
 };
 
 async function main(): Promise<void> {
