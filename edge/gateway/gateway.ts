@@ -8,7 +8,6 @@
 
 import type { AlertEvent } from '../alert/alert.js';
 import { AlertEngine } from '../alert/engine.js';
-import type { EngineSnapshot } from '../alert/snapshot.js';
 import { Analysis } from '../analysis/analysis.js';
 import { deviceKinds } from '../analysis/device-kinds.js';
 import { analysisMetrics } from '../analysis/metrics.js';
@@ -17,32 +16,31 @@ import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { readSecretFile } from '../config/read-file.js';
 import type { EdgeConfig } from '../config/schema.js';
 import { Decoder, reasonOf } from '../decode/decode.js';
-import { loadModels } from '../model/load-models.js';
 import type { Reading } from '../decode/reading.js';
-import { IngestLog, type LoggedReading } from '../store/ingest-log.js';
-import { CheckpointStore } from '../store/checkpoint.js';
-import { nextEpoch, REVISION_EPOCH } from '../store/epoch.js';
-import { Checkpointer } from './checkpointer.js';
-import { recover } from './recovery.js';
-import { ResendGuard } from './resend-guard.js';
-import { codedError, TributaryError } from '../errors/catalogue.js';
+import type { TributaryError } from '../errors/catalogue.js';
 import type { Summary } from '../features/summary.js';
 import { Resource } from '../lifecycle/resource.js';
+import { loadModels } from '../model/load-models.js';
 import { ObservabilityServer } from '../observe/http-server.js';
 import { silentLogger, type Logger } from '../observe/log.js';
 import { Registry, type CounterChild } from '../observe/metrics.js';
 import { FlightRecorder } from '../outbox/flight-recorder.js';
 import { Outbox } from '../outbox/outbox.js';
-import { Uplink } from '../uplink/client.js';
 import type { RawMessage, Source, SourceContext } from '../source/contract.js';
 import { createSources } from '../source/registry.js';
 import { BatchWriter } from '../store/batch-writer.js';
 import { BoundedLog } from '../store/bounded-log.js';
 import { openDb, type Db } from '../store/db.js';
+import { nextEpoch, REVISION_EPOCH } from '../store/epoch.js';
+import { Uplink } from '../uplink/client.js';
 import type { DeadLetter, LateReading } from '../store/records.js';
 import type { WindowEngine, WindowEngineOptions } from '../window/contract.js';
 import { DeviceStats } from './device-stats.js';
+import { Intake } from './intake.js';
 import { pipelineMetrics, type PipelineMetrics } from './pipeline-metrics.js';
+
+/** Batches of closed windows waiting for the analysis stage beyond which the sources pause. */
+const MAX_ANALYSIS_BATCHES = 64;
 
 export interface GatewayOptions {
   readonly clock?: Clock;
@@ -69,19 +67,12 @@ export class Gateway extends Resource {
   #outbox: Outbox | undefined;
   #uplink: Uplink | undefined;
   #recorder: FlightRecorder | undefined;
-  #engine: WindowEngine | undefined;
   #scorer: Scorer | undefined;
   #rules: AlertEngine | undefined;
   #analysis: Analysis | undefined;
-  #ingestLog: IngestLog | undefined;
-  #checkpointer: Checkpointer | undefined;
-  #guard: ResendGuard | undefined;
+  #intake: Intake | undefined;
   /** Added to every revision emitted in this run (see store/epoch.ts). */
   #revisionBase = 0;
-  /** The newest log seq fed into the engine. */
-  #fed = -1;
-  /** Logged readings waiting while a checkpoint is taken (undefined: feeding). */
-  #held: LoggedReading[] | undefined;
   #paused = false;
   #tick: TimerHandle | undefined;
   #sources: Source[] = [];
@@ -126,8 +117,8 @@ export class Gateway extends Resource {
   }
 
   get windows(): WindowEngine {
-    if (!this.#engine) throw new TypeError('gateway is not open');
-    return this.#engine;
+    if (!this.#intake) throw new TypeError('gateway is not open');
+    return this.#intake.engine;
   }
 
   /** Per-device counts: readings decoded, dead letters, last seen. */
@@ -152,7 +143,7 @@ export class Gateway extends Resource {
   health(): { ok: boolean; [k: string]: unknown } {
     const sources = Object.fromEntries(this.#sources.map((s) => [s.name, s.health ? { status: s.status, ...s.health() } : { status: s.status, ok: s.status === 'open' }]));
     const ok = this.status === 'open' && Object.values(sources).every((s) => s.ok);
-    const stats = this.#engine?.stats;
+    const stats = this.#intake?.status === 'open' ? this.#intake.engine.stats : undefined;
     return {
       ok,
       gateway: this.config.gateway.id,
@@ -196,9 +187,24 @@ export class Gateway extends Resource {
     }
     this.#analysis = this.#createAnalysis();
     this.#scorer!.replace(await loadModels(c.models.map((m) => m.path), c.windows.definitions));
-    await this.#recover();
+    this.#intake = new Intake({
+      db: this.#db,
+      config: c.durability,
+      clock: this.#clock,
+      log: this.#log,
+      metrics: this.metrics,
+      engine: this.#engineOptions(),
+      analysis: this.#analysis,
+      rules: this.#rules!,
+      onRestoredAlerts: (events) => {
+        for (const e of events) this.#outbox!.add('alert', { ...e, revision: this.#revisionBase + e.revision });
+      },
+      flushStores: () => this.#outbox!.flush(),
+      ...(this.options.onWindowed ? { onWindowed: this.options.onWindowed } : {}),
+    });
+    await this.#intake.open();
     if (c.flightRecorder.enabled) {
-      this.#recorder = new FlightRecorder({ gateway: c.gateway.id, config: c.flightRecorder, readings: this.#ingestLog!, outbox: this.#outbox, db: this.#db, writer: this.#writer, clock: this.#clock, log: this.#log, metrics: this.metrics });
+      this.#recorder = new FlightRecorder({ gateway: c.gateway.id, config: c.flightRecorder, readings: this.#intake.ingestLog, outbox: this.#outbox, db: this.#db, writer: this.#writer, clock: this.#clock, log: this.#log, metrics: this.metrics });
       await this.#recorder.open();
     }
     this.#tick = this.#clock.setInterval(() => this.#analysis?.tick(), 1000);
@@ -247,16 +253,12 @@ export class Gateway extends Resource {
     await Promise.allSettled(this.#sources.map((s) => s.close()));
     await this.#http?.close();
     if (this.#tick) this.#clock.clear(this.#tick);
-    this.#checkpointer?.stop();
-    if (this.#ingestLog?.status === 'open') await this.#ingestLog.flush();
-    if (this.#checkpointer && this.#engine) await this.#checkpointer.checkpoint().catch((err: unknown) => this.#log.error({ err }, 'final checkpoint failed; the next start replays more of the log'));
-    this.#engine?.close();
-    await this.#analysis?.settle();
+    await this.#intake?.close();
     await Promise.allSettled(this.#scorer?.models.map((m) => m.close()) ?? []);
     await this.#recorder?.close();
     await this.#uplink?.close();
     await this.#outbox?.close();
-    await this.#ingestLog?.close();
+    await this.#intake?.closeLog();
     await this.#writer?.close();
     await this.#db?.close();
     this.#m.lag.disable();
@@ -282,78 +284,6 @@ export class Gateway extends Resource {
     };
   }
 
-  /** Restore windows and alert state from the last checkpoint, replay the log after it, start checkpointing. */
-  async #recover(): Promise<void> {
-    const c = this.config;
-    const d = c.durability;
-    // The log's commit pacing is I/O timing, on the real clock even when operators run on a test clock.
-    this.#ingestLog = new IngestLog({
-      db: this.#db!,
-      clock: systemClock,
-      log: this.#log,
-      metrics: this.metrics,
-      commitIntervalMs: d.commitIntervalMs,
-      highWater: d.highWater,
-      retentionMs: d.flightRecorderMs,
-      onCommitted: (entries) => {
-        if (this.#held) this.#held.push(...entries);
-        else this.#feed(entries);
-      },
-    });
-    await this.#ingestLog.open();
-    const checkpoints = new CheckpointStore({ db: this.#db!, committedSeq: () => this.#ingestLog!.committedSeq });
-    const recovered = await recover({
-      log: this.#ingestLog,
-      checkpoints,
-      engine: this.#engineOptions(),
-      logger: this.#log,
-      onCheckpoint: (checkpoint) => {
-        if (!checkpoint?.analysis) return;
-        try {
-          const events = this.#rules!.restore(JSON.parse(Buffer.from(checkpoint.analysis).toString('utf8')) as EngineSnapshot);
-          for (const e of events) this.#outbox!.add('alert', { ...e, revision: this.#revisionBase + e.revision });
-        } catch (err) {
-          // Detector histories and hysteresis start afresh; windows and the log are unaffected.
-          this.#log.warn({ err: err instanceof TributaryError ? err : codedError('ERR_ALERT_RESTORE', [(err as Error).message], { cause: err }) }, 'alert state in the checkpoint set aside');
-        }
-      },
-      replay: (engine, entry) => {
-        engine.add(entry.reading);
-        this.#fed = entry.seq;
-      },
-    });
-    this.#engine = recovered.engine;
-    this.#fed = recovered.position;
-    const tail: Reading[] = [];
-    const committed = this.#ingestLog.committedSeq;
-    if (d.resendGuardReadings > 0 && committed >= 0) {
-      for await (const e of this.#ingestLog.readFrom(Math.max(0, committed - d.resendGuardReadings + 1))) tail.push(e.reading);
-    }
-    this.#guard = new ResendGuard(tail, d.resendGuardPerDevice, this.#clock.now() + d.resendGuardMs);
-    this.#checkpointer = new Checkpointer({
-      store: checkpoints,
-      log: this.#ingestLog,
-      flush: () => this.#outbox!.flush(),
-      clock: this.#clock,
-      logger: this.#log,
-      metrics: this.metrics,
-      intervalMs: d.checkpointIntervalMs,
-      pause: () => (this.#held ??= []),
-      resume: () => {
-        const held = this.#held ?? [];
-        this.#held = undefined;
-        if (held.length) this.#feed(held);
-      },
-      quiesce: async () => {
-        await this.#analysis!.settle();
-        return this.#analysis!.idle;
-      },
-      take: () => ({ position: this.#fed, engine: this.#engine!.snapshot(), analysis: Buffer.from(JSON.stringify(this.#rules!.snapshot())) }),
-    });
-    this.#checkpointer.start();
-    if (recovered.replayed > 0 || recovered.checkpoint) this.#log.info({ replayed: recovered.replayed, position: recovered.position, resendGuard: this.#guard.size }, 'recovered from the ingest log');
-  }
-
   /** Decode and count a message; the reading to log, or undefined when it was refused or is a resend. */
   #accept(msg: RawMessage): Reading | undefined {
     this.#received(msg.source).inc();
@@ -365,41 +295,38 @@ export class Gateway extends Resource {
     this.#m.decoded.inc();
     this.#devices.reading(result.reading.device, msg.receivedAt);
     this.#analysis!.seen(result.reading.device, msg.receivedAt);
-    if (this.#guard!.isResend(result.reading, msg.receivedAt)) {
+    if (this.#intake!.isResend(result.reading, msg.receivedAt)) {
       this.#m.resent.inc();
       return undefined;
     }
     return result.reading;
   }
 
-  /** Log a reading; resolves once it is on disk (durable) or at once. Pauses the sources when the log falls behind. */
+  /**
+   * Log a reading; resolves once it is on disk (durable) or at once. When the log or the analysis
+   * stage falls behind, the sources pause (sockets and serial streams stop being read) until it has
+   * caught up, rather than memory growing.
+   */
   #append(reading: Reading, durable: boolean, msg: RawMessage): Promise<void> {
-    const log = this.#ingestLog!;
-    const appended = log.append(reading, { durable }).then(() => undefined);
-    if (log.full && !this.#paused) {
-      this.#paused = true;
-      this.#m.pauses.inc();
-      for (const s of this.#sources) s.pause();
-      void log.drained().then(() => {
-        this.#paused = false;
-        for (const s of this.#sources) s.resume();
-      });
+    const intake = this.#intake!;
+    const appended = intake.append(reading, durable);
+    if (!this.#paused) {
+      if (intake.full) this.#pauseUntil('log', intake.drained());
+      else if (this.#analysis!.queued > MAX_ANALYSIS_BATCHES) this.#pauseUntil('analysis', this.#analysis!.settle());
     }
     // A non-durable append that fails (the log is past its hard limit) is kept as a dead letter: never lost silently.
     if (!durable) appended.catch((err: unknown) => this.#deadLetter(err as TributaryError, msg));
     return appended;
   }
 
-  /** Readings now on disk enter the windows, in log order. */
-  #feed(entries: readonly LoggedReading[]): void {
-    const engine = this.#engine;
-    if (!engine) return;
-    for (const e of entries) {
-      if (e.seq <= this.#fed) continue;
-      engine.add(e.reading);
-      this.#fed = e.seq;
-      this.options.onWindowed?.(e.reading);
-    }
+  #pauseUntil(reason: 'log' | 'analysis', caughtUp: Promise<void>): void {
+    this.#paused = true;
+    this.#m.pauses.labels(reason).inc();
+    for (const s of this.#sources) s.pause();
+    void caughtUp.then(() => {
+      this.#paused = false;
+      for (const s of this.#sources) s.resume();
+    });
   }
 
   #received(source: string): CounterChild {
@@ -477,7 +404,7 @@ export class Gateway extends Resource {
   }
 
   #registerGauges(): void {
-    const engine = this.#engine!;
+    const engine = this.#intake!.engine;
     const lateAccepted = this.#m.lateAccepted.labels();
     this.metrics.onRender(() => lateAccepted.inc(engine.stats.lateAccepted - lateAccepted.value));
     this.metrics.gauge('tributary_windows_open', 'Windows not yet closed, over all devices, metrics and window definitions', [], (g) => g.set(engine.stats.windowsOpen));
@@ -488,5 +415,6 @@ export class Gateway extends Resource {
       g.set(this.#late?.size ?? 0, 'late-data');
     });
     this.metrics.gauge('tributary_store_pending_writes', 'Writes batched but not yet in LevelDB', [], (g) => g.set(this.#writer?.pending ?? 0));
+    this.metrics.gauge('tributary_analysis_queue_batches', 'Batches of closed windows waiting to be scored and judged', [], (g) => g.set(this.#analysis?.queued ?? 0));
   }
 }

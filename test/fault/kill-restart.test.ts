@@ -6,14 +6,13 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Summary } from '../../edge/features/summary.js';
 import { AckPeer } from '../helpers/ack-peer.js';
 import { startPlainBroker, type PlainBroker } from '../helpers/mqtt.js';
-import { CLI_MAIN } from '../helpers/simulator.js';
+import { freePort, startGatewayProcess } from '../helpers/gateway-process.js';
 import { tempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -23,32 +22,6 @@ const PROCESSES = 4;
 const READINGS = 60;
 const PACE_MS = 250;
 const KILLS = 10;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-interface Running {
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-  stderr: string;
-}
-
-function startGateway(config: string): Promise<Running> {
-  const child = spawn(process.execPath, [CLI_MAIN, 'edge', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const running: Running = { child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))), stderr: '' };
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      running.stderr += chunk.toString();
-      if (running.stderr.includes('running')) resolve(running);
-    });
-    void running.exited.then((code) => reject(new Error(`gateway exited (${code}) before it was running: ${running.stderr.slice(-2000)}`)));
-  });
-}
 
 let dir: TempDir | undefined;
 let cloud: { broker: PlainBroker; peer: AckPeer } | undefined;
@@ -100,7 +73,7 @@ describe('kill -9 during a 1,000-device QoS 1 stream', () => {
 
     const uptimes: number[] = [];
     for (let k = 0; k < KILLS; k++) {
-      const gw = await startGateway(config);
+      const gw = await startGatewayProcess(config);
       children.push(gw.child);
       const uptime = 300 + Math.floor(Math.random() * 1700);
       uptimes.push(uptime);
@@ -108,7 +81,7 @@ describe('kill -9 during a 1,000-device QoS 1 stream', () => {
       gw.child.kill('SIGKILL');
       await gw.exited;
     }
-    const gw = await startGateway(config);
+    const gw = await startGatewayProcess(config);
     children.push(gw.child);
 
     const acked = Object.assign({}, ...(await Promise.all(publishers))) as Record<string, number>;
