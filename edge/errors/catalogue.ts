@@ -117,6 +117,9 @@ export const catalogue = {
   ERR_CLOUD_BAD_SCOPE_NAME: { message: '%s %s is not usable: use 1-128 characters without control characters', retryable: false },
   ERR_CLOUD_ALERT_NOT_FOUND: { message: 'no alert has id %s', retryable: false },
   ERR_CLOUD_ALERT_TRANSITION: { message: 'alert %s is %s, so it cannot be %s', retryable: false },
+
+  // The cloud worker (issue #6): its service lifecycle.
+  ERR_CLOUD_SHUTDOWN: { message: 'the cloud worker did not close within %s ms (cloud.shutdownTimeoutMs); it exits anyway: gateways send again what was not acknowledged', retryable: false },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalogue;
