@@ -51,6 +51,8 @@ export const CloudConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
       {
+        // A Record's key pattern only describes matching keys; this refuses the others (ids go into topics).
+        additionalProperties: false,
         default: {},
         description:
           'gateway id → its token hash and where its devices are (site, line; default site = the gateway id, line = default). Only gateways listed here are accepted, over either ingest',
@@ -64,7 +66,9 @@ export const CloudConfigSchema = Type.Object(
             host: Type.String({ default: '127.0.0.1', description: 'address to listen on (default 127.0.0.1; 0.0.0.0 for gateways on other machines)' }),
             port: Type.Integer({ minimum: 0, maximum: 65535, default: 1884, description: 'TCP port; 0 picks a free one (default 1884)' }),
             tls: Type.Optional(
-              Type.Intersect([TlsFiles, Type.Object({ port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TLS port (8883 is usual; 0 picks a free one)' }) })], {
+              // Composite, not Intersect: each side's additionalProperties: false would refuse the other's keys.
+              Type.Composite([TlsFiles, Type.Object({ port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TLS port (8883 is usual; 0 picks a free one)' }) })], {
+                additionalProperties: false,
                 description: 'a second listener, with TLS (mqtts://); gateways still authenticate with their token',
               }),
             ),
@@ -141,7 +145,7 @@ export const CloudConfigSchema = Type.Object(
         },
         { additionalProperties: false },
       ),
-      { default: {}, description: 'people who may log in, with their role' },
+      { additionalProperties: false, default: {}, description: 'people who may log in, with their role' },
     ),
     alerts: Strict(
       {
