@@ -66,6 +66,11 @@ export class SharedSubscriber extends Resource implements IngestSource {
     };
   }
 
+  /** The MQTT.js clients, one per connection (for diagnostics and tests). */
+  get clients(): readonly MqttClient[] {
+    return this.#connections.flatMap((c) => (c.client ? [c.client] : []));
+  }
+
   health(): IngestSourceHealth {
     return { ok: this.status === 'open' && this.#up() > 0, kind: 'client', detail: { url: safeUrl(this.#o.client.url), filter: this.#filter, connections: this.#connections.length, up: this.#up() } };
   }
@@ -135,6 +140,10 @@ class SharedConnection {
     private readonly o: SharedSubscriberOptions,
     private readonly m: { messages: CounterChild; reconnects: CounterChild },
   ) {}
+
+  get client(): MqttClient | undefined {
+    return this.#client;
+  }
 
   start(): Promise<void> {
     const first = new Promise<void>((resolve, reject) => (this.#first = { resolve, reject }));

@@ -27,7 +27,7 @@ export async function testGateways(ids: readonly string[], places: Record<string
 }
 
 /** A validated cloud config: the embedded broker on 127.0.0.1:0, `dataDir`, then `over` on top (shallow per section). */
-export function testCloudConfig(dataDir: string, gateways: TestGateways['gateways'], over: Record<string, unknown> = {}): Readonly<CloudConfig> {
+export function testCloudConfig(dataDir: string, gateways: CloudConfig['gateways'], over: Record<string, unknown> = {}): Readonly<CloudConfig> {
   const base: Record<string, unknown> = {
     cloud: { id: 'cloud-test' },
     dataDir,
