@@ -44,6 +44,7 @@ export function encodeMessages<C extends UplinkClass>(gateway: string, cls: C, i
 
 interface Flight {
   readonly message: OutMessage;
+  readonly sentAt: number;
   /** id → the revision this message carries, while not yet acknowledged or rejected. */
   readonly left: Map<string, number>;
   timer: NodeJS.Timeout | undefined;
@@ -56,6 +57,8 @@ export class UplinkSender {
   resends = 0;
   /** Acks that did not decode. */
   badAcks = 0;
+  /** Per message: from its first publish until every item of it was settled (ms). */
+  readonly latenciesMs: number[] = [];
   readonly #o: UplinkSenderOptions;
   readonly #client: MqttClient;
   readonly #waiting = new Map<string, Set<Flight>>();
@@ -117,7 +120,7 @@ export class UplinkSender {
   }
 
   #launch(message: OutMessage): Flight {
-    const flight: Flight = { message, left: new Map(message.refs.map((r) => [r.id, r.rev])), timer: undefined };
+    const flight: Flight = { message, sentAt: performance.now(), left: new Map(message.refs.map((r) => [r.id, r.rev])), timer: undefined };
     for (const id of flight.left.keys()) {
       let set = this.#waiting.get(id);
       if (!set) this.#waiting.set(id, (set = new Set()));
@@ -149,7 +152,10 @@ export class UplinkSender {
         if (rev === undefined || rev > ref.rev) continue;
         flight.left.delete(ref.id);
         this.#waiting.get(ref.id)!.delete(flight);
-        if (flight.left.size === 0) clearTimeout(flight.timer);
+        if (flight.left.size === 0) {
+          clearTimeout(flight.timer);
+          this.latenciesMs.push(performance.now() - flight.sentAt);
+        }
       }
       if (this.#waiting.get(ref.id)?.size === 0) this.#waiting.delete(ref.id);
     }
