@@ -61,7 +61,8 @@ export class RegistryTouch {
 
   /** Site and line of a device as the registry holds them (the store's defaults for one never registered). */
   placeOf(device: string, gateway: string): Place {
-    return this.#devices.get(device) ?? { site: gateway, line: DEFAULT_LINE };
+    const held = this.#devices.get(device);
+    return held === undefined ? { site: gateway, line: DEFAULT_LINE } : { site: held.site, line: held.line };
   }
 
   /**
