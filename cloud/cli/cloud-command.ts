@@ -4,6 +4,7 @@ import { systemClock } from '../../edge/clock/clock.js';
 import { parseOptions, requireOption, type Io } from '../../edge/cli/io.js';
 import { codedError } from '../../edge/errors/catalogue.js';
 import { createLogger } from '../../edge/observe/log.js';
+import { ServiceNotifier } from '../../edge/observe/systemd-notify.js';
 import { cloudConfigWarnings, loadCloudConfig } from '../config/load.js';
 import { Cloud } from '../service/cloud.js';
 import { cloudParts } from '../service/parts.js';
@@ -40,12 +41,23 @@ export async function cloudCommand(argv: string[], io: Io): Promise<number> {
   for (const warning of cloudConfigWarnings(config)) log.warn({ warning }, 'cloud config: insecure setting');
   const cloud = new Cloud(config, { log, clock: systemClock, ...cloudParts });
   await cloud.open();
+  // Under systemd (Type=notify, WatchdogSec=): ready now, then pings while the worker is healthy.
+  const notifier = new ServiceNotifier({
+    env: process.env,
+    pid: process.pid,
+    clock: systemClock,
+    log,
+    alive: () => cloud.status === 'open',
+    status: `cloud worker ${config.cloud.id} open`,
+  });
+  await notifier.open();
   io.stderr.write(`tributary cloud: worker ${config.cloud.id} running; ${cloud.describe().join('; ')}\n`);
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   log.info({ signal }, 'stopping');
+  await notifier.close();
   // Bounded: messages in flight are stored and acknowledged, pending roll-ups applied, unless that takes too long.
   const limit = config.cloud.shutdownTimeoutMs;
   let timer: NodeJS.Timeout | undefined;
