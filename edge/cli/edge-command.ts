@@ -11,7 +11,7 @@ import { parseOptions, requireOption, type Io } from './io.js';
 const USAGE = `Usage:
   tributary edge --config <file>                 run the gateway until SIGINT/SIGTERM
   tributary edge check-config --config <file>    validate a config and print it with defaults filled in
-  tributary edge inspect --config <file> [outbox|alerts|dead-letter|late-data] [--limit N] [--order newest|oldest]
+  tributary edge inspect --config <file> [outbox|alerts|raw|status|dead-letter|late-data] [--limit N] [--order newest|oldest]
                                                  list what a store holds (asks the running gateway's
                                                  HTTP endpoint, or reads LevelDB when it is stopped)
   tributary edge hash-password                   read a password on stdin, print its scrypt hash for auth.users

@@ -6,13 +6,14 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load.js';
 import { readSecretFile } from '../config/read-file.js';
 import { codedError } from '../errors/catalogue.js';
+import { readOutbox } from '../outbox/read-outbox.js';
 import { readLog } from '../store/bounded-log.js';
 import { openDb } from '../store/db.js';
 import type { Io } from './io.js';
 
-const STORES = ['outbox', 'alerts', 'dead-letter', 'late-data'] as const;
-/** The LevelDB sublevel each store lives in. */
-const SUBLEVEL: Readonly<Record<string, string>> = { alerts: 'outbox-alerts' };
+const STORES = ['outbox', 'alerts', 'raw', 'status', 'dead-letter', 'late-data'] as const;
+/** The outbox class each outbox store is (the rest are bounded logs in their own sublevels). */
+const OUTBOX_CLASS = { outbox: 'summary', alerts: 'alert', raw: 'raw', status: 'status' } as const;
 
 export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   let parsed;
@@ -32,7 +33,7 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    io.stdout.write('Usage: tributary edge inspect --config <file> [outbox|alerts|dead-letter|late-data] [--limit N] [--order newest|oldest]\n');
+    io.stdout.write('Usage: tributary edge inspect --config <file> [outbox|alerts|raw|status|dead-letter|late-data] [--limit N] [--order newest|oldest]\n');
     return 0;
   }
   if (!values.config) throw codedError('ERR_CLI_USAGE', ['--config <file> is required', 'edge inspect']);
@@ -72,7 +73,10 @@ async function fromDisk(dir: string, stores: string[], limit: number, order: 'ne
   const db = await openDb(dir);
   try {
     const out: Record<string, unknown> = {};
-    for (const store of stores) out[store] = await readLog(db, SUBLEVEL[store] ?? store, limit, order);
+    for (const store of stores) {
+      const cls = OUTBOX_CLASS[store as keyof typeof OUTBOX_CLASS];
+      out[store] = cls ? await readOutbox(db, cls, limit, order) : await readLog(db, store, limit, order);
+    }
     return out;
   } finally {
     await db.close();

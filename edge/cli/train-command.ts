@@ -9,7 +9,7 @@ import { codedError } from '../errors/catalogue.js';
 import type { Summary } from '../features/summary.js';
 import { writeModel } from '../model/model-files.js';
 import { RECORDING_FORMATS, parseRecording, type RecordingFormat } from '../recording/recording.js';
-import { readLog } from '../store/bounded-log.js';
+import { readOutbox } from '../outbox/read-outbox.js';
 import { openDb } from '../store/db.js';
 import { DEFAULT_FEATURES, defaultWindowFor, trainingSetFromRecording, trainingSetFromSummaries } from '../model/train/training-data.js';
 import { trainModel, type TrainingSet } from '../model/train/train.js';
@@ -176,7 +176,7 @@ async function fromDataDir(dir: string, values: Values): Promise<Data> {
   const db = await openDb(dir);
   let entries: unknown[];
   try {
-    entries = (await readLog<unknown>(db, 'outbox', Infinity, 'oldest')).entries.map((e) => e.value);
+    entries = (await readOutbox(db, 'summary', Infinity, 'oldest')).entries.map((e) => e.item);
   } finally {
     await db.close();
   }

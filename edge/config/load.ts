@@ -6,6 +6,7 @@ import { codedError } from '../errors/catalogue.js';
 import { checkAnalysisConfig } from './analysis-check.js';
 import { EdgeConfigSchema, type EdgeConfig } from './schema.js';
 import { schemaFile } from './schema-file.js';
+import { checkUplinkConfig, uplinkSecurityProblem } from './uplink-schema.js';
 
 const edgeConfig = schemaFile<EdgeConfig>(EdgeConfigSchema, {
   codes: { read: 'ERR_CONFIG_READ', parse: 'ERR_CONFIG_PARSE', invalid: 'ERR_CONFIG_INVALID' },
@@ -51,6 +52,7 @@ function checkSemantics(c: EdgeConfig): string[] {
     }
   });
   problems.push(...checkAnalysisConfig(c, { definitions: c.windows.definitions }));
+  problems.push(...checkUplinkConfig(c, c.durability.flightRecorderMs));
   if (c.mqtt.broker.tls && c.mqtt.broker.tls.port === c.mqtt.broker.port && c.mqtt.broker.port !== 0) {
     problems.push(`mqtt.broker.tls.port: ${c.mqtt.broker.tls.port} is also the plain port`);
   }
@@ -58,6 +60,8 @@ function checkSemantics(c: EdgeConfig): string[] {
 }
 
 function checkSecurity(c: EdgeConfig): void {
+  const uplink = uplinkSecurityProblem(c.uplink, isLoopback);
+  if (uplink) throw codedError('ERR_CONFIG_INSECURE', [uplink]);
   const b = c.mqtt.broker;
   if (b.enabled && c.auth.allowAnonymous && !isLoopback(b.host)) {
     throw codedError('ERR_CONFIG_INSECURE', [

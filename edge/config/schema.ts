@@ -4,6 +4,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AlertsSchema, DetectorsSchema } from './analysis-schema.js';
 import { DurabilitySchema } from './durability-schema.js';
+import { FlightRecorderSchema, OutboxSchema, UplinkSchema } from './uplink-schema.js';
 import { WindowSpecSchema } from './window-schema.js';
 
 export { WindowSpecSchema };
@@ -213,12 +214,13 @@ export const EdgeConfigSchema = Type.Object(
       {
         deadLetterMaxEntries: Type.Integer({ minimum: 1, default: 100000, description: 'oldest dead letters are evicted beyond this (default 100000)' }),
         lateDataMaxEntries: Type.Integer({ minimum: 1, default: 100000, description: 'oldest late readings are evicted beyond this (default 100000)' }),
-        outboxMaxEntries: Type.Integer({ minimum: 1, default: 1000000, description: 'oldest summaries are evicted beyond this (default 1000000)' }),
-        alertMaxEntries: Type.Integer({ minimum: 1, default: 100000, description: 'alert events waiting for the cloud; oldest evicted beyond this (default 100000)' }),
         flushIntervalMs: Ms('writes are batched for at most this long before LevelDB', 20, 1),
       },
       'LevelDB stores',
     ),
+    outbox: OutboxSchema,
+    uplink: Type.Optional(UplinkSchema),
+    flightRecorder: FlightRecorderSchema,
     http: Strict(
       {
         enabled: Type.Boolean({ default: true, description: 'serve /metrics, /healthz and /inspect (default true)' }),

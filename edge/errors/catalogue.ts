@@ -78,6 +78,9 @@ export const catalogue = {
   ERR_PROTOCOL_VERSION: { message: 'uplink message has protocol version %s; this side speaks version %s: upgrade the receiver', retryable: false },
   ERR_PROTOCOL_INVALID: { message: 'uplink %s does not match its schema: %s', retryable: false },
   ERR_PROTOCOL_TOPIC: { message: 'topic %s does not fit the message: %s', retryable: false },
+  // The outbox and the uplink (issue #5): an item no message may carry is dropped, not retried
+  // forever; it is counted in the loss ledger as too_large.
+  ERR_UPLINK_ITEM_TOO_LARGE: { message: 'a %s item (%s) encodes to %s bytes, over uplink.maxMessageBytes (%s): it is dropped and counted in the loss ledger as too_large; raise maxMessageBytes or lower flightRecorder.maxPartBytes', retryable: false },
 
   // The device simulator (`tributary devices`).
   ERR_SCENARIO_READ: { message: 'cannot read scenario file %s: check the path and permissions', retryable: false },
@@ -120,6 +123,17 @@ export const catalogue = {
 
   // The cloud worker (issue #6): its service lifecycle.
   ERR_CLOUD_SHUTDOWN: { message: 'the cloud worker did not close within %s ms (cloud.shutdownTimeoutMs); it exits anyway: gateways send again what was not acknowledged', retryable: false },
+  // The cloud API (issue #6): what people and gateways are told over HTTP. The HTTP status each
+  // maps to is in cloud/api/errors.ts; 401/403 say who is refused, never why a secret was wrong.
+  ERR_API_UNAUTHENTICATED: { message: '%s: log in (POST /api/login) and send the session as Authorization: Bearer <token> or its cookie, or send Basic credentials', retryable: false },
+  ERR_API_LOGIN_FAILED: { message: 'bad username or password', retryable: false },
+  ERR_API_FORBIDDEN: { message: '%s may not %s %s: it needs %s', retryable: false },
+  ERR_API_BAD_REQUEST: { message: 'the request is invalid (%s problem(s)): %s', retryable: false },
+  ERR_API_NOT_FOUND: { message: 'there is no %s %s here', retryable: false },
+  ERR_API_TOO_MANY_ATTEMPTS: { message: 'too many failed logins from %s; try again in %s s', retryable: true },
+  ERR_API_CROSS_ORIGIN: { message: 'a %s with the session cookie from origin %s is refused: send it from the dashboard, or use an Authorization header', retryable: false },
+  ERR_API_STREAM_LIMIT: { message: '%s live streams are open already (the limit); close one or try again later', retryable: true },
+  ERR_API_INTERNAL: { message: 'the server could not answer (%s); its log has the details', retryable: true },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalogue;

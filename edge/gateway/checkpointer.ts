@@ -11,7 +11,6 @@
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
-import type { BatchWriter } from '../store/batch-writer.js';
 import type { CheckpointStore } from '../store/checkpoint.js';
 import type { IngestLog } from '../store/ingest-log.js';
 import type { WindowSnapshot } from '../window/snapshot.js';
@@ -26,7 +25,8 @@ export interface CheckpointState {
 export interface CheckpointerOptions {
   readonly store: CheckpointStore;
   readonly log: IngestLog;
-  readonly writer: BatchWriter;
+  /** Write every store's pending writes (the outbox with its loss ledger, dead letters, ...). */
+  readonly flush: () => Promise<void>;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Registry;
@@ -82,7 +82,7 @@ export class Checkpointer {
       this.o.resume();
     }
     try {
-      await this.o.writer.flush();
+      await this.o.flush();
       const { bytes } = await this.o.store.save({ position: state.position, takenAt: this.o.clock.now(), engine: state.engine, ...(state.analysis ? { analysis: state.analysis } : {}) });
       this.o.log.truncateBefore(state.position + 1);
       this.#count.inc();

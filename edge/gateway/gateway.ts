@@ -31,7 +31,9 @@ import { Resource } from '../lifecycle/resource.js';
 import { ObservabilityServer } from '../observe/http-server.js';
 import { silentLogger, type Logger } from '../observe/log.js';
 import { Registry, type CounterChild } from '../observe/metrics.js';
+import { FlightRecorder } from '../outbox/flight-recorder.js';
 import { Outbox } from '../outbox/outbox.js';
+import { Uplink } from '../uplink/client.js';
 import type { RawMessage, Source, SourceContext } from '../source/contract.js';
 import { createSources } from '../source/registry.js';
 import { BatchWriter } from '../store/batch-writer.js';
@@ -65,6 +67,8 @@ export class Gateway extends Resource {
   #deadLetters: BoundedLog<DeadLetter> | undefined;
   #late: BoundedLog<LateReading> | undefined;
   #outbox: Outbox | undefined;
+  #uplink: Uplink | undefined;
+  #recorder: FlightRecorder | undefined;
   #engine: WindowEngine | undefined;
   #scorer: Scorer | undefined;
   #rules: AlertEngine | undefined;
@@ -133,8 +137,9 @@ export class Gateway extends Resource {
 
   /** What a store holds: `outbox`, `alerts`, `dead-letter` or `late-data` (undefined for any other name). */
   async inspect(store: string, limit = 100, order: 'newest' | 'oldest' = 'newest'): Promise<{ size: number; entries: unknown[] } | undefined> {
-    if (store === 'alerts' && this.#outbox) return { size: this.#outbox.alertCount, entries: await this.#outbox.listAlerts(limit, order) };
-    const log = store === 'outbox' ? this.#outbox : store === 'dead-letter' ? this.#deadLetters : store === 'late-data' ? this.#late : undefined;
+    const cls = ({ outbox: 'summary', alerts: 'alert', raw: 'raw', status: 'status' } as const)[store as 'outbox'];
+    if (cls && this.#outbox) return { size: this.#outbox.stats().classes[cls].items, entries: await this.#outbox.list(cls, limit, order) };
+    const log = store === 'dead-letter' ? this.#deadLetters : store === 'late-data' ? this.#late : undefined;
     return log && { size: log.size, entries: await log.list(limit, order) };
   }
 
@@ -156,8 +161,10 @@ export class Gateway extends Resource {
       sources,
       devices: stats?.devices ?? 0,
       windowsOpen: stats?.windowsOpen ?? 0,
-      outbox: this.#outbox?.size ?? 0,
-      alerts: this.#outbox?.alertCount ?? 0,
+      outbox: this.#outbox?.stats().classes.summary.items ?? 0,
+      alerts: this.#outbox?.stats().classes.alert.items ?? 0,
+      outboxBytes: this.#outbox?.used ?? 0,
+      uplink: this.#uplink?.health() ?? null,
       models: this.#scorer?.models.map((m) => ({ name: m.manifest.name, version: m.manifest.version })) ?? [],
       deadLetters: this.#deadLetters?.size ?? 0,
       lateReadings: this.#late?.size ?? 0,
@@ -173,13 +180,27 @@ export class Gateway extends Resource {
     const evicted = (store: string) => this.#m.evicted.labels(store);
     this.#deadLetters = await BoundedLog.open(this.#db, 'dead-letter', this.#writer, c.stores.deadLetterMaxEntries, evicted('dead-letter'));
     this.#late = await BoundedLog.open(this.#db, 'late-data', this.#writer, c.stores.lateDataMaxEntries, evicted('late-data'));
-    this.#outbox = new Outbox(
-      await BoundedLog.open(this.#db, 'outbox', this.#writer, c.stores.outboxMaxEntries, evicted('outbox')),
-      await BoundedLog.open(this.#db, 'outbox-alerts', this.#writer, c.stores.alertMaxEntries, evicted('alerts')),
-    );
+    const classes = c.outbox.classes;
+    this.#outbox = new Outbox({
+      db: this.#db, writer: this.#writer, clock: this.#clock, log: this.#log, metrics: this.metrics,
+      maxBytes: c.outbox.maxBytes, expireIntervalMs: c.outbox.expireIntervalMs,
+      ttlMs: { alert: classes.alert.ttlMs, summary: classes.summary.ttlMs, raw: classes.raw.ttlMs, status: classes.status.ttlMs },
+    });
+    await this.#outbox.open();
+    if (c.uplink) {
+      this.#uplink = new Uplink({
+        gateway: c.gateway.id, config: c.uplink, outbox: this.#outbox, clock: this.#clock, log: this.#log, metrics: this.metrics,
+        priority: { alert: classes.alert.priority, summary: classes.summary.priority, raw: classes.raw.priority, status: classes.status.priority },
+      });
+      await this.#uplink.open();
+    }
     this.#analysis = this.#createAnalysis();
     this.#scorer!.replace(await loadModels(c.models.map((m) => m.path), c.windows.definitions));
     await this.#recover();
+    if (c.flightRecorder.enabled) {
+      this.#recorder = new FlightRecorder({ gateway: c.gateway.id, config: c.flightRecorder, readings: this.#ingestLog!, outbox: this.#outbox, db: this.#db, writer: this.#writer, clock: this.#clock, log: this.#log, metrics: this.metrics });
+      await this.#recorder.open();
+    }
     this.#tick = this.#clock.setInterval(() => this.#analysis?.tick(), 1000);
     this.#tick.unref();
     this.#registerGauges();
@@ -232,6 +253,9 @@ export class Gateway extends Resource {
     this.#engine?.close();
     await this.#analysis?.settle();
     await Promise.allSettled(this.#scorer?.models.map((m) => m.close()) ?? []);
+    await this.#recorder?.close();
+    await this.#uplink?.close();
+    await this.#outbox?.close();
     await this.#ingestLog?.close();
     await this.#writer?.close();
     await this.#db?.close();
@@ -287,7 +311,7 @@ export class Gateway extends Resource {
         if (!checkpoint?.analysis) return;
         try {
           const events = this.#rules!.restore(JSON.parse(Buffer.from(checkpoint.analysis).toString('utf8')) as EngineSnapshot);
-          for (const e of events) this.#outbox!.addAlert({ ...e, revision: this.#revisionBase + e.revision });
+          for (const e of events) this.#outbox!.add('alert', { ...e, revision: this.#revisionBase + e.revision });
         } catch (err) {
           // Detector histories and hysteresis start afresh; windows and the log are unaffected.
           this.#log.warn({ err: err instanceof TributaryError ? err : codedError('ERR_ALERT_RESTORE', [(err as Error).message], { cause: err }) }, 'alert state in the checkpoint set aside');
@@ -309,7 +333,7 @@ export class Gateway extends Resource {
     this.#checkpointer = new Checkpointer({
       store: checkpoints,
       log: this.#ingestLog,
-      writer: this.#writer!,
+      flush: () => this.#outbox!.flush(),
       clock: this.#clock,
       logger: this.#log,
       metrics: this.metrics,
@@ -436,7 +460,8 @@ export class Gateway extends Resource {
       onAlerts: (events) => {
         for (const raw of events) {
           const e = this.#revisionBase === 0 ? raw : { ...raw, revision: this.#revisionBase + raw.revision };
-          this.#outbox!.addAlert(e);
+          this.#outbox!.add('alert', e);
+          this.#recorder?.alert(e);
           this.options.onAlert?.(e);
         }
       },
@@ -447,7 +472,7 @@ export class Gateway extends Resource {
     this.#m.summaries.labels(raw.window.kind).inc();
     if (raw.revision > 0) this.#m.revisions.inc();
     const summary = this.#revisionBase === 0 ? raw : { ...raw, revision: this.#revisionBase + raw.revision };
-    this.#outbox!.addSummary(summary);
+    this.#outbox!.add('summary', summary);
     this.options.onSummary?.(summary);
   }
 
@@ -459,8 +484,6 @@ export class Gateway extends Resource {
     this.metrics.gauge('tributary_window_keys', '(device, metric) keys held by the window engine', [], (g) => g.set(engine.stats.keys));
     this.metrics.gauge('tributary_devices', 'Devices with state in the window engine', [], (g) => g.set(engine.stats.devices));
     this.metrics.gauge('tributary_store_entries', 'Entries held per store', ['store'], (g) => {
-      g.set(this.#outbox?.size ?? 0, 'outbox');
-      g.set(this.#outbox?.alertCount ?? 0, 'alerts');
       g.set(this.#deadLetters?.size ?? 0, 'dead-letter');
       g.set(this.#late?.size ?? 0, 'late-data');
     });

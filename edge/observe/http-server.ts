@@ -85,7 +85,7 @@ export class ObservabilityServer extends Resource {
         const held = await this.o.inspect(m[1]!, limit, order);
         return held !== undefined ? send(res, 200, held) : send(res, 404, { error: `no store ${m[1]}` });
       }
-      send(res, 404, { error: 'try /metrics, /healthz, /devices or /inspect/<outbox|alerts|dead-letter|late-data>' });
+      send(res, 404, { error: 'try /metrics, /healthz, /devices or /inspect/<outbox|alerts|raw|status|dead-letter|late-data>' });
     } catch (err) {
       send(res, 500, { error: (err as Error).message });
     }

@@ -5,7 +5,11 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 /** Paths whose values are never written to a log line. */
-export const REDACTED_PATHS = ['password', '*.password', 'passwordHash', '*.passwordHash', 'token', '*.token', 'authorization', '*.authorization', 'headers.authorization'];
+export const REDACTED_PATHS = [
+  'password', '*.password', 'passwordHash', '*.passwordHash', 'token', '*.token', 'tokenHash', '*.tokenHash',
+  'authorization', '*.authorization', 'headers.authorization', 'cookie', '*.cookie', 'headers.cookie',
+  'secret', '*.secret', 'set-cookie', 'headers["set-cookie"]',
+];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(

@@ -1,13 +1,19 @@
 // Group commit for LevelDB: puts and deletes from every store are gathered and written in one
 // batch per flush interval, which spares SD cards and turns thousands of writes into one.
 
+import type { AbstractSublevel } from 'abstract-level';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import { codedError } from '../errors/catalogue.js';
 import type { Logger } from '../observe/log.js';
 import type { Counter } from '../observe/metrics.js';
-import type { Db, Sublevel } from './db.js';
+import type { Db } from './db.js';
 
-type Op = { type: 'put'; sublevel: Sublevel; key: string; value: string } | { type: 'del'; sublevel: Sublevel; key: string };
+/** Any sublevel of the gateway's database: string-valued (JSON stores) or binary (the outbox). */
+export type AnySublevel<K extends string | Buffer, V extends string | Buffer> = AbstractSublevel<Db, string | Buffer | Uint8Array, K, V>;
+
+// LevelDB encodes each op with its own sublevel's encodings, so stores of both kinds share one batch.
+type Target = AnySublevel<string | Buffer, string | Buffer>;
+type Op = { type: 'put'; sublevel: Target; key: string | Buffer; value: string | Buffer } | { type: 'del'; sublevel: Target; key: string | Buffer };
 
 export interface BatchWriterOptions {
   readonly db: Db;
@@ -28,12 +34,12 @@ export class BatchWriter {
 
   constructor(private readonly o: BatchWriterOptions) {}
 
-  put(sublevel: Sublevel, key: string, value: string): void {
-    this.#push({ type: 'put', sublevel, key, value });
+  put<K extends string | Buffer, V extends string | Buffer>(sublevel: AnySublevel<K, V>, key: K, value: V): void {
+    this.#push({ type: 'put', sublevel: sublevel as unknown as Target, key, value });
   }
 
-  del(sublevel: Sublevel, key: string): void {
-    this.#push({ type: 'del', sublevel, key });
+  del<K extends string | Buffer, V extends string | Buffer>(sublevel: AnySublevel<K, V>, key: K): void {
+    this.#push({ type: 'del', sublevel: sublevel as unknown as Target, key });
   }
 
   get pending(): number {
@@ -60,7 +66,7 @@ export class BatchWriter {
 
   async #write(ops: Op[]): Promise<void> {
     try {
-      await this.o.db.batch(ops);
+      await this.o.db.batch<string | Buffer, string | Buffer>(ops, {});
     } catch (err) {
       this.o.writeErrors.inc();
       const coded = codedError('ERR_STORE_WRITE', [(err as Error).message], { cause: err });

@@ -24,6 +24,12 @@ export class ByteWriter {
     this.#pos = 0;
   }
 
+  /** Forget everything written after the first `length` bytes. */
+  truncate(length: number): void {
+    if (!(length >= 0 && length <= this.#pos)) throw new TypeError(`cannot truncate ${this.#pos} bytes to ${length}`);
+    this.#pos = length;
+  }
+
   /** Unsigned LEB128 of a safe non-negative integer (1 byte below 128, at most 8 bytes). */
   uvarint(n: number): void {
     this.#room(8);
@@ -106,6 +112,11 @@ export class ByteReader {
     const v = this.buf.subarray(this.#pos, this.#pos + length);
     this.#pos += length;
     return v;
+  }
+
+  /** Everything not read yet, as a view (no copy); the reader is then done. */
+  rest(): Uint8Array {
+    return this.view(this.buf.length - this.#pos);
   }
 
   utf8(length: number): string {

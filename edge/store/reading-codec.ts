@@ -17,7 +17,8 @@ import type { Reading } from '../decode/reading.js';
 import { ByteReader, ByteWriter, MAX_ZIGZAG, readUintBE, writeUintBE } from './bytes.js';
 
 const FORMAT = 1;
-const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6] as const;
+/** Powers of ten for short decimals: a value with d fractional digits is stored as mantissa / POW10[d]. */
+export const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6] as const;
 
 export type NameSpace = 'device' | 'metric';
 
@@ -176,7 +177,7 @@ export class ReadingCodec {
 }
 
 /** 0 for float64, or 1 + the fewest fractional digits (≤ 6) with which the value round-trips exactly. */
-function decimalKind(v: number): number {
+export function decimalKind(v: number): number {
   if (Object.is(v, -0)) return 0;
   for (let d = 0; d < POW10.length; d++) {
     const m = Math.round(v * POW10[d]!);

@@ -1,12 +1,14 @@
 // Benchmark `durable`: ingest with the ingest log and QoS 1 acknowledgements after durability on,
 // against QoS 1 through the bare aedes broker in the same run; both fed by 100 device connections
 // spread over 4 publisher processes, each connection keeping 10 publishes unacknowledged. Also
-// the bytes written to storage per reading: what an SD card sees.
+// the bytes written to storage per reading (what an SD card sees), and how fast the backlog of an
+// outage drains to the cloud while live data keeps flowing.
 
 import type { BenchResult } from './run.js';
 import { ask, child, exited, next, PUBLISHERS, startPublishers, stop } from './ingest/harness.js';
 import type { FromServer } from './ingest/protocol.js';
 import { round } from './stats.js';
+import { BACKLOG, drain } from './uplink.js';
 
 const CONNECTIONS_PER_PUBLISHER = 25;
 const INFLIGHT = 10;
@@ -46,7 +48,12 @@ async function acknowledgedRate(serverMode: 'gateway' | 'bare') {
 export async function run(): Promise<BenchResult> {
   const bare = await acknowledgedRate('bare');
   const gateway = await acknowledgedRate('gateway');
+  // After an outage: the backlog through the uplink to an acknowledging cloud while live summaries flow (see uplink.ts).
+  const drained = await drain(true);
   return {
+    drainSummariesPerSec: drained.perSec,
+    drainBacklog: BACKLOG,
+    liveToCloudDuringDrainP99Ms: drained.liveP99Ms,
     gatewayReadingsPerSec: Math.round(gateway.perSec),
     brokerOnlyQos1MsgPerSec: Math.round(bare.perSec),
     ratio: round(gateway.perSec / bare.perSec, 3),

@@ -15,6 +15,8 @@ const benches: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>
   'ingest-log': () => import('./ingest-log.js'),
   'cloud-store': () => import('./cloud-store.js'),
   cloud: () => import('./cloud.js'),
+  uplink: () => import('./uplink.js'),
+  'cloud-api': () => import('./cloud-api.js'),
 };
 
 async function main(): Promise<void> {

@@ -1,7 +1,8 @@
 // kill -9 the gateway 10 times at random moments while 1,000 devices stream QoS 1 readings, each
-// device resending what was not acknowledged; after the last restart the summaries the gateway
-// kept for the cloud hold exactly one count per acknowledged reading: nothing lost, nothing twice
-// (keeping, as the cloud does, the highest revision of each summary id).
+// device resending what was not acknowledged, and the gateway forwards its summaries over its
+// uplink to an acknowledging peer on a real broker. After the last restart the receiving side
+// holds exactly one count per acknowledged reading: nothing lost, nothing twice (keeping, as the
+// cloud does, the highest revision of each summary id).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -10,8 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Summary } from '../../edge/features/summary.js';
-import { readLog } from '../../edge/store/bounded-log.js';
-import { openDb } from '../../edge/store/db.js';
+import { AckPeer } from '../helpers/ack-peer.js';
+import { startPlainBroker, type PlainBroker } from '../helpers/mqtt.js';
 import { CLI_MAIN } from '../helpers/simulator.js';
 import { tempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
@@ -50,10 +51,14 @@ function startGateway(config: string): Promise<Running> {
 }
 
 let dir: TempDir | undefined;
+let cloud: { broker: PlainBroker; peer: AckPeer } | undefined;
 const children: ChildProcess[] = [];
-afterEach(() => {
+afterEach(async () => {
   for (const c of children) c.kill('SIGKILL');
   children.length = 0;
+  await cloud?.peer.close();
+  await cloud?.broker[Symbol.asyncDispose]();
+  cloud = undefined;
   dir?.[Symbol.dispose]();
   dir = undefined;
 });
@@ -62,6 +67,10 @@ describe('kill -9 during a 1,000-device QoS 1 stream', () => {
   it('after 10 kills and restarts every acknowledged reading is counted exactly once', { timeout: 240_000 }, async () => {
     dir = tempDir();
     const [mqttPort, httpPort] = [await freePort(), await freePort()];
+    const broker = await startPlainBroker();
+    const cloudUrl = `mqtt://127.0.0.1:${broker.port}`;
+    cloud = { broker, peer: await AckPeer.start({ url: cloudUrl }) };
+    const peer = cloud.peer;
     const config = join(dir.path, 'edge.yaml');
     writeFileSync(
       config,
@@ -74,6 +83,7 @@ describe('kill -9 during a 1,000-device QoS 1 stream', () => {
         log: { level: 'warn' },
         windows: { definitions: [{ kind: 'tumbling', sizeMs: 5000 }], maxOutOfOrdernessMs: 0, allowedLatenessMs: 3_600_000, idleTimeoutMs: 3000 },
         durability: { checkpointIntervalMs: 1000 },
+        uplink: { url: cloudUrl, lingerMs: 50, ackTimeoutMs: 5000, reconnectInitialMs: 100, reconnectMaxMs: 1000 },
       }),
     );
 
@@ -105,27 +115,26 @@ describe('kill -9 during a 1,000-device QoS 1 stream', () => {
     expect(Object.keys(acked)).toHaveLength(DEVICES);
     expect(Object.values(acked).every((n) => n === READINGS)).toBe(true);
 
-    // Every device falls silent; the idle rule closes its last windows.
-    const health = async () => (await (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).json()) as { windowsOpen: number };
-    await waitFor(async () => (await health()).windowsOpen === 0, 'every window to close', 60_000, 200);
+    // Every device falls silent; the idle rule closes its last windows and the uplink delivers them.
+    const counted = new Map<string, number>();
+    const count = () => {
+      counted.clear();
+      // Every reading carries metrics v and d: count the readings through one of them.
+      for (const held of peer.of('summary')) {
+        const s = held.item as Summary;
+        if (!s.retracted && s.metric === 'v') counted.set(s.device, (counted.get(s.device) ?? 0) + s.features.count);
+      }
+      return Object.keys(acked).every((d) => (counted.get(d) ?? 0) >= READINGS);
+    };
+    await waitFor(count, 'the receiving side to hold every device\'s readings', 90_000, 250);
     const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
     gw.child.kill('SIGTERM');
     expect(await gw.exited).toBe(0);
-
-    const db = await openDb(join(dir.path, 'data'));
-    const { entries } = await readLog<Summary>(db, 'outbox', 100_000_000, 'oldest');
-    await db.close();
-    const latest = new Map<string, Summary>();
-    for (const { value: s } of entries) {
-      const held = latest.get(s.id);
-      if (held === undefined || s.revision > held.revision) latest.set(s.id, s);
-    }
-    const counted = new Map<string, number>();
-    // Every reading carries metrics v and d: count the readings through one of them.
-    for (const s of latest.values()) if (!s.retracted && s.metric === 'v') counted.set(s.device, (counted.get(s.device) ?? 0) + s.features.count);
+    count();
     const wrong = Object.entries(acked).filter(([d, n]) => counted.get(d) !== n);
     const resent = /^tributary_readings_resent_total(?:\{\})? (\d+)/m.exec(metrics)?.[1] ?? 0;
     expect(wrong.slice(0, 10).map(([d, n]) => `${d}: acked ${n}, counted ${counted.get(d)}`), `kills after ${uptimes.join(', ')} ms; resends caught in the last run: ${resent}`).toEqual([]);
     expect([...counted.values()].reduce((a, b) => a + b, 0)).toBe(DEVICES * READINGS);
+    expect(peer.deadLetters).toEqual([]);
   });
 });

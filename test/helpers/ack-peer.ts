@@ -49,14 +49,20 @@ export class AckPeer {
   readonly deadLetters: Array<{ topic: string; reason: ProtocolReason; message: string }> = [];
   /** Batch ids received, in order (a re-sent batch appears again). */
   readonly batches: string[] = [];
+  /** Every decoded message in arrival order: its class, its items' ids and revisions, and when (ms, comparable across processes). */
+  readonly arrivals: Array<{ class: UplinkClass; batch: string; at: number; items: Array<{ id: string; revision: number }> }> = [];
   readonly faults: AckPeerFaults = { dropAcks: false, malformedAcks: false, unknownIds: 0, reject: new Map(), disconnectOnMessage: 0 };
   /** Copies of an (id, revision) already held. */
   duplicates = 0;
   acksSent = 0;
   disconnects = 0;
+  /** Connections the broker closed under the peer (e.g. aedes' client-id takeover racing a fast reconnect), healed by reconnecting. */
+  healed = 0;
   #client: MqttClient;
   #closed = false;
   #reconnecting: Promise<void> | undefined;
+  /** Clients the peer itself is closing: their close is no reason to reconnect. */
+  readonly #ending = new WeakSet<MqttClient>();
 
   private constructor(
     private readonly options: AckPeerOptions,
@@ -88,8 +94,30 @@ export class AckPeer {
   }
 
   async #attach(): Promise<void> {
-    this.#client.on('message', (topic, payload) => this.#onMessage(topic, payload));
-    await this.#client.subscribeAsync(uplinkTopics.allUp, { qos: 1 });
+    const client = this.#client;
+    client.on('message', (topic, payload) => this.#onMessage(topic, payload));
+    // A cloud consumer reconnects when its connection drops; so does the peer, unless told to close.
+    client.once('close', () => {
+      if (this.#closed || client !== this.#client || this.#ending.has(client)) return;
+      this.healed++;
+      this.#reconnecting = this.#reopen().catch(() => {});
+    });
+    await client.subscribeAsync(uplinkTopics.allUp, { qos: 1 });
+  }
+
+  /** Connect again after a short pause, retrying until it works or the peer is closed. */
+  async #reopen(): Promise<void> {
+    for (let attempt = 0; !this.#closed; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 1000)));
+      if (this.#closed) return;
+      try {
+        this.#client = await AckPeer.#connect(this.options);
+        await this.#attach();
+        return;
+      } catch {
+        // the broker is busy or away: try again
+      }
+    }
   }
 
   #onMessage(topic: string, payload: Buffer): void {
@@ -100,6 +128,7 @@ export class AckPeer {
     }
     const { batch, invalid } = result;
     this.batches.push(batch.batch);
+    this.arrivals.push({ class: batch.class, batch: batch.batch, at: performance.timeOrigin + performance.now(), items: (batch.items as Array<{ id: string; revision: number }>).map(({ id, revision }) => ({ id, revision })) });
     const acks: AckRef[] = [];
     const rejects: Reject[] = invalid.flatMap((i) => (i.id !== undefined ? [{ class: batch.class, id: i.id, rev: i.rev!, reason: 'invalid', detail: i.problem }] : []));
     for (const item of batch.items as Array<{ id: string; revision: number }>) {
@@ -146,10 +175,9 @@ export class AckPeer {
   async #reconnect(): Promise<void> {
     this.disconnects++;
     const old = this.#client;
+    this.#ending.add(old);
     old.removeAllListeners('message');
     await old.endAsync(true);
-    if (this.#closed) return;
-    this.#client = await AckPeer.#connect(this.options);
-    await this.#attach();
+    await this.#reopen();
   }
 }

@@ -54,7 +54,7 @@ describe('anomaly scoring and alerts in the gateway', () => {
 
     const [wear] = parseGroundTruth(readFileSync(truthPath, 'utf8'), truthPath);
     expect(wear).toMatchObject({ device: 'motor-002', failure: 'bearing-wear' });
-    const alerts = ((await gw.gateway.inspect('alerts', 1000, 'oldest'))!.entries as Array<LogEntry<AlertEvent>>).map((e) => e.value);
+    const alerts = ((await gw.gateway.inspect('alerts', 1000, 'oldest'))!.entries as Array<{ item: AlertEvent }>).map((e) => e.item);
     const raised = alerts.filter((a) => a.state === 'raised');
     const forWear = raised.filter((a) => a.device === 'motor-002');
     expect(forWear.length, JSON.stringify(raised.map((a) => [a.device, new Date(a.raisedAt).toISOString()]))).toBeGreaterThanOrEqual(1);

@@ -194,9 +194,15 @@ describe('gateway windows over MQTT', () => {
     expect(gw.metric('tributary_readings_late_total')).toBe(c.counters.late);
     expect(gw.metric('tributary_summaries_total{kind="' + c.windows[0]!.kind + '"}')).toBe(c.summaries.length);
 
-    // What reached the outbox is what was emitted, in order; late readings are kept, not lost.
+    // What waits in the outbox is the newest revision of each window, in the order those were
+    // emitted (a newer revision replaces an unsent older one); late readings are kept, not lost.
+    const newest = new Map<string, Summary>();
+    for (const s of gw.summaries) {
+      newest.delete(s.id);
+      newest.set(s.id, s);
+    }
     const outbox = await gw.gateway.inspect('outbox', 100, 'oldest');
-    expect(outbox!.entries.map((e) => (e as { value: Summary }).value.id)).toEqual(gw.summaries.map((s) => s.id));
+    expect(outbox!.entries.map((e) => { const { item } = e as { item: Summary }; return `${item.id}@${item.revision}`; })).toEqual([...newest.values()].map((s) => `${s.id}@${s.revision}`));
     const late = await gw.gateway.inspect('late-data', 100, 'oldest');
     expect(late!.size).toBe(c.counters.late);
   });

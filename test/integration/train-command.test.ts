@@ -11,7 +11,7 @@ import { windowReadings } from '../../edge/model/windowing.js';
 import { silentLogger } from '../../edge/observe/log.js';
 import { Registry } from '../../edge/observe/metrics.js';
 import { BatchWriter } from '../../edge/store/batch-writer.js';
-import { BoundedLog } from '../../edge/store/bounded-log.js';
+import { Outbox } from '../../edge/outbox/outbox.js';
 import { openDb } from '../../edge/store/db.js';
 import { runCli } from '../helpers/cli.js';
 import { prng } from '../helpers/prng.js';
@@ -94,7 +94,7 @@ describe('tributary train', () => {
     await writeOutbox(dataDir, ['motor-1', 'motor-2', 'pump-1']);
     const base = join(dir.path, 'motor');
     const r = await cli(['train', '--data-dir', dataDir, '--out', base, '--devices', 'motor-*', '--kind', 'motor', '--features', 'mean', '--split', 'time']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`from gateway outbox in ${dataDir}`);
     const manifest = JSON.parse(readFileSync(`${base}.manifest.json`, 'utf8')) as { features: string[]; window: unknown; training: { devices: number; rows: number } };
     expect(manifest.features).toEqual(['temp.mean', 'vib.mean']);
@@ -145,9 +145,10 @@ async function writeOutbox(dataDir: string, devices: string[]): Promise<void> {
   try {
     const registry = new Registry();
     const writer = new BatchWriter({ db, clock: new FakeClock(), log: silentLogger(), flushIntervalMs: 20, writeErrors: registry.counter('write_errors_total', 'errors') });
-    const outbox = await BoundedLog.open<Summary>(db, 'outbox', writer, 1_000_000, registry.counter('evicted_total', 'evicted').labels());
-    for (const s of summaries) outbox.append(s);
-    await writer.flush();
+    const outbox = new Outbox({ db, writer, clock: new FakeClock(), log: silentLogger(), metrics: registry, maxBytes: 1 << 30 });
+    await outbox.open();
+    for (const s of summaries) outbox.add('summary', s);
+    await outbox.close();
   } finally {
     await db.close();
   }

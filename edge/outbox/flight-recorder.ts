@@ -1,0 +1,136 @@
+// The flight recorder's upload side: when an alert is raised, the raw readings of its device from
+// `beforeMs` before to `afterMs` after it (event time) are read from the ingest log once the
+// gateway clock has passed the end of that range (plus `settleMs` for stragglers), cut into raw
+// snippet parts and queued in the outbox, so an engineer can see what the machine did.
+//
+// A cut waiting for its "after" part is kept in LevelDB (sublevel `obf`), so a restart in between
+// still makes it: the ingest log keeps readings by arrival for its retention, which must cover
+// beforeMs + afterMs + settleMs. Ids are deterministic (rawSnippetId), so a cut made twice queues
+// the same items, which the outbox and the cloud keep once.
+
+import type { AlertEvent } from '../alert/alert.js';
+import type { Clock, TimerHandle } from '../clock/clock.js';
+import type { FlightRecorderConfig } from '../config/uplink-schema.js';
+import { Resource } from '../lifecycle/resource.js';
+import type { Logger } from '../observe/log.js';
+import type { CounterChild, Registry } from '../observe/metrics.js';
+import type { BatchWriter } from '../store/batch-writer.js';
+import { sublevel, type Db, type Sublevel } from '../store/db.js';
+import type { LoggedReading } from '../store/ingest-log.js';
+import type { Outbox } from './outbox.js';
+import { snippetParts } from './snippet-parts.js';
+
+/** What the recorder needs of the ingest log. */
+export interface ReadingSource {
+  around(device: string, from: number, to: number, limit?: number): Promise<LoggedReading[]>;
+}
+
+export interface FlightRecorderOptions {
+  readonly gateway: string;
+  readonly config: FlightRecorderConfig;
+  readonly readings: ReadingSource;
+  readonly outbox: Pick<Outbox, 'add'>;
+  /** Pending cuts are kept in the gateway's database, written through its batch writer. */
+  readonly db: Db;
+  readonly writer: BatchWriter;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: Registry;
+}
+
+interface Cut {
+  readonly alert: string;
+  readonly device: string;
+  readonly from: number;
+  readonly to: number;
+  /** Gateway clock at which to cut (ms). */
+  readonly due: number;
+}
+
+/** Wait before trying a failed cut again (ms). */
+const RETRY_MS = 30_000;
+
+export class FlightRecorder extends Resource {
+  readonly name = 'flight-recorder';
+  readonly #o: FlightRecorderOptions;
+  readonly #sub: Sublevel;
+  readonly #timers = new Map<string, TimerHandle>();
+  readonly #running = new Set<Promise<void>>();
+  readonly #m: { snippets: CounterChild; parts: CounterChild; readings: CounterChild; failures: CounterChild };
+
+  constructor(options: FlightRecorderOptions) {
+    super();
+    this.#o = options;
+    this.#sub = sublevel(options.db, 'obf');
+    const r = options.metrics;
+    const p = 'tributary_flight_recorder';
+    r.gauge(`${p}_pending`, 'Alerts whose raw snippet waits for its "after" part', [], (g) => g.set(this.#timers.size));
+    this.#m = {
+      snippets: r.counter(`${p}_snippets_total`, 'Raw snippets cut and queued (one per raised alert)').labels(),
+      parts: r.counter(`${p}_parts_total`, 'Raw snippet parts queued (raw items)').labels(),
+      readings: r.counter(`${p}_readings_total`, 'Raw readings queued in snippets').labels(),
+      failures: r.counter(`${p}_failures_total`, 'Cuts that failed (retried after 30 s)').labels(),
+    };
+  }
+
+  /** Cuts waiting for their time. */
+  get pending(): number {
+    return this.#timers.size;
+  }
+
+  /** Every alert event goes here; a `raised` one schedules its device's snippet. */
+  alert(event: AlertEvent): void {
+    const c = this.#o.config;
+    if (!c.enabled || event.state !== 'raised' || this.status !== 'open' || this.#timers.has(event.id)) return;
+    const to = event.raisedAt + c.afterMs;
+    const cut: Cut = { alert: event.id, device: event.device, from: event.raisedAt - c.beforeMs, to, due: to + c.settleMs };
+    this.#o.writer.put(this.#sub, cut.alert, JSON.stringify(cut));
+    this.#schedule(cut, cut.due - this.#o.clock.now());
+  }
+
+  protected async _open(): Promise<void> {
+    for await (const [, value] of this.#sub.iterator()) {
+      const cut = JSON.parse(value) as Cut;
+      this.#schedule(cut, cut.due - this.#o.clock.now());
+    }
+  }
+
+  protected async _close(): Promise<void> {
+    // Waiting cuts stay on disk for the next start; running ones finish first.
+    for (const t of this.#timers.values()) this.#o.clock.clear(t);
+    this.#timers.clear();
+    await Promise.allSettled([...this.#running]);
+    await this.#o.writer.flush();
+  }
+
+  #schedule(cut: Cut, delayMs: number): void {
+    const timer = this.#o.clock.setTimeout(() => {
+      const run = this.#cut(cut).finally(() => this.#running.delete(run));
+      this.#running.add(run);
+    }, Math.max(0, delayMs));
+    timer.unref();
+    this.#timers.set(cut.alert, timer);
+  }
+
+  async #cut(cut: Cut): Promise<void> {
+    const c = this.#o.config;
+    try {
+      const readings = await this.#o.readings.around(cut.device, cut.from, cut.to, c.maxReadings);
+      if (this.status !== 'open' && this.status !== 'closing') return;
+      const parts = snippetParts({ gateway: this.#o.gateway, device: cut.device, alert: cut.alert, from: cut.from, to: cut.to }, readings.map((r) => r.reading), c.maxPartBytes);
+      for (const part of parts) this.#o.outbox.add('raw', part);
+      this.#o.writer.del(this.#sub, cut.alert);
+      this.#timers.delete(cut.alert);
+      this.#m.snippets.inc();
+      this.#m.parts.inc(parts.length);
+      this.#m.readings.inc(readings.length);
+      this.#o.log.info({ alert: cut.alert, device: cut.device, readings: readings.length, parts: parts.length }, 'flight recorder: raw snippet queued');
+    } catch (err) {
+      this.#m.failures.inc();
+      this.#timers.delete(cut.alert);
+      if (this.status !== 'open') return; // shutting down: the cut stays on disk for the next start
+      this.#o.log.error({ err, alert: cut.alert, device: cut.device }, 'flight recorder: cutting the snippet failed; retrying');
+      this.#schedule(cut, RETRY_MS);
+    }
+  }
+}

@@ -1,0 +1,130 @@
+// The flight recorder's upload side on a real ingest log and outbox (one LevelDB): a raised alert
+// queues its device's raw readings from beforeMs before to afterMs after it, once that time has
+// passed, in parts under the size limit with deterministic ids; a restart in between still cuts
+// it; cutting the same alert again queues nothing new.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AlertEvent } from '../../edge/alert/alert.js';
+import { FakeClock } from '../../edge/clock/fake-clock.js';
+import type { FlightRecorderConfig } from '../../edge/config/uplink-schema.js';
+import { silentLogger } from '../../edge/observe/log.js';
+import { Registry } from '../../edge/observe/metrics.js';
+import { FlightRecorder } from '../../edge/outbox/flight-recorder.js';
+import { IngestLog } from '../../edge/store/ingest-log.js';
+import { rawSnippetId, type RawSnippet } from '../../edge/uplink/protocol.js';
+import { metric, Teardown } from '../helpers/mqtt.js';
+import { openTestOutbox, type TestOutbox } from '../helpers/outbox.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { exampleAlert } from '../helpers/uplink-items.js';
+import { waitFor } from '../helpers/wait.js';
+
+const GW = 'gw-7';
+const T = Date.UTC(2024, 10, 24, 12, 0, 0);
+const CONFIG: FlightRecorderConfig = { enabled: true, beforeMs: 60_000, afterMs: 30_000, settleMs: 5_000, maxPartBytes: 2048, maxReadings: 50_000 };
+
+const teardown = new Teardown();
+afterEach(() => teardown.run());
+
+interface Setup {
+  readonly clock: FakeClock;
+  readonly box: TestOutbox;
+  readonly log: IngestLog;
+  recorder: FlightRecorder;
+  /** The running recorder's metrics. */
+  metrics: Registry;
+  startRecorder(): Promise<FlightRecorder>;
+}
+
+async function setup(): Promise<Setup> {
+  const dir = tempDir('tributary-recorder-');
+  teardown.defer(() => dir[Symbol.dispose]());
+  const clock = new FakeClock(T);
+  const box = await openTestOutbox(dir.path, { clock });
+  teardown.defer(() => box.close());
+  const log = teardown.add(new IngestLog({ db: box.db, clock, log: silentLogger(), metrics: new Registry(), retentionMs: 600_000 }));
+  await log.open();
+  const s: Setup = {
+    clock, box, log,
+    recorder: undefined as unknown as FlightRecorder,
+    metrics: new Registry(),
+    async startRecorder() {
+      s.metrics = new Registry();
+      s.recorder = teardown.add(new FlightRecorder({ gateway: GW, config: CONFIG, readings: log, outbox: box.outbox, db: box.db, writer: box.writer, clock, log: silentLogger(), metrics: s.metrics }));
+      await s.recorder.open();
+      return s.recorder;
+    },
+  };
+  await s.startRecorder();
+  return s;
+}
+
+/** One reading a second from two pumps, second `from` to `to` (the clock follows). */
+function feed(s: Setup, from: number, to: number, during?: (second: number) => void): void {
+  for (let i = from; i < to; i++) {
+    s.clock.set(T + i * 1000);
+    for (const device of ['pump-1', 'pump-2']) {
+      void s.log.append({ device, ts: T + i * 1000, tsFromArrival: false, receivedAt: T + i * 1000, values: { temp: 60 + (i % 10) / 10, vib_rms: 0.41, current: i } }, { durable: false });
+    }
+    during?.(i);
+  }
+}
+
+const raised = (at: number): AlertEvent => ({ ...exampleAlert(GW, 'pump-1'), raisedAt: at, at, emittedAt: at + 1000 });
+
+async function snippets(s: Setup): Promise<RawSnippet[]> {
+  return (await s.box.outbox.list('raw', 1000, 'oldest')).map((e) => e.item);
+}
+
+describe('FlightRecorder', () => {
+  it('queues the raw readings around a raised alert once its range has passed, in parts', async () => {
+    const s = await setup();
+    const alert = raised(T + 120_000);
+    feed(s, 0, 200, (i) => {
+      if (i === 121) s.recorder.alert(alert);
+      if (i === 130) expect(s.recorder.pending).toBe(1); // the "after" part is not there yet
+    });
+    await waitFor(() => s.recorder.pending === 0, 'the cut');
+    const parts = await snippets(s);
+    expect(parts.length).toBeGreaterThan(2);
+    expect(parts.map((p) => [p.id, p.part, p.parts])).toEqual(parts.map((_, i) => [rawSnippetId(GW, 'pump-1', alert.id, i), i, parts.length]));
+    for (const p of parts) {
+      expect(Buffer.byteLength(JSON.stringify(p))).toBeLessThanOrEqual(CONFIG.maxPartBytes);
+      expect(p).toMatchObject({ device: 'pump-1', alert: alert.id, from: T + 60_000, to: T + 150_000 });
+    }
+    const readings = parts.flatMap((p) => p.readings);
+    expect(readings.map((r) => r.ts)).toEqual(Array.from({ length: 91 }, (_, i) => T + 60_000 + i * 1000));
+    expect(readings[0]).toEqual({ ts: T + 60_000, receivedAt: T + 60_000, values: { temp: 60, vib_rms: 0.41, current: 60 } });
+    expect([metric(s.metrics, 'tributary_flight_recorder_snippets_total'), metric(s.metrics, 'tributary_flight_recorder_readings_total')]).toEqual([1, 91]);
+  });
+
+  it('cuts nothing for updated or cleared events', async () => {
+    const s = await setup();
+    feed(s, 0, 60, (i) => {
+      if (i === 10) {
+        s.recorder.alert({ ...raised(T + 5_000), revision: 1, state: 'updated' });
+        s.recorder.alert({ ...raised(T + 5_000), revision: 2, state: 'cleared' });
+      }
+    });
+    expect(s.recorder.pending).toBe(0);
+    expect(await snippets(s)).toEqual([]);
+  });
+
+  it('still cuts after a restart between the alert and the end of its range, and only once', async () => {
+    const s = await setup();
+    const alert = raised(T + 30_000);
+    feed(s, 0, 40, (i) => i === 31 && s.recorder.alert(alert));
+    await s.recorder.close();
+    await s.startRecorder();
+    expect(s.recorder.pending).toBe(1);
+    feed(s, 40, 80);
+    await waitFor(() => s.recorder.pending === 0, 'the cut after the restart');
+    const first = await snippets(s);
+    expect(first.flatMap((p) => p.readings)).toHaveLength(61); // T+0 .. T+60 s
+    // The alert raised again (a replay after a crash): the same items, queued once.
+    s.recorder.alert(alert);
+    feed(s, 80, 100);
+    await waitFor(() => s.recorder.pending === 0, 'the second cut');
+    expect(await snippets(s)).toEqual(first);
+    expect(metric(s.box.metrics, 'tributary_outbox_duplicates_total', 'raw')).toBe(first.length);
+  });
+});
