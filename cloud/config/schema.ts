@@ -152,6 +152,7 @@ export const CloudConfigSchema = Type.Object(
         gatewayOfflineMs: Ms('no message (status or data) from a gateway for this long raises gateway-offline', 120_000, 1000),
         deviceSilentMs: Ms('no summary from a device for this long raises device-silent (0: off)', 600_000),
         dataLossItems: Type.Integer({ minimum: 0, default: 1, description: 'a gateway reporting at least this many items lost (its loss ledger grew) raises data-loss (default 1; 0: off)' }),
+        dataLossQuietMs: Ms("a data-loss alert clears once the gateway's loss ledger has not grown for this long", 900_000, 1000),
         checkIntervalMs: Ms('how often the cloud-side rules are checked', 5000, 100),
         webhook: Type.Optional(
           Type.Object(

@@ -110,7 +110,8 @@ async function storeStatus(ctx: ItemsContext, gateway: string, items: readonly S
       id: gateway,
       lastSeen: now,
       backlog: status.backlog.summary.items,
-      lossLedger: { since: status.lossSince, entries: status.loss },
+      // The report's own field names: what cloud/alerts/loss-ledger.ts reads.
+      lossLedger: { lossSince: status.lossSince, loss: status.loss },
       status,
     }));
   // Only for the counts: what the registry held before (another worker may change it meanwhile).

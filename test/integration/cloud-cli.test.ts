@@ -37,6 +37,7 @@ describe('tributary cloud', () => {
         `dataDir: ${data}`,
         `gateways: { gw-cli: { tokenHash: "${gateways['gw-cli']!.tokenHash}", site: plant-9 } }`,
         'mqtt: { broker: { host: 127.0.0.1, port: 0 } }',
+        'http: { host: 127.0.0.1, port: 0 }',
         'log: { level: warn }',
       ].join('\n'),
     );
@@ -46,15 +47,18 @@ describe('tributary cloud', () => {
 
     const worker = spawn(process.execPath, [MAIN, 'cloud', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    const port = await new Promise<number>((resolve, reject) => {
+    const [port, httpPort] = await new Promise<[number, number]>((resolve, reject) => {
       worker.stderr.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
-        const m = /MQTT broker on 127\.0\.0\.1:(\d+)/.exec(stderr);
-        if (m) resolve(Number(m[1]));
+        const m = /MQTT broker on 127\.0\.0\.1:(\d+).*HTTP API on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
+        if (m) resolve([Number(m[1]), Number(m[2])]);
       });
       worker.once('exit', (code) => reject(new Error(`the worker exited (${code}): ${stderr}`)));
     });
     expect(stderr).toMatch(/worker cloud-cli running; cloud-store level:/);
+    // The API and the alert rules run beside the ingest; /healthz covers the worker's ingest.
+    const health = (await (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).json()) as { ok: boolean; checks: Record<string, { ok: boolean }> };
+    expect(health).toMatchObject({ ok: true, checks: { ingest: { ok: true, kind: 'broker', port }, 'cloud-alert-rules': { ok: true } } });
 
     const gw = await UplinkSender.connect({ url: `mqtt://127.0.0.1:${port}`, gateway: 'gw-cli', token: tokens['gw-cli']! });
     const summaries = gatewaySummaries({ gateway: 'gw-cli', devices: 3, metrics: ['temp', 'rpm'], start: START, seconds: 300, seed: 7 });

@@ -16,7 +16,7 @@ import { metric, Teardown } from '../helpers/mqtt.js';
 import { postgresUnavailable, startPostgres } from '../helpers/postgres.js';
 import { diffRollups, rollupsFromScratch, storeRollups } from '../helpers/rollup-model.js';
 import { tempDir, type TempDir } from '../helpers/temp-dir.js';
-import { exampleAlert, exampleRaw, exampleStatus } from '../helpers/uplink-items.js';
+import { exampleAlert, exampleRaw, exampleStatus, T } from '../helpers/uplink-items.js';
 import { UplinkSender } from '../helpers/uplink-sender.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -85,7 +85,7 @@ describe('cloud ingest (embedded broker, LevelDB)', () => {
     expect((await store.alert('a'.repeat(32)))?.event.revision).toBe(1);
     expect((await store.rawSnippets({ alert: 'a'.repeat(32) })).length).toBe(1);
     await waitFor(async () => (await store.gateways()).find((g) => g.id === 'gw-a')?.status?.seq === 3, 'the status report in the registry');
-    expect((await store.gateways())[0]).toMatchObject({ id: 'gw-a', backlog: 120, lossLedger: { entries: [{ class: 'raw', reason: 'evicted', items: 3 }] } });
+    expect((await store.gateways())[0]).toMatchObject({ id: 'gw-a', backlog: 120, lossLedger: { lossSince: T, loss: [{ class: 'raw', reason: 'evicted', items: 3 }] } });
     // The bus saw every stored revision that changed something.
     expect(seen.length).toBe(items(cloud, 'summary', 'inserted') + items(cloud, 'summary', 'replaced'));
 

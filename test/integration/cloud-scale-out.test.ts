@@ -1,22 +1,29 @@
 // Scale-out: two cloud workers share the load through `$share` subscriptions on Debian's mosquitto
 // (MQTT 5) and store into one PostgreSQL, while three gateways stream real window summaries (made
-// by the edge's window engine, late readings and so revisions included) and send part of their
-// stream twice. Every summary must be stored exactly once, both workers must have done part of the
-// work, and the roll-ups must equal, bucket for bucket, those of a single worker (LevelDB, its
-// embedded broker) fed the same messages.
+// by the edge's window engine, late readings and so revisions included) through their own uplink
+// (edge/uplink/client.ts, outbox on LevelDB), and then send a quarter of them again. Every summary
+// must be stored exactly once, both workers must have done part of the work, and the roll-ups must
+// equal, bucket for bucket, those of a single worker (LevelDB, its embedded broker) fed the same.
 
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cloud } from '../../cloud/service/cloud.js';
 import type { CloudConfig } from '../../cloud/config/schema.js';
+import { systemClock } from '../../edge/clock/clock.js';
 import type { Summary } from '../../edge/features/summary.js';
+import { silentLogger } from '../../edge/observe/log.js';
+import { Uplink } from '../../edge/uplink/client.js';
 import { brokerUrl, openCloud, testCloudConfig, testGateways } from '../helpers/cloud.js';
 import { gatewaySummaries } from '../helpers/gateway-summaries.js';
 import { mosquittoUnavailable, startMosquitto } from '../helpers/mosquitto.js';
 import { metric, Teardown } from '../helpers/mqtt.js';
 import { postgresUnavailable, startPostgres } from '../helpers/postgres.js';
 import { diffRollups, pointsOf, rollupsFromScratch, storeRollups } from '../helpers/rollup-model.js';
+import { openTestOutbox } from '../helpers/outbox.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { encodeMessages, UplinkSender, type OutMessage } from '../helpers/uplink-sender.js';
+import { uplinkConfig } from '../helpers/uplink.js';
+import { waitFor } from '../helpers/wait.js';
 
 const HOUR = 3_600_000;
 const START = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
@@ -31,25 +38,46 @@ afterAll(async () => {
   for (const d of dirs) d[Symbol.dispose]();
 });
 
-/** Each gateway's stream: its summaries in batches of 40, then the first quarter of its messages again (acks lost, say). */
-const streams = new Map<string, { summaries: Summary[]; messages: OutMessage[] }>();
+/** What each gateway's window engine emitted, revisions included, in order. */
+const streams = new Map<string, Summary[]>();
 beforeAll(() => {
   GATEWAYS.forEach((gateway, g) => {
-    const summaries = gatewaySummaries({ gateway, devices: 5, metrics: ['temp', 'vib_rms', 'current'], start: START, seconds: 900, seed: 100 + g, lateShare: 0.01 });
-    const messages = encodeMessages(gateway, 'summary', summaries, 40);
-    streams.set(gateway, { summaries, messages: [...messages, ...messages.slice(0, Math.ceil(messages.length / 4))] });
+    streams.set(gateway, gatewaySummaries({ gateway, devices: 5, metrics: ['temp', 'vib_rms', 'current'], start: START, seconds: 900, seed: 100 + g, lateShare: 0.01 }));
   });
 });
 
+/**
+ * Each gateway queues its summaries in a fresh outbox and its uplink sends them (batches of 40,
+ * 8 in flight) until the outbox is empty; then a quarter of them again (a gateway that lost its acks).
+ */
 async function stream(url: string, tokens?: Record<string, string>): Promise<void> {
   await Promise.all(
     GATEWAYS.map(async (gateway) => {
-      const sender = await UplinkSender.connect({ url, gateway, maxInFlight: 8, ackTimeoutMs: 20_000, ...(tokens ? { token: tokens[gateway]! } : {}) });
+      const dir = tempDir('tributary-scale-gw-');
+      const tokenFile = join(dir.path, 'token');
+      if (tokens) writeFileSync(tokenFile, tokens[gateway]!);
+      const box = await openTestOutbox(join(dir.path, 'outbox'), { clock: systemClock });
+      const uplink = new Uplink({
+        gateway,
+        config: uplinkConfig({ url, lingerMs: 5, maxBatchItems: 40, statusIntervalMs: 3_600_000, ...(tokens ? { username: gateway, tokenFile } : {}) }),
+        outbox: box.outbox,
+        clock: systemClock,
+        log: silentLogger(),
+        metrics: box.metrics,
+      });
+      const drained = () => waitFor(() => box.outbox.stats().used === 0 && uplink.idle, `${gateway}'s outbox to drain`, 60_000);
       try {
-        await sender.send(streams.get(gateway)!.messages);
-        expect(sender.rejected, gateway).toEqual([]);
+        const summaries = streams.get(gateway)!;
+        for (const s of summaries) box.outbox.add('summary', s);
+        await uplink.open();
+        await drained();
+        for (const s of summaries.slice(0, Math.ceil(summaries.length / 4))) box.outbox.add('summary', s);
+        await drained();
+        expect(box.outbox.ledger.entries(), gateway).toEqual([]);
       } finally {
-        await sender.close();
+        await uplink.close();
+        await box.close();
+        dir[Symbol.dispose]();
       }
     }),
   );
@@ -84,7 +112,7 @@ describe.skipIf(missing !== undefined)(`scale-out: two workers, one PostgreSQL, 
     await w1.store.flushRollups();
 
     const newest = new Map<string, number>();
-    for (const { summaries } of streams.values()) for (const s of summaries) newest.set(s.id, Math.max(newest.get(s.id) ?? -1, s.revision));
+    for (const summaries of streams.values()) for (const s of summaries) newest.set(s.id, Math.max(newest.get(s.id) ?? -1, s.revision));
     const stored = await w2.store.summaries({ from: 0, to: Date.now(), limit: 1_000_000 });
     expect(stored.length).toBe(newest.size);
     expect(stored.filter((s) => s.revision !== newest.get(s.id))).toEqual([]);
