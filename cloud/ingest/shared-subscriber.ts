@@ -226,8 +226,10 @@ class SharedConnection {
   }
 
   #onMessage(client: MqttClient, packet: IPublishPacket, callback: (error?: Error) => void): void {
-    // Closing: leave it unacknowledged; the broker delivers it again to this session or another worker.
-    if (!this.#taking) return;
+    // Closing: leave it unacknowledged (the broker delivers it again, to this session or another
+    // worker). An error to the callback skips the PUBACK but lets MQTT.js read on, so the UNSUBACK
+    // and the PUBACKs of our acks still arrive and the connection can close cleanly.
+    if (!this.#taking) return callback(new Error('closing: left unacknowledged'));
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     this.m.messages.inc();
     void this.o.ingest

@@ -33,9 +33,9 @@ async function broker(): Promise<Mosquitto> {
   return m;
 }
 
-async function worker(url: string, connections: number, store?: ReturnType<typeof gatedStore>): Promise<Cloud> {
+async function worker(url: string, connections: number, store?: ReturnType<typeof gatedStore>, id = 'cloud-test', dataDir?: string): Promise<Cloud> {
   dir ??= tempDir('tributary-cloud-shared-');
-  const config = testCloudConfig(dir.path, { 'gw-a': {} }, { mqtt: { broker: { enabled: false }, client: { url, connections, reconnectInitialMs: 50, reconnectMaxMs: 200 } } });
+  const config = testCloudConfig(dataDir ?? dir.path, { 'gw-a': {} }, { cloud: { id }, mqtt: { broker: { enabled: false }, client: { url, connections, reconnectInitialMs: 50, reconnectMaxMs: 200 } } });
   return teardown.add(await openCloud(config, store ? { store: store.store } : {}));
 }
 
@@ -102,5 +102,30 @@ describe.skipIf(missing !== undefined)(`cloud worker on an MQTT 5 broker (${miss
     expect(metric(cloud.metrics, 'tributary_cloud_items_total', 'summary', 'unchanged')).toBe(summaries.length);
     expect((await cloud.store.summaries({ from: 0, to: Date.now() })).length).toBe(summaries.length);
     expect(metric(cloud.metrics, 'tributary_cloud_mqtt_client_reconnects_total')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('closes a worker in the middle of a stream within bounds, and the other worker takes the rest', async () => {
+    const m = await broker();
+    dir = tempDir('tributary-cloud-shared-');
+    const a = await worker(m.url, 2, undefined, 'worker-a', `${dir.path}/a`);
+    const b = await worker(m.url, 2, undefined, 'worker-b', `${dir.path}/b`);
+    const gw = await UplinkSender.connect({ url: m.url, gateway: 'gw-a', ackTimeoutMs: 2000 });
+    teardown.defer(() => gw.close());
+    const summaries = gatewaySummaries({ gateway: 'gw-a', devices: 10, metrics: ['temp', 'rpm'], start: START, seconds: 1500, seed: 13 });
+    const streamed = gw.deliver('summary', summaries, 20);
+    const messages = (c: Cloud) => metric(c.metrics, 'tributary_cloud_messages_total', 'summary');
+    await waitFor(() => messages(a) >= 10, 'worker a to take part');
+    const t = performance.now();
+    await a.close();
+    expect(performance.now() - t).toBeLessThan(5000);
+    const afterClose = messages(b);
+    await streamed;
+    expect(messages(b)).toBeGreaterThan(afterClose);
+    // Between them the two stores hold every summary; what worker a stored it acknowledged.
+    const { LevelCloudStore } = await import('../../cloud/store/level/level-store.js');
+    await using storeA = new LevelCloudStore(`${dir.path}/a/store`);
+    await storeA.open();
+    const ids = new Set([...(await storeA.summaries({ from: 0, to: Date.now(), limit: 100_000 })), ...(await b.store.summaries({ from: 0, to: Date.now(), limit: 100_000 }))].map((s) => s.id));
+    expect(ids.size).toBe(new Set(summaries.map((s) => s.id)).size);
   });
 });
