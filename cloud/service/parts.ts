@@ -4,19 +4,22 @@
 // store check it makes itself.
 
 import { cloudAlertRules } from '../alerts/rule-runner.js';
-import { cloudApi } from '../api/api.js';
+import { cloudApi, type CloudApi } from '../api/api.js';
 import type { HealthCheck } from '../api/route.js';
 import type { CloudHealth, CloudOptions } from './cloud.js';
 
 export const cloudParts: Pick<CloudOptions, 'api' | 'alertRules' | 'parts'> = {
-  api: (ctx, cloud) => cloudApi({ health: () => workerChecks(cloud.health()) })(ctx),
+  api: (ctx, cloud) => {
+    const api: CloudApi = cloudApi({ health: () => workerChecks(cloud.health(), api.name) })(ctx);
+    return api;
+  },
   alertRules: cloudAlertRules(),
 };
 
-/** The ingest's health and every part's but the API's own (it is the one answering). */
-export function workerChecks(h: CloudHealth): Record<string, HealthCheck> {
+/** The ingest's health and every part's but `answering`'s (the API serving /healthz). */
+export function workerChecks(h: CloudHealth, answering: string): Record<string, HealthCheck> {
   const source = h.ingest.source;
   const checks: Record<string, HealthCheck> = { ingest: { ok: source?.ok === true, inFlight: h.ingest.inFlight, ...(source ? { kind: source.kind, ...source.detail } : {}) } };
-  for (const p of h.parts) if (!p.name.startsWith('cloud-api')) checks[p.name] = { ...p, ok: p.ok ?? p.status === 'open' };
+  for (const p of h.parts) if (p.name !== answering) checks[p.name] = { ...p, ok: p.ok ?? p.status === 'open' };
   return checks;
 }
