@@ -1,6 +1,7 @@
 // `tributary cloud`: run a cloud worker until SIGINT/SIGTERM, or check a cloud config.
 
 import { systemClock } from '../../edge/clock/clock.js';
+import { closeWithin } from '../../edge/cli/bounded-close.js';
 import { parseOptions, requireOption, type Io } from '../../edge/cli/io.js';
 import { codedError } from '../../edge/errors/catalogue.js';
 import { createLogger } from '../../edge/observe/log.js';
@@ -60,10 +61,7 @@ export async function cloudCommand(argv: string[], io: Io): Promise<number> {
   await notifier.close();
   // Bounded: messages in flight are stored and acknowledged, pending roll-ups applied, unless that takes too long.
   const limit = config.cloud.shutdownTimeoutMs;
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), limit)));
-  const outcome = await Promise.race([cloud.close().then(() => 'closed' as const), expired]);
-  clearTimeout(timer);
+  const outcome = await closeWithin(() => cloud.close(), limit);
   log.flush();
   if (outcome === 'timeout') {
     io.stderr.write(`tributary: ${codedError('ERR_CLOUD_SHUTDOWN', [limit]).message}\n`);

@@ -105,6 +105,7 @@ export const EdgeConfigSchema = Type.Object(
     gateway: Type.Object(
       {
         id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'this gateway\'s id; part of every summary id, so keep it stable' }),
+        shutdownTimeoutMs: Ms('on SIGTERM, how long the gateway may take to stop its sources, checkpoint, flush the log and close the uplink before it exits anyway (systemd\'s TimeoutStopSec is 30 s)', 20_000, 100),
       },
       { additionalProperties: false, description: 'who this gateway is' },
     ),

@@ -107,6 +107,7 @@ export const catalogue = {
   ERR_TRAIN_DATA: { message: 'cannot train on %s: %s', retryable: false },
 
   // CLI.
+  ERR_SHUTDOWN_TIMEOUT: { message: 'the gateway did not stop within %s ms (gateway.shutdownTimeoutMs); exiting anyway: the next start restores the last checkpoint and replays the log after it', retryable: false },
   ERR_CLI_USAGE: { message: '%s (see `tributary %s --help`)', retryable: false },
   ERR_CLI_NOT_YET: { message: '`tributary %s` arrives with issue #%s (%s); it is not built yet', retryable: false },
 
