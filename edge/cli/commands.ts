@@ -36,6 +36,10 @@ export const commands: Readonly<Record<string, Command>> = {
     summary: 'run a cloud worker: gateways over MQTT, de-duplicated summaries, fleet roll-ups (cloud check-config)',
     run: async (argv, io) => (await import('../../cloud/cli/cloud-command.js')).cloudCommand(argv, io),
   },
+  demo: {
+    summary: 'run a cloud, a gateway and a simulated fleet with injected failures on this machine (what npm start runs)',
+    run: async (argv, io) => (await import('./demo-command.js')).demoCommand(argv, io),
+  },
   devices: {
     summary: 'simulate a sensor fleet over MQTT, serial and Modbus with injected failures, or replay a recording',
     run: async (argv, io) => (await import('../../devices/cli.js')).devicesCommand.run(argv, io),
