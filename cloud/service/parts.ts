@@ -1,11 +1,13 @@
-// The parts `tributary cloud` runs beside the ingest: the HTTP API (cloud/api/) and the cloud-side
-// alert rules with their notifications (cloud/alerts/), each built from the context every part
-// shares. The API's /healthz adds the worker's own checks (its ingest and its other parts) to the
+// The parts `tributary cloud` runs beside the ingest: the HTTP API (cloud/api/), the cloud-side
+// alert rules and their webhook notifications (cloud/alerts/), and retention (cloud/store/), each
+// built from the context every part shares. The API's /healthz adds the worker's own checks (its ingest and its other parts) to the
 // store check it makes itself.
 
+import { alertNotifications } from '../alerts/notifications.js';
 import { cloudAlertRules } from '../alerts/rule-runner.js';
 import { cloudApi, type CloudApi } from '../api/api.js';
 import type { HealthCheck } from '../api/route.js';
+import { RetentionRunner } from '../store/retention-runner.js';
 import type { CloudHealth, CloudOptions } from './cloud.js';
 
 export const cloudParts: Pick<CloudOptions, 'api' | 'alertRules' | 'parts'> = {
@@ -14,6 +16,8 @@ export const cloudParts: Pick<CloudOptions, 'api' | 'alertRules' | 'parts'> = {
     return api;
   },
   alertRules: cloudAlertRules(),
+  // Alert changes to the configured webhook (a no-op without alerts.webhook), and retention hourly.
+  parts: [alertNotifications(), (ctx) => new RetentionRunner(ctx, ctx.config.store.retention.intervalMs)],
 };
 
 /** The ingest's health and every part's but `answering`'s (the API serving /healthz). */

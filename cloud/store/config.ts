@@ -68,6 +68,7 @@ export const CloudStoreConfigSchema = Type.Object(
         }),
         deadLettersMs: Type.Integer({ minimum: 0, default: 7 * DAY, description: 'dead letters older than this are deleted (milliseconds, default 7 days; 0 keeps them)' }),
         resolvedAlertsMs: Type.Integer({ minimum: 0, default: 90 * DAY, description: 'alerts resolved longer ago than this are deleted (milliseconds, default 90 days; 0 keeps them)' }),
+        intervalMs: Type.Integer({ minimum: 1000, default: 3_600_000, description: 'how often a running worker deletes what retention allows (milliseconds, default 3600000 = hourly)' }),
         rawSnippetsMs: Type.Integer({
           minimum: 0,
           default: 30 * DAY,
