@@ -11,6 +11,7 @@
 //   alert!  <id> → StoredAlert JSON;   alertAt!  <raisedAt>\0<id> → empty
 //   gw!     <id> → GatewayRecord JSON; device!   <id> → DeviceRecord JSON
 //   dead!   <seq> → dead letter JSON (bytes base64)
+//   raw!    <alert>\0<part>\0<id> → StoredRawSnippet JSON (the id determines alert and part)
 //
 // A summary's key starts with its window start, which the id determines, so a revision is found
 // from the incoming summary alone, and retention is a range scan from the oldest.
@@ -30,6 +31,7 @@ export interface Layout {
   readonly gw: Keyspace;
   readonly device: Keyspace;
   readonly dead: Keyspace;
+  readonly raw: Keyspace;
 }
 
 export function layoutOf(db: Db): Layout {
@@ -46,6 +48,7 @@ export function layoutOf(db: Db): Layout {
     gw: ks('gw'),
     device: ks('device'),
     dead: ks('dead'),
+    raw: ks('raw'),
   };
 }
 
@@ -63,5 +66,6 @@ export const rtimePrefix = (res: number, start: number): string => `${String(res
 export const rtimeKey = (res: number, start: number, series: SeriesRef | string): string => `${rtimePrefix(res, start)}${typeof series === 'string' ? series : seriesKey(series)}`;
 export const alertAtKey = (raisedAt: number, id: string): string => `${padTime(raisedAt)}${S}${id}`;
 export const seqKey = (seq: number): string => padTime(seq);
+export const rawKey = (alert: string, part: number, id: string): string => `${alert}${S}${padTime(part)}${S}${id}`;
 
 export const json = <T>(buf: Buffer): T => JSON.parse(buf.toString('utf8')) as T;

@@ -14,8 +14,10 @@ import type { OperatorMove } from '../alert-lifecycle.js';
 import { BucketCache } from '../bucket-cache.js';
 import type {
   AlertFilter, AlertUpsertResult, CloudAlertEvent, CloudStore, DeadLetterInput, DeadLetterQuery, DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord,
-  GatewayUpdate, IngestResult, OperatorAction, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery, StoredAlert, StoredDeadLetter, StoredSummary, SummaryQuery,
+  GatewayUpdate, IngestResult, OperatorAction, RawSnippetQuery, RawSnippetResult, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery, StoredAlert, StoredDeadLetter,
+  StoredRawSnippet, StoredSummary, SummaryQuery,
 } from '../contract.js';
+import type { RawSnippet } from '../../../edge/uplink/schemas.js';
 import { resolveOptions, type CloudStoreOptions, type ResolvedOptions } from '../options.js';
 import { checkSummaries } from '../ingest-plan.js';
 import { deviceMatches } from '../registry-merge.js';
@@ -29,6 +31,7 @@ import { ingestLevel, loadPending, passLevel, type PendingEntry } from './level-
 import {
   addDeadLettersLevel, deadLettersLevel, loadRegistry, nextDeadLetterSeq, rollupsLevel, seriesLevel, summariesLevel, upsertDevicesLevel, upsertGatewaysLevel,
 } from './level-records.js';
+import { putRawLevel, rawSnippetsLevel } from './level-raw.js';
 import { retentionLevel } from './level-retention.js';
 
 export class LevelCloudStore extends Resource implements CloudStore {
@@ -215,6 +218,14 @@ export class LevelCloudStore extends Resource implements CloudStore {
   async devices(filter: DeviceFilter = {}): Promise<DeviceRecord[]> {
     this.#ready();
     return [...this.#devices.values()].filter((d) => deviceMatches(d, filter)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  putRawSnippets(snippets: readonly RawSnippet[]): Promise<RawSnippetResult[]> {
+    return this.#write((db, layout) => putRawLevel(db, layout, snippets, this.#o.clock.now()));
+  }
+
+  rawSnippets(query: RawSnippetQuery = {}): Promise<StoredRawSnippet[]> {
+    return this.#read((layout) => rawSnippetsLevel(layout, query));
   }
 
   addDeadLetters(entries: readonly DeadLetterInput[]): Promise<void> {

@@ -14,8 +14,10 @@ import type { OperatorMove } from '../alert-lifecycle.js';
 import { BucketCache } from '../bucket-cache.js';
 import type {
   AlertFilter, AlertUpsertResult, CloudAlertEvent, CloudStore, DeadLetterInput, DeadLetterQuery, DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord,
-  GatewayUpdate, IngestResult, OperatorAction, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery, StoredAlert, StoredDeadLetter, StoredSummary, SummaryQuery,
+  GatewayUpdate, IngestResult, OperatorAction, RawSnippetQuery, RawSnippetResult, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery, StoredAlert, StoredDeadLetter,
+  StoredRawSnippet, StoredSummary, SummaryQuery,
 } from '../contract.js';
+import type { RawSnippet } from '../../../edge/uplink/schemas.js';
 import { checkSummaries } from '../ingest-plan.js';
 import { resolveOptions, type CloudStoreOptions, type ResolvedOptions } from '../options.js';
 import { RollupScheduler } from '../rollup-scheduler.js';
@@ -25,6 +27,7 @@ import { migrate } from './migrations.js';
 import { alertsById, listAlertsPg, operatorPg, upsertAlertsPg } from './pg-alerts.js';
 import { ingestPg, OWN_MAX, passPg, withRollupLock, type PgPassContext } from './pg-ingest.js';
 import { addDeadLettersPg, deadLettersPg, devicesPg, gatewaysPg, retentionPg, rollupsPg, seriesPg, summariesPg, upsertDevicesPg, upsertGatewaysPg } from './pg-records.js';
+import { putRawPg, rawSnippetsPg } from './pg-raw.js';
 import { pgTypes } from './pg-sql.js';
 
 export interface PgStoreOptions extends CloudStoreOptions {
@@ -201,6 +204,14 @@ export class PgCloudStore extends Resource implements CloudStore {
 
   devices(filter: DeviceFilter = {}): Promise<DeviceRecord[]> {
     return this.#use((pool) => devicesPg(pool, filter));
+  }
+
+  putRawSnippets(snippets: readonly RawSnippet[]): Promise<RawSnippetResult[]> {
+    return this.#serial((pool) => putRawPg(pool, snippets, this.#o.clock.now()));
+  }
+
+  rawSnippets(query: RawSnippetQuery = {}): Promise<StoredRawSnippet[]> {
+    return this.#use((pool) => rawSnippetsPg(pool, query));
   }
 
   addDeadLetters(entries: readonly DeadLetterInput[]): Promise<void> {
