@@ -44,6 +44,7 @@ let me;
 let page;
 let generation = 0;
 
+/** @type {{ pattern: RegExp, page: string, show: (main: HTMLElement, app: App, id: string, params: URLSearchParams) => Promise<PageHandle> }[]} */
 const ROUTES = [
   { pattern: /^\/?$/, page: 'fleet', show: fleetPage.show },
   { pattern: /^\/fleet$/, page: 'fleet', show: fleetPage.show },

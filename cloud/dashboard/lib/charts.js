@@ -64,7 +64,7 @@ export function timeChart(parent, spec, data) {
       setCursor: [(/** @type {any} */ u) => u.cursor.idx == null && showNewest(u)],
     },
   };
-  const u = new uPlot(opts, data, plot);
+  const u = new uPlot(opts, /** @type {uPlot.AlignedData} */ (data), plot);
   showNewest(u);
   const resize = new ResizeObserver(() => {
     const width = widthOf(plot);
@@ -78,7 +78,7 @@ export function timeChart(parent, spec, data) {
     /** @param {(number | null)[][]} next */
     setData(next) {
       current = next;
-      u.setData(next);
+      u.setData(/** @type {uPlot.AlignedData} */ (next));
       plot.setAttribute('aria-label', spec.describe(next));
       showNewest(u);
     },

@@ -5,10 +5,11 @@
  * h('a', { href: '#/x', class: 'link' }, 'text', child) → an element. Properties that are
  * functions become listeners (`onclick`), `class`, `for`, `aria-*`, `data-*` and `role` become
  * attributes, false/null/undefined are left out; children may be strings, nodes, arrays or null.
- * @param {string} tag
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
  * @param {Record<string, unknown> | null} [props]
  * @param {...unknown} children
- * @returns {HTMLElement}
+ * @returns {HTMLElementTagNameMap[K]}
  */
 export function h(tag, props, ...children) {
   const el = document.createElement(tag);
