@@ -2,9 +2,10 @@
 // and a few formatters every page shows time and numbers with.
 
 /**
- * h('a', { href: '#/x', class: 'link' }, 'text', child) → an element. Properties that are
- * functions become listeners (`onclick`), `class`, `for`, `aria-*`, `data-*` and `role` become
- * attributes, false/null/undefined are left out; children may be strings, nodes, arrays or null.
+ * h('a', { href: '#/x', class: 'link' }, 'text', child) → an element. Functions named on* become
+ * listeners (`onclick`); names the element has as properties are set as properties (false too);
+ * `class`, `for`, `list`, `role`, `aria-*` and `data-*` become attributes (false leaves one out);
+ * null and undefined are skipped. Children may be strings, nodes, arrays or null.
  * @template {keyof HTMLElementTagNameMap} K
  * @param {K} tag
  * @param {Record<string, unknown> | null} [props]
@@ -14,10 +15,10 @@
 export function h(tag, props, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(props ?? {})) {
-    if (value === undefined || value === null || value === false) continue;
+    if (value === undefined || value === null) continue;
     if (typeof value === 'function' && key.startsWith('on')) el.addEventListener(key.slice(2), /** @type {EventListener} */ (value));
     else if (key in el && !key.includes('-') && key !== 'list' && key !== 'form' && key !== 'role') /** @type {any} */ (el)[key] = value;
-    else el.setAttribute(key === 'className' ? 'class' : key, value === true ? '' : String(value));
+    else if (value !== false) el.setAttribute(key === 'className' ? 'class' : key, value === true ? '' : String(value));
   }
   append(el, children);
   return el;
