@@ -118,6 +118,15 @@ describe.skipIf(missing !== undefined)('the dashboard in chromium', () => {
     await expectText(page.locator('tr[data-device="pump-7"]'), '1 open alert');
     await expectText(page.locator('tr[data-device="fan-1"]'), 'Silent');
     expect(await page.locator('#who').textContent()).toBe('otto operator');
+    // Devices needing attention come first; the filter narrows the list.
+    expect(await page.locator('tr[data-device]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-device')))).toEqual(['pump-7', 'fan-1', 'pump-8']);
+    await page.getByLabel('Filter devices').fill('plant-b');
+    await waitForCount(page.locator('tr[data-device]'), 0);
+    await page.getByLabel('Filter devices').fill('gw-2');
+    await waitForCount(page.locator('tr[data-device]'), 1);
+    expect(await page.locator('tr[data-device="fan-1"]').count()).toBe(1);
+    await page.getByLabel('Filter devices').fill('');
+    await waitForCount(page.locator('tr[data-device]'), 3);
     await screenshot(page, 'fleet', 'desktop');
   });
 
@@ -386,6 +395,15 @@ async function expectText(locator: ReturnType<Page['locator']>, text: string): P
     last = (await locator.first().textContent({ timeout: 10_000 }).catch(() => '')) ?? '';
     if (last.includes(text)) return;
     if (Date.now() > deadline) throw new Error(`expected ${JSON.stringify(text)} in ${locator}, found ${JSON.stringify(last.slice(0, 500))}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Wait until the locator matches `n` elements. */
+async function waitForCount(locator: ReturnType<Page['locator']>, n: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await locator.count()) !== n) {
+    if (Date.now() > deadline) throw new Error(`expected ${n} of ${locator}, found ${await locator.count()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -98,7 +98,7 @@ export async function show(main, app, id) {
     const { raw } = await api(`/api/alerts/${id}/raw`);
     for (const c of charts) c.destroy();
     charts = [];
-    const body = h('div');
+    const body = h('div', { class: 'charts' });
     fill(recorder, h('h2', { id: 'raw-title' }, 'Flight recorder'), body);
     if (raw.readings.length === 0) {
       fill(body, h('p', { class: 'empty' }, raw.parts.received === 0 ? 'No raw readings from the gateway yet: it sends them once the recorder has the readings from after the alert.' : 'The gateway sent no readings for this span.'));

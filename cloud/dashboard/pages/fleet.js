@@ -6,6 +6,9 @@ import { api } from '../lib/api.js';
 import { agoEl, badge, fill, h, plural } from '../lib/dom.js';
 import { table } from '../lib/table.js';
 
+/** Device rows drawn at most; a filter narrows a bigger fleet. */
+const MAX_DEVICE_ROWS = 200;
+
 /**
  * The ledger a gateway last reported: `{lossSince, loss: [{class, reason, items, bytes}]}` or a bare list.
  * @param {unknown} ledger
@@ -47,12 +50,19 @@ export async function show(main, app) {
   const tiles = h('div', { class: 'tiles' });
   const gatewaySection = h('div');
   const deviceSection = h('div');
+  const search = h('input', { id: 'device-filter', type: 'search', placeholder: 'id, gateway, site or line', autocomplete: 'off' });
+  search.addEventListener('input', () => render());
   fill(
     main,
     h('h1', null, 'Fleet'),
     tiles,
     h('section', { 'aria-labelledby': 'gw-title' }, h('h2', { id: 'gw-title' }, 'Gateways'), gatewaySection),
-    h('section', { 'aria-labelledby': 'dev-title' }, h('h2', { id: 'dev-title' }, 'Devices'), deviceSection),
+    h(
+      'section',
+      { 'aria-labelledby': 'dev-title' },
+      h('div', { class: 'section-head' }, h('h2', { id: 'dev-title' }, 'Devices'), h('div', { class: 'field inline' }, h('label', { for: 'device-filter' }, 'Filter devices'), search)),
+      deviceSection,
+    ),
   );
 
   /** @param {Set<string>} [flash] */
@@ -86,12 +96,18 @@ export async function show(main, app) {
         ],
       }),
     );
+    const words = search.value.trim().toLowerCase().split(/\s+/).filter((w) => w !== '');
+    // Devices needing attention first (alerts, then silent), then by id.
+    const shown = devices
+      .filter((d) => words.every((w) => `${d.id} ${d.gateway} ${d.site} ${d.line}`.toLowerCase().includes(w)))
+      .sort((a, b) => b.openAlerts - a.openAlerts || Number(b.silent) - Number(a.silent) || (a.id < b.id ? -1 : 1));
     fill(
       deviceSection,
+      shown.length > MAX_DEVICE_ROWS ? h('p', { class: 'muted' }, `Showing ${MAX_DEVICE_ROWS} of ${shown.length} devices: filter to find others.`) : null,
       table({
         caption: 'Devices',
-        empty: 'No device has sent a summary yet.',
-        rows: devices,
+        empty: devices.length === 0 ? 'No device has sent a summary yet.' : 'No device matches the filter.',
+        rows: shown.slice(0, MAX_DEVICE_ROWS),
         rowAttrs: (d) => ({ 'data-device': d.id }),
         columns: [
           { label: 'Device', cell: (d) => h('a', { href: `#/devices/${encodeURIComponent(d.id)}` }, d.id) },
