@@ -14,7 +14,19 @@ import type { CloudAlertEvent } from '../../cloud/store/contract.js';
 import { alertId } from '../../edge/alert/occurrence.js';
 import { systemClock } from '../../edge/clock/clock.js';
 import { Registry } from '../../edge/observe/metrics.js';
-import { browserMissing, launchChromium, overflowX, screenshot, SIZES, type SizeName } from '../helpers/browser.js';
+import {
+  browserMissing,
+  launchChromium,
+  logIn as logInAs,
+  overflowX,
+  recordPageErrors,
+  screenshot,
+  SIZES,
+  waitForAttr,
+  waitForCount,
+  waitForText,
+  type SizeName,
+} from '../helpers/browser.js';
 import { cloudFixture, credentialsConfig, PEOPLE, type CloudFixture } from '../helpers/cloud-context.js';
 import { pumpWindow, seedFleet, WINDOW_MS, type SeededFleet } from '../helpers/dashboard-fleet.js';
 import { prng } from '../helpers/prng.js';
@@ -39,25 +51,11 @@ async function openPage(size: SizeName = 'desktop', refusals: readonly RegExp[] 
   const context = await browser.newContext({ viewport: SIZES[size], locale: 'en-US', timezoneId: 'UTC' });
   contexts.push(context);
   const page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
-  page.on('console', (m) => {
-    // A refused request is logged by the browser too; those are judged by their response below.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(`console: ${m.text()}`);
-  });
-  page.on('response', (r) => {
-    const what = `${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`;
-    if (r.status() >= 400 && ![...EXPECTED_REFUSALS, ...refusals].some((p) => p.test(what))) pageErrors.push(`response: ${what}`);
-  });
+  recordPageErrors(page, pageErrors, [...EXPECTED_REFUSALS, ...refusals]);
   return page;
 }
 
-async function logIn(page: Page, name: keyof typeof PEOPLE, hash = ''): Promise<void> {
-  await page.goto(`${base}/${hash}`);
-  await page.getByLabel('Username').fill(name);
-  await page.getByLabel('Password').fill(PEOPLE[name].password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.locator('#live-state[data-state="live"]').waitFor();
-}
+const logIn = (page: Page, name: keyof typeof PEOPLE, hash = ''): Promise<void> => logInAs(page, base, name, PEOPLE[name].password, hash);
 
 /** A new alert on pump-8, as a gateway would raise it. */
 function freshAlert(rule: string, at: number): CloudAlertEvent {
@@ -105,18 +103,18 @@ describe.skipIf(missing !== undefined)('the dashboard in chromium', () => {
     await page.getByLabel('Username').fill('otto');
     await page.getByLabel('Password').fill('wrong');
     await page.getByRole('button', { name: 'Log in' }).click();
-    await expectText(page.getByRole('alert'), 'Wrong username or password.');
+    await waitForText(page.getByRole('alert'), 'Wrong username or password.');
 
     await logIn(page, 'otto');
     await page.getByRole('heading', { name: 'Fleet', level: 1 }).waitFor();
     const gw1 = page.locator('tr[data-gateway="gw-1"]');
-    await expectText(gw1, 'Online');
-    await expectText(gw1, '3 items lost');
-    await expectText(gw1, '12 summaries');
-    await expectText(gw1, 'plant-a/line-1');
-    await expectText(page.locator('tr[data-gateway="gw-2"]'), 'Offline');
-    await expectText(page.locator('tr[data-device="pump-7"]'), '1 open alert');
-    await expectText(page.locator('tr[data-device="fan-1"]'), 'Silent');
+    await waitForText(gw1, 'Online');
+    await waitForText(gw1, '3 items lost');
+    await waitForText(gw1, '12 summaries');
+    await waitForText(gw1, 'plant-a/line-1');
+    await waitForText(page.locator('tr[data-gateway="gw-2"]'), 'Offline');
+    await waitForText(page.locator('tr[data-device="pump-7"]'), '1 open alert');
+    await waitForText(page.locator('tr[data-device="fan-1"]'), 'Silent');
     expect(await page.locator('#who').textContent()).toBe('otto operator');
     // Devices needing attention come first; the filter narrows the list.
     expect(await page.locator('tr[data-device]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-device')))).toEqual(['pump-7', 'fan-1', 'pump-8']);
@@ -136,8 +134,8 @@ describe.skipIf(missing !== undefined)('the dashboard in chromium', () => {
     await fx.ctx.store.upsertGateways([{ id: record.id, lastSeen: record.lastSeen, backlog: record.backlog }]);
     fx.ctx.bus.emit('gateway', record);
     const gw2 = page.locator('tr[data-gateway="gw-2"]');
-    await expectText(gw2, 'Online');
-    await expectText(gw2, '40 summaries');
+    await waitForText(gw2, 'Online');
+    await waitForText(gw2, '40 summaries');
     expect(await page.evaluate('window.__sameDocument')).toBe(true);
   });
 
@@ -157,7 +155,7 @@ describe.skipIf(missing !== undefined)('the dashboard in chromium', () => {
     const label = vib.locator('.chart-plot');
     expect(await label.getAttribute('aria-label')).toContain(`${fleet.windows} windows`);
     // The anomaly's alert is marked and listed.
-    await expectText(page.locator(`li[data-alert="${fleet.alert.id}"]`), 'motor-anomaly');
+    await waitForText(page.locator(`li[data-alert="${fleet.alert.id}"]`), 'motor-anomaly');
     await screenshot(page, 'device', 'desktop');
 
     // A new window arrives: stored, then announced on the bus as ingest does.
@@ -179,10 +177,10 @@ describe.skipIf(missing !== undefined)('the dashboard in chromium', () => {
     const alert = freshAlert('vibration-high', Date.now() - 1000);
     await recordAlertEvents(fx.ctx, [alert]);
     const row = page.locator(`tr[data-alert="${alert.id}"]`);
-    await expectText(row, 'vibration-high on pump-8');
+    await waitForText(row, 'vibration-high on pump-8');
     expect(await row.getAttribute('data-state')).toBe('open');
-    await expectText(page.locator('#toasts'), 'New critical alert: vibration-high on pump-8');
-    await expectText(page.locator('#open-count'), String(before + 1));
+    await waitForText(page.locator('#toasts'), 'New critical alert: vibration-high on pump-8');
+    await waitForText(page.locator('#open-count'), String(before + 1));
     expect(await page.evaluate('window.__sameDocument')).toBe(true);
     await screenshot(page, 'alerts', 'desktop');
   });
@@ -223,18 +221,18 @@ describe.skipIf(missing !== undefined)('the dashboard in chromium', () => {
     await waitForAttr(row, 'data-state', 'resolved');
     await row.getByRole('link', { name: 'vibration-high on pump-8' }).click();
     const history = page.locator('#alert-history');
-    await expectText(history, 'acknowledged → resolved by otto');
-    await expectText(history, 'bearing reseated');
+    await waitForText(history, 'acknowledged → resolved by otto');
+    await waitForText(history, 'bearing reseated');
   });
 
   it('shows the flight recorder\'s raw readings around an alert, charted per metric', async () => {
     await page.goto(`${base}/#/alerts/${fleet.alert.id}`);
     await page.getByRole('heading', { name: 'motor-anomaly on pump-7', level: 1 }).waitFor();
     const recorder = page.locator('#flight-recorder');
-    await expectText(recorder, '600 readings');
+    await waitForText(recorder, '600 readings');
     expect(await recorder.locator('figure canvas').count()).toBe(2);
     expect(await recorder.locator('figure figcaption').allTextContents()).toEqual(['bearing_temp', 'vib_rms']);
-    await expectText(page.locator('dl.facts').first(), 'motor-anomaly (score)');
+    await waitForText(page.locator('dl.facts').first(), 'motor-anomaly (score)');
     await screenshot(page, 'alert', 'desktop');
   });
 
@@ -275,7 +273,7 @@ describe.skipIf(missing !== undefined)('the dashboard in chromium', () => {
   it('says on the push page when this cloud has no push routes', async (t) => {
     if (pushRoutes()) t.skip('this cloud has push routes');
     await page.goto(`${base}/#/push`);
-    await expectText(page.locator('#push-unavailable'), 'not available');
+    await waitForText(page.locator('#push-unavailable'), 'not available');
     await screenshot(page, 'push-unavailable', 'desktop');
   });
 
@@ -294,33 +292,33 @@ describe.skipIf(missing !== undefined)('the dashboard in chromium', () => {
       await admin.getByRole('button', { name: 'Log in' }).click();
       const gw1 = admin.locator('#push-state tr[data-gateway="gw-1"]');
       const gw2 = admin.locator('#push-state tr[data-gateway="gw-2"]');
-      await expectText(gw1, 'In sync'); // nothing desired yet
+      await waitForText(gw1, 'In sync'); // nothing desired yet
 
       const model = admin.locator('#push-model');
       await model.getByLabel('Gateway').selectOption('gw-1');
       await model.getByLabel('Model').fill('motor');
       await model.getByLabel('Version').fill('4');
       await model.getByRole('button', { name: 'Push' }).click();
-      await expectText(gw1, 'motor 4');
-      await expectText(gw1, 'Pending');
+      await waitForText(gw1, 'motor 4');
+      await waitForText(gw1, 'Pending');
       expect(standIn.state.get('gw-1')?.desired.model).toEqual({ name: 'motor', version: '4' });
 
       // The gateway reports the model applied; the page hears of it on the stream.
       standIn.report('gw-1', { models: [{ name: 'motor', version: '4', at: Date.now() }] });
       fx.ctx.bus.emit('gateway', { id: 'gw-1', firstSeen: Date.now() - 86_400_000, lastSeen: Date.now(), backlog: 0, lossLedger: null });
-      await expectText(gw1, 'In sync');
+      await waitForText(gw1, 'In sync');
 
       const config = admin.locator('#push-config');
       await config.getByLabel('Gateway').selectOption('*');
       await config.getByLabel('Config (YAML or JSON)').fill('gateway:\n  id: gw-2\nwindows: [{ size: 5s }]\n');
       await config.getByRole('button', { name: 'Push' }).click();
-      await expectText(config, 'Sent to 2 gateways');
+      await waitForText(config, 'Sent to 2 gateways');
       expect(standIn.configs.map((c) => c.gateway)).toEqual(['gw-1', 'gw-2']);
       standIn.report('gw-2', { config: { version: 'c0', at: Date.now() - 60_000 }, error: { code: 'ERR_CONFIG_INVALID', message: 'windows/0/size: must be at least 1000 ms', at: Date.now() } });
       fx.ctx.bus.emit('gateway', { id: 'gw-2', firstSeen: Date.now() - 86_400_000, lastSeen: Date.now(), backlog: 0, lossLedger: null });
-      await expectText(gw2, 'Refused');
-      await expectText(gw2, 'ERR_CONFIG_INVALID: windows/0/size: must be at least 1000 ms');
-      await expectText(gw2, 'c0');
+      await waitForText(gw2, 'Refused');
+      await waitForText(gw2, 'ERR_CONFIG_INVALID: windows/0/size: must be at least 1000 ms');
+      await waitForText(gw2, 'c0');
       await screenshot(admin, 'push', 'desktop');
 
       const phone = await openPage('phone');
@@ -328,7 +326,7 @@ describe.skipIf(missing !== undefined)('the dashboard in chromium', () => {
       await phone.getByLabel('Username').fill('vera');
       await phone.getByLabel('Password').fill(PEOPLE.vera.password);
       await phone.getByRole('button', { name: 'Log in' }).click();
-      await expectText(phone.locator('#push-state tr[data-gateway="gw-2"]'), 'Refused');
+      await waitForText(phone.locator('#push-state tr[data-gateway="gw-2"]'), 'Refused');
       expect(await phone.locator('#push-model').count(), 'no push forms for a viewer').toBe(0);
       expect(await overflowX(phone), 'push on a phone').toBe(0);
       await screenshot(phone, 'push', 'phone');
@@ -346,7 +344,7 @@ describe.skipIf(missing !== undefined)('the dashboard in chromium', () => {
     await form.getByLabel('Model').fill('motor');
     await form.getByLabel('Version').fill('4');
     await form.getByRole('button', { name: 'Push' }).click();
-    await expectText(admin.locator('#push-state tr[data-gateway="gw-1"]'), 'motor 4');
+    await waitForText(admin.locator('#push-state tr[data-gateway="gw-1"]'), 'motor 4');
   });
 
   it.todo('push a model version and see "applied" come back from a real gateway process (needs the cloud service with MQTT ingest, h/cloudingest, and push, h/push)');
@@ -364,7 +362,7 @@ describe.skipIf(missing !== undefined)('the dashboard in chromium', () => {
     await recordAlertEvents(fx.ctx, [missed]);
     api.stream.start();
     await waitForAttr(watcher.locator('#live-state'), 'data-state', 'live');
-    await expectText(watcher.locator(`tr[data-alert="${missed.id}"]`), 'bearing-hot on pump-8');
+    await waitForText(watcher.locator(`tr[data-alert="${missed.id}"]`), 'bearing-hot on pump-8');
     expect(await watcher.evaluate('window.__sameDocument')).toBe(true);
   });
 
@@ -386,35 +384,3 @@ describe.skipIf(missing !== undefined)('the dashboard in chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 });
-
-/** Wait until the locator's text contains `text` (the page updates on its own time). */
-async function expectText(locator: ReturnType<Page['locator']>, text: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  let last = '';
-  for (;;) {
-    last = (await locator.first().textContent({ timeout: 10_000 }).catch(() => '')) ?? '';
-    if (last.includes(text)) return;
-    if (Date.now() > deadline) throw new Error(`expected ${JSON.stringify(text)} in ${locator}, found ${JSON.stringify(last.slice(0, 500))}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Wait until the locator matches `n` elements. */
-async function waitForCount(locator: ReturnType<Page['locator']>, n: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while ((await locator.count()) !== n) {
-    if (Date.now() > deadline) throw new Error(`expected ${n} of ${locator}, found ${await locator.count()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Wait until the locator's attribute contains `value`. */
-async function waitForAttr(locator: ReturnType<Page['locator']>, name: string, value: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const got = await locator.first().getAttribute(name, { timeout: 10_000 }).catch(() => null);
-    if (got?.includes(value)) return;
-    if (Date.now() > deadline) throw new Error(`expected ${name} of ${locator} to contain ${JSON.stringify(value)}, found ${JSON.stringify(got)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -58,7 +58,7 @@ export function timeChart(parent, spec, data) {
       })),
     ],
     bands: spec.band ? [{ series: spec.band, fill: spec.bandFill ?? 'rgba(31, 111, 235, 0.15)' }] : [],
-    axes: [{ stroke: '#57606a', grid: { stroke: '#eaeef2' } }, { stroke: '#57606a', grid: { stroke: '#eaeef2' }, size: 56, ...(spec.yLabel ? { label: spec.yLabel } : {}) }],
+    axes: [{ stroke: '#57606a', grid: { stroke: '#eaeef2' }, space: 70 }, { stroke: '#57606a', grid: { stroke: '#eaeef2' }, size: 56, ...(spec.yLabel ? { label: spec.yLabel } : {}) }],
     hooks: {
       draw: [(/** @type {any} */ u) => drawMarkers(u, markers)],
       setCursor: [(/** @type {any} */ u) => u.cursor.idx == null && showNewest(u)],

@@ -136,6 +136,16 @@ export async function show(main, app) {
     clearTimeout(reloading);
     reloading = setTimeout(() => void load().catch(() => {}), 400);
   };
+  // Gateway events say nothing of new devices or their last summary: while gateways report, the
+  // lists are loaded again at most every 5 s.
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let refreshing;
+  const refreshLater = () => {
+    refreshing ??= setTimeout(() => {
+      refreshing = undefined;
+      void load().catch(() => {});
+    }, 5000);
+  };
   // Ages ("12 s ago") move on without any event.
   const ticker = setInterval(() => render(), 10_000);
 
@@ -146,12 +156,14 @@ export async function show(main, app) {
       if (!held) return reloadSoon();
       gateways.set(g.id, { ...held, lastSeen: g.lastSeen, firstSeen: g.firstSeen, online: g.online, silentForMs: g.silentForMs, backlog: g.backlog, lossLedger: g.lossLedger });
       render(new Set([g.id]));
+      refreshLater();
     },
     onAlert: reloadSoon,
     resync: reloadSoon,
     dispose() {
       clearInterval(ticker);
       clearTimeout(reloading);
+      clearTimeout(refreshing);
     },
   };
 }
