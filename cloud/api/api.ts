@@ -37,6 +37,8 @@ export interface CloudApiOptions {
   readonly secureCookie?: boolean;
   /** Largest request body (bytes, default 65536). */
   readonly bodyLimit?: number;
+  /** Routes other parts of the worker bring (config and model push, say): registered with the rest, behind the same access hook. */
+  readonly routes?: readonly ApiRoute[];
 }
 
 /** The factory the Cloud resource takes. */
@@ -134,6 +136,7 @@ export class CloudApi extends Resource {
       ...alertRoutes(deps),
       ...opsRoutes(deps),
       this.stream.route(),
+      ...(this.o.routes ?? []),
       ...staticRoutes(this.o.dashboardDir ?? defaultDashboardDir()),
     ];
   }

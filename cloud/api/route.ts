@@ -20,7 +20,7 @@ declare module 'fastify' {
   }
 }
 
-export type Method = 'GET' | 'POST';
+export type Method = 'GET' | 'POST' | 'PUT';
 
 /** A named health check another part of the worker reports (the ingest, say). */
 export interface HealthCheck {

@@ -27,6 +27,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 const EXPECTED_ACCESS: Record<string, Access> = {
   'GET /': 'public',
   'GET /*': 'public',
+  'GET /vendor/:file': 'public',
   'GET /healthz': 'public',
   'POST /api/login': 'public',
   'POST /api/logout': 'viewer',
@@ -40,6 +41,7 @@ const EXPECTED_ACCESS: Record<string, Access> = {
   'GET /api/summaries': 'viewer',
   'GET /api/alerts': 'viewer',
   'GET /api/alerts/:id': 'viewer',
+  'GET /api/alerts/:id/raw': 'viewer',
   'POST /api/alerts/:id/acknowledge': 'operator',
   'POST /api/alerts/:id/resolve': 'operator',
   'GET /api/stream': 'viewer',

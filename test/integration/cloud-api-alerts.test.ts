@@ -15,6 +15,7 @@ import { AlertNotifications, type AlertNotification } from '../../cloud/alerts/n
 import { recordAlertEvents } from '../../cloud/alerts/record.js';
 import type { CloudAlertEvent, StoredAlert } from '../../cloud/store/contract.js';
 import { alertId } from '../../edge/alert/occurrence.js';
+import { snippetParts } from '../../edge/outbox/snippet-parts.js';
 import { systemClock } from '../../edge/clock/clock.js';
 import { cloudFixture, PEOPLE, type CloudFixture } from '../helpers/cloud-context.js';
 import { call } from '../helpers/http-client.js';
@@ -163,6 +164,38 @@ describe('an alert through its lifecycle, over the API', () => {
     expect(hook.got[0]!.raw).toBe(hook.got[2]!.raw);
     for (const g of hook.got) expect(g.signature).toBe(`sha256=${createHmac('sha256', 'hook-secret').update(g.raw).digest('hex')}`);
     expect(fx.ctx.metrics.render()).toMatch(/tributary_cloud_webhook_failed_attempts_total 2/);
+  });
+});
+
+describe('the flight recorder\'s raw readings around an alert', () => {
+  const event = gatewayEvent({ device: 'pump-9', rule: 'vibration-high', raisedAt: T0 + 180_000 });
+  // 40 readings of two metrics, a second apart, around the alert; small parts so there are several.
+  const readings = Array.from({ length: 40 }, (_, i) => ({ device: 'pump-9', ts: event.raisedAt - 20_000 + i * 1000, receivedAt: event.raisedAt - 20_000 + i * 1000 + 3, tsFromArrival: false, values: { vib_rms: 1 + i / 10, temp: 40 + (i % 3) } }));
+  const parts = snippetParts({ gateway: 'gw-1', device: 'pump-9', alert: event.id, from: event.raisedAt - 20_000, to: event.raisedAt + 20_000 }, readings, 700);
+
+  it('joins the parts in event-time order, whatever order they arrived in, and says when all are in', async () => {
+    expect(parts.length).toBeGreaterThan(2);
+    await recordAlertEvents(fx.ctx, [event]);
+    const none = await get(`/api/alerts/${event.id}/raw`);
+    expect(none.status).toBe(200);
+    expect(none.json.raw).toEqual({ alert: event.id, gateway: 'gw-1', device: 'pump-9', from: null, to: null, parts: { expected: null, received: 0 }, complete: false, metrics: [], readings: [] });
+
+    await fx.ctx.store.putRawSnippets([...parts].reverse().slice(0, -1)); // all but part 0, newest part first
+    const some = (await get(`/api/alerts/${event.id}/raw`)).json.raw;
+    expect(some.parts).toEqual({ expected: parts.length, received: parts.length - 1 });
+    expect(some.complete).toBe(false);
+
+    await fx.ctx.store.putRawSnippets([parts[0]!]);
+    const all = (await get(`/api/alerts/${event.id}/raw`)).json.raw;
+    expect(all).toMatchObject({ from: event.raisedAt - 20_000, to: event.raisedAt + 20_000, parts: { expected: parts.length, received: parts.length }, complete: true, metrics: ['temp', 'vib_rms'] });
+    expect(all.readings.map((r: { ts: number }) => r.ts)).toEqual(readings.map((r) => r.ts));
+    expect(all.readings[5]).toEqual({ ts: readings[5]!.ts, receivedAt: readings[5]!.receivedAt, values: { vib_rms: 1.5, temp: 42 } });
+  });
+
+  it('is a 404 for an alert the cloud does not hold', async () => {
+    const r = await get(`/api/alerts/${'e'.repeat(32)}/raw`);
+    expect(r.status).toBe(404);
+    expect(r.json.code).toBe('ERR_CLOUD_ALERT_NOT_FOUND');
   });
 });
 

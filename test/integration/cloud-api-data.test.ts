@@ -179,14 +179,25 @@ describe('operations', () => {
 });
 
 describe('the dashboard\'s files', () => {
-  it('serves the placeholder page with its content type and safety headers', async () => {
+  it('serves the dashboard\'s page with its content type and safety headers', async () => {
     for (const path of ['/', '/index.html']) {
       const r = await call(base, path);
       expect(r.status).toBe(200);
       expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8');
       expect(r.headers.get('x-content-type-options')).toBe('nosniff');
-      expect(r.text).toContain('issue #7');
+      expect(r.text).toContain('<script type="module" src="/app.js"></script>');
     }
+  });
+
+  it.each([
+    ['/vendor/uplot.esm.js', 'text/javascript; charset=utf-8', 'export { uPlot as default }'],
+    ['/vendor/uplot.min.css', 'text/css; charset=utf-8', '.uplot'],
+  ])('serves the library file %s from node_modules', async (path, type, text) => {
+    const r = await call(base, path);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe(type);
+    expect(r.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+    expect(r.text).toContain(text);
   });
 
   it.each([
@@ -198,6 +209,10 @@ describe('the dashboard\'s files', () => {
     '/.gitignore',
     '/nothing-here.js',
     '/api/not-a-route',
+    '/vendor/uPlot.cjs.js',
+    '/vendor/package.json',
+    '/vendor/..%2f..%2fpackage.json',
+    '/vendor/%2e%2e%2fuplot%2fpackage.json',
   ])('refuses %s with a JSON 404', async (path) => {
     const r = await call(base, path);
     expect(r.status).toBe(404);

@@ -1,11 +1,13 @@
 // Alerts as the store keeps them — the latest event (the evidence), the state, who acknowledged or
-// resolved it and the full history — and the two moves an operator makes. Every move is announced
-// on the bus, so the live stream and the webhook hear of it.
+// resolved it and the full history — the two moves an operator makes, and the raw readings the
+// gateway's flight recorder sent around an alert. Every move is announced on the bus, so the live
+// stream and the webhook hear of it.
 
 import { Type } from '@sinclair/typebox';
 import type { AlertSeverity } from '../../../edge/alert/alert.js';
 import { codedError } from '../../../edge/errors/catalogue.js';
-import type { AlertState } from '../../store/contract.js';
+import type { RawReading } from '../../../edge/uplink/schemas.js';
+import type { AlertState, StoredAlert, StoredRawSnippet } from '../../store/contract.js';
 import { describePrincipal } from '../access.js';
 import { Instant, List, Name, Problems } from '../query.js';
 import { route, principalOf, type ApiDeps, type ApiRoute } from '../route.js';
@@ -29,6 +31,43 @@ const AlertQuery = Type.Object(
 const IdParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$', description: 'an alert id: 32 hex characters' }) }, { additionalProperties: false });
 const NoteBody = Type.Union([Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }), Type.Null()]);
 
+/** What GET /api/alerts/:id/raw answers: the snippet's parts put back together. */
+export interface RawView {
+  readonly alert: string;
+  readonly gateway: string;
+  readonly device: string;
+  /** The event-time range the gateway cut (inclusive), null until a part has arrived. */
+  readonly from: number | null;
+  readonly to: number | null;
+  /** Parts the gateway cut the snippet into (null until one arrived), and how many are here. */
+  readonly parts: { readonly expected: number | null; readonly received: number };
+  readonly complete: boolean;
+  /** Every metric named in the readings, sorted. */
+  readonly metrics: readonly string[];
+  /** Oldest event time first. */
+  readonly readings: readonly RawReading[];
+}
+
+/** Join a snippet's parts (any order, one per part number) into one list of readings. */
+export function rawView(alert: { id: string; event: { gateway: string; device: string } }, snippets: readonly StoredRawSnippet[]): RawView {
+  const byPart = new Map<number, StoredRawSnippet>();
+  for (const s of snippets) if ((byPart.get(s.part)?.revision ?? -1) < s.revision) byPart.set(s.part, s);
+  const parts = [...byPart.values()].sort((a, b) => a.part - b.part);
+  const readings = parts.flatMap((p) => p.readings).sort((a, b) => a.ts - b.ts);
+  const expected = parts.length === 0 ? null : Math.max(...parts.map((p) => p.parts));
+  return {
+    alert: alert.id,
+    gateway: alert.event.gateway,
+    device: alert.event.device,
+    from: parts.length === 0 ? null : Math.min(...parts.map((p) => p.from)),
+    to: parts.length === 0 ? null : Math.max(...parts.map((p) => p.to)),
+    parts: { expected, received: parts.length },
+    complete: expected !== null && parts.length === expected,
+    metrics: [...new Set(readings.flatMap((r) => Object.keys(r.values)))].sort(),
+    readings,
+  };
+}
+
 export function alertRoutes({ ctx }: ApiDeps): ApiRoute[] {
   const move = (kind: 'acknowledge' | 'resolve') =>
     route({
@@ -46,6 +85,20 @@ export function alertRoutes({ ctx }: ApiDeps): ApiRoute[] {
         ctx.log.info({ alert: alert.id, by, state: alert.state }, `alert ${kind}d`);
         ctx.bus.emit('alert', alert);
         return { alert };
+      },
+    });
+  /** GET /api/alerts/:id<suffix> for viewers: what `answer` makes of the alert, or 404 when the cloud does not hold it. */
+  const readOne = (suffix: string, summary: string, answer: (alert: StoredAlert) => Promise<unknown>) =>
+    route({
+      method: 'GET',
+      url: `/api/alerts/:id${suffix}`,
+      access: 'viewer',
+      summary,
+      params: IdParams,
+      handler: async ({ params }) => {
+        const alert = await ctx.store.alert(params.id);
+        if (!alert) throw codedError('ERR_CLOUD_ALERT_NOT_FOUND', [params.id]);
+        return answer(alert);
       },
     });
   return [
@@ -74,18 +127,10 @@ export function alertRoutes({ ctx }: ApiDeps): ApiRoute[] {
         return { alerts };
       },
     }),
-    route({
-      method: 'GET',
-      url: '/api/alerts/:id',
-      access: 'viewer',
-      summary: 'one alert with its latest evidence and history',
-      params: IdParams,
-      handler: async ({ params }) => {
-        const alert = await ctx.store.alert(params.id);
-        if (!alert) throw codedError('ERR_CLOUD_ALERT_NOT_FOUND', [params.id]);
-        return { alert };
-      },
-    }),
+    readOne('', 'one alert with its latest evidence and history', async (alert) => ({ alert })),
+    readOne('/raw', 'the raw readings the gateway\'s flight recorder sent around one alert, its parts joined, oldest first', async (alert) => ({
+      raw: rawView(alert, await ctx.store.rawSnippets({ alert: alert.id })),
+    })),
     move('acknowledge'),
     move('resolve'),
   ];

@@ -2,11 +2,15 @@
 // path is decoded once, must not hold NUL, backslashes or `..` segments, dot-files are never
 // served, and the file's real path (symlinks followed) must still be inside the folder's real path.
 // Content types come from a fixed table; anything else is application/octet-stream, and nosniff
-// stops a browser from guessing otherwise.
+// stops a browser from guessing otherwise. The libraries the dashboard imports (uPlot) are served
+// under /vendor/ from an allow-list of names, so no part of that URL ever reaches the file system.
 
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
-import { extname, join, sep } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, sep } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
 import { codedError } from '../../../edge/errors/catalogue.js';
 import { route, type ApiRoute } from '../route.js';
 
@@ -33,6 +37,31 @@ const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
   'cache-control': 'no-cache',
 };
+
+/** /vendor/<name> → [package, file inside it]: the only library files served. */
+const VENDOR_FILES: Readonly<Record<string, readonly [string, string]>> = {
+  'uplot.esm.js': ['uplot', 'dist/uPlot.esm.js'],
+  'uplot.min.css': ['uplot', 'dist/uPlot.min.css'],
+};
+
+const require = createRequire(import.meta.url);
+
+/** The installed file behind a /vendor/ name, or undefined for a name not on the list (or a package not installed). */
+function vendorFile(name: string): string | undefined {
+  const entry = Object.hasOwn(VENDOR_FILES, name) ? VENDOR_FILES[name] : undefined;
+  if (!entry) return undefined;
+  try {
+    return join(dirname(require.resolve(`${entry[0]}/package.json`)), entry[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+const sendFile = (reply: FastifyReply, file: string) =>
+  reply
+    .headers(SECURITY_HEADERS)
+    .type(CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream')
+    .send(createReadStream(file));
 
 /** The file under `root` that `urlPath` names, or undefined when it names none (or tries to escape). */
 async function resolveStatic(root: string, urlPath: string): Promise<string | undefined> {
@@ -67,11 +96,20 @@ export function staticRoutes(root: string): ApiRoute[] {
         const path = request.url.split('?')[0]!;
         const file = path.startsWith('/api/') ? undefined : await resolveStatic(root, path);
         if (!file) throw codedError('ERR_API_NOT_FOUND', ['file or route', path.slice(0, 200)]);
-        return reply
-          .headers(SECURITY_HEADERS)
-          .type(CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream')
-          .send(createReadStream(file));
+        return sendFile(reply, file);
       },
     });
-  return [serve('/'), serve('/*')];
+  const vendor = route({
+    method: 'GET',
+    url: '/vendor/:file',
+    access: 'public',
+    summary: `libraries the dashboard imports, by name: ${Object.keys(VENDOR_FILES).join(', ')}`,
+    params: Type.Object({ file: Type.String({ maxLength: 100 }) }, { additionalProperties: false }),
+    handler: async ({ params, reply }) => {
+      const file = vendorFile(params.file);
+      if (!file) throw codedError('ERR_API_NOT_FOUND', ['vendor file', params.file.slice(0, 100)]);
+      return sendFile(reply, file);
+    },
+  });
+  return [serve('/'), serve('/*'), vendor];
 }
