@@ -75,8 +75,8 @@ async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what:
 }
 
 /** Wait until the locator's (first match's) text contains `text`. */
-export const waitForText = (locator: Locator, text: string): Promise<void> =>
-  until(async () => (await locator.first().textContent({ timeout: 10_000 }).catch(() => '')) ?? '', (t) => t.includes(text), `${JSON.stringify(text)} in ${locator}`);
+export const waitForText = (locator: Locator, text: string, timeoutMs = 10_000): Promise<void> =>
+  until(async () => (await locator.first().textContent({ timeout: 10_000 }).catch(() => '')) ?? '', (t) => t.includes(text), `${JSON.stringify(text)} in ${locator}`, timeoutMs);
 
 /** Wait until the locator's (first match's) attribute `name` contains `value`. */
 export const waitForAttr = (locator: Locator, name: string, value: string): Promise<void> =>
