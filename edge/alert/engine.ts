@@ -259,6 +259,17 @@ export class AlertEngine {
     return events;
   }
 
+  /**
+   * Take over `previous`'s state, as a config push changing rules or detectors does: restore() of
+   * its snapshot (state of rules and detectors still configured is kept, alerts of rules gone are
+   * cleared and those events returned), except that silence keeps being counted as before.
+   */
+  takeOver(previous: AlertEngine): AlertEvent[] {
+    const events = this.restore(previous.snapshot());
+    this.#countFrom = previous.#countFrom;
+    return events;
+  }
+
   #device(device: string): DeviceState | undefined {
     let dev = this.#devices.get(device);
     if (dev) return dev;
