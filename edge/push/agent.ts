@@ -14,7 +14,6 @@
 // refused, and the gateway runs its file for that part.
 
 import { createHash } from 'node:crypto';
-import { parse as parseYaml } from 'yaml';
 import { validateConfig } from '../config/load.js';
 import type { EdgeConfig } from '../config/schema.js';
 import type { Clock } from '../clock/clock.js';
@@ -28,6 +27,7 @@ import type { DownKind } from '../uplink/client.js';
 import { decodePush, MAX_REFUSAL_MESSAGE, type AppliedReport, type ConfigPush, type ModelPush, type PushKind, type Refusal } from '../uplink/push-protocol.js';
 import { LIVE_KEYS, restartPaths } from './live-keys.js';
 import { mergePatch } from './merge-patch.js';
+import { parseOverlay } from './overlay.js';
 import { pushMetrics, type PushMetrics } from './metrics.js';
 import { emptyPushState, type PushState, type PushStore } from './push-store.js';
 
@@ -222,17 +222,7 @@ export class PushAgent {
 
   /** The file with a pushed document merged over it, validated; throws the coded reason it cannot run live. */
   #merge(document: string, format: 'yaml' | 'json', version: string): Readonly<EdgeConfig> {
-    let overlay: unknown;
-    try {
-      overlay = format === 'json' ? JSON.parse(document) : parseYaml(document);
-    } catch (err) {
-      throw codedError('ERR_PUSH_PARSE', [version, format === 'json' ? 'JSON' : 'YAML', (err as Error).message], { cause: err });
-    }
-    if (overlay === null || overlay === undefined) overlay = {};
-    if (typeof overlay !== 'object' || Array.isArray(overlay)) {
-      throw codedError('ERR_CONFIG_INVALID', [1, '  - (root): a pushed config is a mapping of the keys it changes (a JSON Merge Patch over the config file)']);
-    }
-    const config = validateConfig(mergePatch(this.#o.file, overlay));
+    const config = validateConfig(mergePatch(this.#o.file, parseOverlay(document, format, version)));
     const paths = restartPaths(this.#o.file, config);
     if (paths.length > 0) throw codedError('ERR_PUSH_NEEDS_RESTART', [paths.join(', '), LIVE_KEYS.join(', ')]);
     return config;

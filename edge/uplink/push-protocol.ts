@@ -3,6 +3,7 @@
 // Same framing as the rest of the protocol: a JSON document, gzip-compressed when large (a model's
 // base64 shrinks by about a quarter).
 
+import { gzipSync } from 'node:zlib';
 import type { TSchema } from '@sinclair/typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { codedError, type ErrorCode } from '../errors/catalogue.js';
@@ -31,6 +32,22 @@ const validators: Record<PushKind, ValidateFunction> = { config: compile(ConfigP
 export function encodePush(push: PushInput, options: EncodeOptions = { gzip: true }): Encoded {
   const topic = push.kind === 'config' ? uplinkTopics.config(push.gateway) : uplinkTopics.model(push.gateway);
   return { topic, ...frame({ v: PROTOCOL_VERSION, ...push }, options) };
+}
+
+/**
+ * One push for many gateways: its bulk (a model's bytes) is serialised and compressed once; each
+ * gateway's message is a small gzip member naming the gateway followed by that shared member (a
+ * gzip file is a series of members, RFC 1952 §2.2; any gunzip reads it as one document).
+ */
+export function pushEncoder(push: PushInput extends infer P ? (P extends PushInput ? Omit<P, 'gateway'> : never) : never): (gateway: string) => Encoded {
+  const rest = Buffer.from(JSON.stringify(push));
+  if (rest.length < 2 || rest[0] !== 0x7b) throw new TypeError('a push serialises to a JSON object');
+  const tail = rest.length > 2 ? gzipSync(Buffer.concat([Buffer.from(','), rest.subarray(1)])) : gzipSync(rest.subarray(1));
+  const topicOf = push.kind === 'config' ? uplinkTopics.config : uplinkTopics.model;
+  return (gateway) => {
+    const head = Buffer.from(`{"v":${PROTOCOL_VERSION},"gateway":${JSON.stringify(gateway)}`);
+    return { topic: topicOf(gateway), payload: Buffer.concat([gzipSync(head), tail]), compressed: true, jsonBytes: head.length + rest.length };
+  };
 }
 
 /** Decode and validate a push from the cloud. Never throws. */

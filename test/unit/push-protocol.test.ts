@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../edge/config/load.js';
 import { restartPaths } from '../../edge/push/live-keys.js';
 import { changedPaths, jsonEqual, mergePatch } from '../../edge/push/merge-patch.js';
-import { decodePush, encodePush, type PushDecodeResult } from '../../edge/uplink/push-protocol.js';
+import { decodePush, encodePush, pushEncoder, type PushDecodeResult } from '../../edge/uplink/push-protocol.js';
 import { validators } from '../../edge/uplink/protocol.js';
 import { configPush, modelPush, newPushId, tempModel } from '../helpers/push.js';
 import { exampleStatus } from '../helpers/uplink-items.js';
@@ -75,6 +75,18 @@ describe('push messages', () => {
     expect(enc.topic).toBe(`tributary/v1/${GW}/${kind}`);
     expect(enc.compressed).toBe(enc.jsonBytes >= 256);
     expect(expectOk(decodePush(enc.topic, enc.payload))).toEqual({ v: 1, ...p });
+  });
+
+  it('encodes one push for many gateways with its bulk compressed once: each message decodes as that gateway\'s push', () => {
+    const { gateway: _gw, ...shared } = modelPush(GW, m.onnx, m.manifest);
+    const encode = pushEncoder(shared);
+    for (const gw of ['gw-1', 'gw-22']) {
+      const enc = encode(gw);
+      expect(enc.topic).toBe(`tributary/v1/${gw}/model`);
+      expect(enc.payload.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+      expect(expectOk(decodePush(enc.topic, enc.payload))).toEqual({ v: 1, gateway: gw, ...shared });
+      expect(enc.jsonBytes).toBe(encodePush({ ...shared, gateway: gw } as Parameters<typeof encodePush>[0]).jsonBytes);
+    }
   });
 
   const body = (over: Record<string, unknown>) => ({ v: 1, ...configPush(GW, {}), ...over });
