@@ -52,9 +52,9 @@ export class PushStore {
     this.#sub = db.sublevel<string, Buffer>('push', { keyEncoding: 'utf8', valueEncoding: 'buffer' });
   }
 
-  /** The state as last saved; empty on a first start. A damaged record is set aside (the gateway runs its file) and reported. */
+  /** The state as last saved; empty on a first start. A damaged record is set aside (the gateway runs its file) and reported. Throws ERR_STORE_READ. */
   async load(): Promise<{ state: PushState; damaged?: string }> {
-    const raw = await this.#sub.get(STATE);
+    const raw = await this.#read(STATE);
     if (raw === undefined) return { state: emptyPushState() };
     try {
       const value: unknown = JSON.parse(raw.toString('utf8'));
@@ -65,9 +65,17 @@ export class PushStore {
     }
   }
 
-  /** The ONNX bytes of a pushed model, or undefined when they are missing. */
+  /** The ONNX bytes of a pushed model, or undefined when they are missing. Throws ERR_STORE_READ. */
   modelBytes(sha256: string): Promise<Buffer | undefined> {
-    return this.#sub.get(modelKey(sha256));
+    return this.#read(modelKey(sha256));
+  }
+
+  async #read(key: string): Promise<Buffer | undefined> {
+    try {
+      return await this.#sub.get(key);
+    } catch (err) {
+      throw codedError('ERR_STORE_READ', [(err as Error).message], { cause: err });
+    }
   }
 
   /**
