@@ -18,11 +18,9 @@ import { evaluateCloudRules, type CloudRuleSettings } from './cloud-rules.js';
 import { recordAlertEvents } from './record.js';
 
 export interface CloudAlertRulesOptions {
-  /** A data-loss alert clears after the ledger has not grown for this long (ms, default 900000; see config-keys.ts). */
+  /** A data-loss alert clears after the ledger has not grown for this long (ms; default: alerts.dataLossQuietMs). */
   readonly dataLossQuietMs?: number;
 }
-
-const DEFAULT_DATA_LOSS_QUIET_MS = 900_000;
 
 export const cloudAlertRules =
   (options: CloudAlertRulesOptions = {}) =>
@@ -53,9 +51,7 @@ export class CloudAlertRules extends Resource {
   ) {
     super();
     const a = ctx.config.alerts;
-    // dataLossQuietMs is proposed as a config key (config-keys.ts); read it once the schema has it.
-    const configured = (a as { dataLossQuietMs?: number }).dataLossQuietMs;
-    this.settings = { gatewayOfflineMs: a.gatewayOfflineMs, deviceSilentMs: a.deviceSilentMs, dataLossItems: a.dataLossItems, dataLossQuietMs: o.dataLossQuietMs ?? configured ?? DEFAULT_DATA_LOSS_QUIET_MS };
+    this.settings = { gatewayOfflineMs: a.gatewayOfflineMs, deviceSilentMs: a.deviceSilentMs, dataLossItems: a.dataLossItems, dataLossQuietMs: o.dataLossQuietMs ?? a.dataLossQuietMs };
     this.#events = ctx.metrics.sharedCounter('tributary_cloud_alert_rule_events_total', 'Alert events the cloud\'s own rules recorded, by rule and event state', ['rule', 'state']);
     this.#failures = ctx.metrics.sharedCounter('tributary_cloud_alert_rule_check_failures_total', 'Checks of the cloud\'s own alert rules that failed (store unreadable or unwritable); the next check tries again');
   }

@@ -71,6 +71,12 @@ export class CloudApi extends Resource {
     return (this.#app?.server.address() as AddressInfo | null)?.port ?? this.ctx.config.http.port;
   }
 
+  /** Where it listens, for the worker's start-up message. */
+  describe(): string {
+    const { http } = this.ctx.config;
+    return `HTTP API on ${http.tls ? 'https' : 'http'}://${http.host}:${this.port}`;
+  }
+
   /** Every route with its access level, as registered (for docs and the route-table test). */
   get routes(): readonly RouteEntry[] {
     return this.#routes;

@@ -49,7 +49,8 @@ export class Authenticator {
     }
     // A malformed hash would otherwise surface at someone's login, naming the user to the caller.
     for (const [name, u] of Object.entries(config.users)) assertValidHash(u.passwordHash, `users.${name}`);
-    for (const [id, g] of Object.entries(config.gateways)) assertValidHash(g.tokenHash, `gateways.${id}`);
+    // A gateway without a token (one that reaches the cloud through another broker) cannot sign in here.
+    for (const [id, g] of Object.entries(config.gateways)) if (g.tokenHash !== undefined) assertValidHash(g.tokenHash, `gateways.${id}`);
     this.sessions = new SessionStore(clock, config.http.sessionTtlMs, o.maxSessions);
     this.throttle = new LoginThrottle(clock, o.throttle);
   }
@@ -103,7 +104,7 @@ export class Authenticator {
     let principal: Principal | undefined;
     if (user) {
       if (await this.#people.verify(name, secret, user.passwordHash)) principal = { kind: 'user', name, role: user.role, via: 'basic' };
-    } else if (gateway) {
+    } else if (gateway?.tokenHash !== undefined) {
       if (await this.#gateways.verify(name, secret, gateway.tokenHash)) principal = { kind: 'gateway', id: name, via: 'basic' };
     } else {
       await this.#people.verify('\u0000decoy', secret, await (this.#decoy ??= hashPassword(randomBytes(16))));

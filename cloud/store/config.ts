@@ -68,6 +68,11 @@ export const CloudStoreConfigSchema = Type.Object(
         }),
         deadLettersMs: Type.Integer({ minimum: 0, default: 7 * DAY, description: 'dead letters older than this are deleted (milliseconds, default 7 days; 0 keeps them)' }),
         resolvedAlertsMs: Type.Integer({ minimum: 0, default: 90 * DAY, description: 'alerts resolved longer ago than this are deleted (milliseconds, default 90 days; 0 keeps them)' }),
+        rawSnippetsMs: Type.Integer({
+          minimum: 0,
+          default: 30 * DAY,
+          description: 'flight-recorder snippets whose readings end longer ago than this are deleted (milliseconds, default 30 days; 0 keeps them)',
+        }),
       },
       { additionalProperties: false, default: {}, description: 'what retention deletes and when' },
     ),

@@ -21,6 +21,7 @@ import type { AlertEvent, AlertRuleType, AlertSeverity } from '../../edge/alert/
 import type { Features, Partials, Summary } from '../../edge/features/summary.js';
 import type { Status } from '../../edge/lifecycle/resource.js';
 import type { AppliedReport } from '../../edge/uplink/push-schemas.js';
+import type { RawSnippet, StatusReport } from '../../edge/uplink/schemas.js';
 import type { MeanSketch } from '../rollup/sketch.js';
 import type { SeriesScope } from '../rollup/series.js';
 
@@ -170,7 +171,14 @@ export interface AlertFilter {
 
 // ---- Registry ----------------------------------------------------------------------------------
 
-/** What a gateway reported; absent fields keep their stored value. */
+/** A gateway's status report as it sent it (edge/uplink/schemas.ts), without the item's id, revision and gateway. */
+export type GatewayStatus = Omit<StatusReport, 'id' | 'revision' | 'gateway'>;
+
+/**
+ * What a gateway reported; absent fields keep their stored value. An update whose `status` is
+ * older than the one held (a lower `seq` of the same ledger, or an earlier `at` of another one)
+ * changes lastSeen only: status reports may arrive out of order, through several workers.
+ */
 export interface GatewayUpdate {
   readonly id: string;
   /** Cloud clock when last heard from; the stored value never goes backwards. */
@@ -179,6 +187,8 @@ export interface GatewayUpdate {
   readonly backlog?: number;
   /** Its loss ledger (what it dropped, by reason), as it reported: any JSON. */
   readonly lossLedger?: unknown;
+  /** Its latest status report (backlog per class, byte budget, loss ledger, oldest unsent age). */
+  readonly status?: GatewayStatus;
 }
 
 export interface GatewayRecord {
@@ -187,6 +197,8 @@ export interface GatewayRecord {
   readonly lastSeen: number;
   readonly backlog: number | null;
   readonly lossLedger: unknown;
+  /** The newest status report received; absent until the gateway sends one. */
+  readonly status?: GatewayStatus;
 }
 
 /** A device as a gateway reported it; absent site/line keep their stored value (new devices: site = gateway, line = `default`). */
@@ -308,6 +320,32 @@ export interface PushUpdate {
   readonly sent?: Readonly<Record<PushSlot, PushSent>>;
 }
 
+// ---- Raw snippets ------------------------------------------------------------------------------
+
+/** A flight-recorder snippet (raw readings around an alert) as stored: as the gateway sent it. */
+export interface StoredRawSnippet extends RawSnippet {
+  /** Cloud clock when this revision was stored. */
+  readonly receivedAt: number;
+}
+
+/** As for alerts: `inserted`, `replaced` (higher revision), `unchanged` (same), `stale` (lower). */
+export type RawSnippetOutcome = 'inserted' | 'replaced' | 'unchanged' | 'stale';
+
+export interface RawSnippetResult {
+  readonly id: string;
+  readonly revision: number;
+  readonly outcome: RawSnippetOutcome;
+}
+
+export interface RawSnippetQuery {
+  /** The alert whose surroundings they are (the indexed way in). */
+  readonly alert?: string;
+  readonly device?: string;
+  readonly gateway?: string;
+  /** At most this many, by alert, part, id (default 1000). */
+  readonly limit?: number;
+}
+
 // ---- Retention ---------------------------------------------------------------------------------
 
 export interface RetentionReport {
@@ -318,6 +356,7 @@ export interface RetentionReport {
   readonly buckets: Readonly<Record<number, number>>;
   readonly deadLetters: number;
   readonly alerts: number;
+  readonly rawSnippets: number;
 }
 
 // ---- The store ---------------------------------------------------------------------------------
@@ -377,13 +416,18 @@ export interface CloudStore extends AsyncDisposable {
   /** Every gateway's push record, by gateway id. */
   pushRecords(): Promise<PushRecord[]>;
 
+  /** Store flight-recorder snippets, de-duplicated by id and revision; one result per item, in order. */
+  putRawSnippets(snippets: readonly RawSnippet[]): Promise<RawSnippetResult[]>;
+  rawSnippets(query?: RawSnippetQuery): Promise<StoredRawSnippet[]>;
+
   addDeadLetters(entries: readonly DeadLetterInput[]): Promise<void>;
   deadLetters(query?: DeadLetterQuery): Promise<StoredDeadLetter[]>;
 
   /**
    * Delete what is older than the configured ages, measured from `now` (default: the store's
    * clock): summaries by window start, buckets that ended before now − their resolution's
-   * retention, dead letters by receivedAt, alerts resolved before now − resolvedAlertsMs.
+   * retention, dead letters by receivedAt, alerts resolved before now − resolvedAlertsMs, raw
+   * snippets whose readings end (`to`) before now − rawSnippetsMs.
    */
   applyRetention(now?: number): Promise<RetentionReport>;
 }

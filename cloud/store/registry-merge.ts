@@ -4,18 +4,33 @@
 
 import { codedError } from '../../edge/errors/catalogue.js';
 import { isScopeName } from '../rollup/series.js';
-import type { DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord, GatewayUpdate } from './contract.js';
+import type { DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord, GatewayStatus, GatewayUpdate } from './contract.js';
 
 export const DEFAULT_LINE = 'default';
 
 export function mergeGateway(held: GatewayRecord | undefined, u: GatewayUpdate): GatewayRecord {
-  return {
+  const seen = {
     id: u.id,
     firstSeen: held ? Math.min(held.firstSeen, u.lastSeen) : u.lastSeen,
     lastSeen: held ? Math.max(held.lastSeen, u.lastSeen) : u.lastSeen,
+  };
+  // An older status report than the one held (reports travel out of order) only says the gateway was heard from.
+  if (held && u.status !== undefined && held.status !== undefined && !isNewerStatus(u.status, held.status)) return { ...held, ...seen };
+  const status = u.status ?? held?.status;
+  return {
+    ...seen,
     backlog: u.backlog ?? held?.backlog ?? null,
     lossLedger: u.lossLedger === undefined ? (held?.lossLedger ?? null) : u.lossLedger,
+    ...(status !== undefined ? { status } : {}),
   };
+}
+
+/**
+ * Whether report `a` supersedes `b`: within one loss ledger (same lossSince) by sequence number;
+ * across ledgers (the gateway's outbox was started afresh) by the gateway's clock.
+ */
+export function isNewerStatus(a: GatewayStatus, b: GatewayStatus): boolean {
+  return a.lossSince === b.lossSince ? a.seq > b.seq : a.at > b.at;
 }
 
 /** Throws ERR_CLOUD_BAD_SCOPE_NAME for a site or line that cannot be part of a series key. */

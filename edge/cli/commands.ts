@@ -30,9 +30,12 @@ export const commands: Readonly<Record<string, Command>> = {
     summary: 'replay labelled recordings (NAB, SKAB) through the pipeline and score its alerts',
     run: async (argv, io) => (await import('../eval/eval-command.js')).evalCommand(argv, io),
   },
-  cloud: notYet('cloud', 6, 'run the cloud aggregation tier'),
   // The CLI is the one place that names the other tiers, and only by module path, loaded when
-  // that command runs: no gateway code path imports the simulator.
+  // that command runs: no gateway code path imports the cloud or the simulator.
+  cloud: {
+    summary: 'run a cloud worker: gateways over MQTT, de-duplicated summaries, fleet roll-ups (cloud check-config)',
+    run: async (argv, io) => (await import('../../cloud/cli/cloud-command.js')).cloudCommand(argv, io),
+  },
   devices: {
     summary: 'simulate a sensor fleet over MQTT, serial and Modbus with injected failures, or replay a recording',
     run: async (argv, io) => (await import('../../devices/cli.js')).devicesCommand.run(argv, io),

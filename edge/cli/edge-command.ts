@@ -2,6 +2,8 @@
 
 import { systemClock } from '../clock/clock.js';
 import { loadConfigFile } from '../config/load.js';
+import { codedError } from '../errors/catalogue.js';
+import { closeWithin } from './bounded-close.js';
 import { Gateway } from '../gateway/gateway.js';
 import { createLogger } from '../observe/log.js';
 import { ServiceNotifier } from '../observe/systemd-notify.js';
@@ -79,8 +81,16 @@ async function runGateway(argv: string[], io: Io): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await notifier.close();
-  await gateway.close();
+  // Bounded (systemd's TimeoutStopSec is 30 s): sources stop, windows and alert state are
+  // checkpointed, the log flushed, the uplink closed — unless that takes too long.
+  const limit = config.gateway.shutdownTimeoutMs;
+  const outcome = await closeWithin(() => gateway.close(), limit);
   log.flush();
+  if (outcome === 'timeout') {
+    io.stderr.write(`tributary: ERR_SHUTDOWN_TIMEOUT: ${codedError('ERR_SHUTDOWN_TIMEOUT', [limit]).message}\n`);
+    process.exit(1);
+  }
+  io.stderr.write(`tributary edge: gateway ${config.gateway.id} stopped\n`);
   return 0;
 }
 

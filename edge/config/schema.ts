@@ -105,6 +105,7 @@ export const EdgeConfigSchema = Type.Object(
     gateway: Type.Object(
       {
         id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'this gateway\'s id; part of every summary id, so keep it stable' }),
+        shutdownTimeoutMs: Ms('on SIGTERM, how long the gateway may take to stop its sources, checkpoint, flush the log and close the uplink before it exits anyway (systemd\'s TimeoutStopSec is 30 s)', 20_000, 100),
       },
       { additionalProperties: false, description: 'who this gateway is' },
     ),
@@ -119,7 +120,9 @@ export const EdgeConfigSchema = Type.Object(
             port: Type.Integer({ minimum: 0, maximum: 65535, default: 1883, description: 'TCP port; 0 picks a free one (default 1883)' }),
             noDelay: Type.Boolean({ default: true, description: 'TCP_NODELAY on device sockets: cuts p99 latency at high rates (default true)' }),
             tls: Type.Optional(
-              Type.Intersect([TlsFiles, Type.Object({ port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TLS port (8883 is usual)' }) })], {
+              // Composite, not Intersect: each side's additionalProperties: false would refuse the other's keys.
+              Type.Composite([TlsFiles, Type.Object({ port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TLS port (8883 is usual)' }) })], {
+                additionalProperties: false,
                 description: 'a second, TLS listener',
               }),
             ),
@@ -149,6 +152,8 @@ export const EdgeConfigSchema = Type.Object(
     devices: Strict(
       {
         kinds: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }), {
+          // A Record's key pattern only describes matching keys; this refuses the others.
+          additionalProperties: false,
           default: {},
           description: 'device kind → device id patterns (`*` matches any run of characters), e.g. motor: ["motor-*"]; models and rules can name a kind; the first kind with a matching pattern wins',
         }),
@@ -170,6 +175,7 @@ export const EdgeConfigSchema = Type.Object(
       {
         allowAnonymous: Type.Boolean({ default: false, description: 'accept clients without credentials; only on a loopback-only broker (default false)' }),
         users: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }), User, {
+          additionalProperties: false,
           default: {},
           description: 'username → hashed password and the devices it may publish for',
         }),

@@ -115,6 +115,7 @@ export const catalogue = {
   ERR_PUSH_TOO_LARGE: { message: 'the %s is %s bytes, over the limit of %s bytes for a push', retryable: false },
 
   // CLI.
+  ERR_SHUTDOWN_TIMEOUT: { message: 'the gateway did not stop within %s ms (gateway.shutdownTimeoutMs); exiting anyway: the next start restores the last checkpoint and replays the log after it', retryable: false },
   ERR_CLI_USAGE: { message: '%s (see `tributary %s --help`)', retryable: false },
   ERR_CLI_NOT_YET: { message: '`tributary %s` arrives with issue #%s (%s); it is not built yet', retryable: false },
 
@@ -129,6 +130,8 @@ export const catalogue = {
   ERR_CLOUD_ALERT_NOT_FOUND: { message: 'no alert has id %s', retryable: false },
   ERR_CLOUD_ALERT_TRANSITION: { message: 'alert %s is %s, so it cannot be %s', retryable: false },
 
+  // The cloud worker (issue #6): its service lifecycle.
+  ERR_CLOUD_SHUTDOWN: { message: 'the cloud worker did not close within %s ms (cloud.shutdownTimeoutMs); it exits anyway: gateways send again what was not acknowledged', retryable: false },
   // The cloud API (issue #6): what people and gateways are told over HTTP. The HTTP status each
   // maps to is in cloud/api/errors.ts; 401/403 say who is refused, never why a secret was wrong.
   ERR_API_UNAUTHENTICATED: { message: '%s: log in (POST /api/login) and send the session as Authorization: Bearer <token> or its cookie, or send Basic credentials', retryable: false },

@@ -19,6 +19,14 @@ export function pipelineMetrics(registry: Registry) {
     revisions: registry.counter('tributary_summary_revisions_total', 'Of those, re-emissions (revision > 0) caused by late data'),
     evicted: registry.counter('tributary_store_evicted_total', 'Entries evicted from a full store, oldest first, by store', ['store']),
     writeErrors: registry.counter('tributary_store_write_errors_total', 'LevelDB batch writes that failed (they are retried)'),
+    memory: registry.gauge('tributary_process_memory_bytes', 'Memory of the gateway process: rss, heap_used, heap_total, external (C++ objects bound to JavaScript, e.g. LevelDB and onnxruntime buffers), array_buffers', ['kind'], (g) => {
+      const m = process.memoryUsage();
+      g.set(m.rss, 'rss');
+      g.set(m.heapUsed, 'heap_used');
+      g.set(m.heapTotal, 'heap_total');
+      g.set(m.external, 'external');
+      g.set(m.arrayBuffers, 'array_buffers');
+    }),
     lagGauge: registry.gauge('tributary_event_loop_lag_seconds', 'Event-loop delay since the previous scrape', ['quantile'], (g) => {
       g.set(lag.percentile(50) / 1e9, '0.5');
       g.set(lag.percentile(99) / 1e9, '0.99');

@@ -14,6 +14,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>
   'store-writes': () => import('./store-writes.js'),
   'ingest-log': () => import('./ingest-log.js'),
   'cloud-store': () => import('./cloud-store.js'),
+  cloud: () => import('./cloud.js'),
   uplink: () => import('./uplink.js'),
   'cloud-api': () => import('./cloud-api.js'),
 };

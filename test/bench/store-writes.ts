@@ -1,8 +1,9 @@
 // Benchmark `store-writes`: what the outbox costs an SD card, on the store code as it is. 1,000
 // devices × 3 metrics, one reading per device per second, through the default windows (tumbling
-// 10 s, hopping 60 s / 10 s) on a fake clock; every summary goes through the batch writer (group
-// commit every 20 ms of clock time) into a real LevelDB in a temp dir. The outbox is capped low so
-// it fills and evicts within the run, as a gateway's does when its uplink is away.
+// 10 s, hopping 60 s / 10 s) on a fake clock; every summary goes into the outbox (its compact
+// binary form, through the batch writer's group commit every 20 ms of clock time) on a real
+// LevelDB in a temp dir. The outbox's byte budget is set low so it fills and evicts within the
+// run, as a gateway's does when its uplink is away.
 //
 // Reports bytes per summary as JSON, as sent to the block layer (/proc/self/io write_bytes: the
 // LevelDB log, tables and compactions; Linux only), and held on disk per entry of the full,
@@ -13,7 +14,7 @@ import { FakeClock } from '../../edge/clock/fake-clock.js';
 import { silentLogger } from '../../edge/observe/log.js';
 import { Registry } from '../../edge/observe/metrics.js';
 import { BatchWriter } from '../../edge/store/batch-writer.js';
-import { BoundedLog } from '../../edge/store/bounded-log.js';
+import { Outbox } from '../../edge/outbox/outbox.js';
 import { openDb } from '../../edge/store/db.js';
 import type { Summary } from '../../edge/features/summary.js';
 import { createWindowEngine } from '../../edge/window/engine.js';
@@ -24,7 +25,8 @@ import type { BenchResult } from './run.js';
 const DEVICES = 1000;
 /** Simulated time (s): enough for the capped outbox to turn over about 14 times. */
 const SECONDS = 1200;
-const OUTBOX_MAX = 50_000;
+/** Outbox byte budget: about 50,000 summaries. */
+const OUTBOX_BYTES = 7 * 2 ** 20;
 const FLUSH_MS = 20;
 
 /** Bytes this process has caused to be written to storage, or undefined off Linux. */
@@ -44,7 +46,8 @@ export async function run(): Promise<BenchResult> {
   const clock = new FakeClock();
   const metrics = new Registry();
   const writer = new BatchWriter({ db, clock, log: silentLogger(), flushIntervalMs: FLUSH_MS, writeErrors: metrics.counter('write_errors', 'LevelDB write errors') });
-  const outbox = await BoundedLog.open<Summary>(db, 'outbox', writer, OUTBOX_MAX, metrics.counter('evicted', 'evicted').labels());
+  const outbox = new Outbox({ db, writer, clock, log: silentLogger(), metrics, maxBytes: OUTBOX_BYTES });
+  await outbox.open();
   let summaries = 0;
   let jsonBytes = 0;
   const engine = createWindowEngine({
@@ -61,7 +64,7 @@ export async function run(): Promise<BenchResult> {
     onSummary: (s) => {
       summaries++;
       jsonBytes += Buffer.byteLength(JSON.stringify(s));
-      outbox.append(s);
+      outbox.add('summary', s);
     },
     onLate: () => {},
     onRejected: () => {},
@@ -83,6 +86,8 @@ export async function run(): Promise<BenchResult> {
     await writer.flush();
   }
   engine.close();
+  const entries = outbox.stats().classes.summary.items;
+  await outbox.close();
   await writer.close();
   await db.close();
   const after = writtenBytes();
@@ -98,8 +103,8 @@ export async function run(): Promise<BenchResult> {
     // undefined when the temp dir is not on a block device (tmpfs) or off Linux.
     writtenBytesPerSummary: written === undefined ? null : Math.round(written / summaries),
     writtenGBPerDay: written === undefined ? null : Math.round(((written / summaries) * perSecond * 86_400) / 1e8) / 10,
-    outboxEntries: outbox.size,
-    diskBytesPerEntry: Math.round(disk / outbox.size),
+    outboxEntries: entries,
+    diskBytesPerEntry: Math.round(disk / entries),
     diskMB: Math.round(disk / 1e6),
   };
 }

@@ -64,8 +64,14 @@ export async function storeRollups(records: AsyncIterable<RollupRecord>): Promis
 
 const close = (a: number, b: number) => a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 
+/** What two buckets are compared on: a model's RollupBucket, or another store's SeriesPoint. */
+type BucketLike = Pick<RollupBucket, 'windows' | 'partials' | 'sketch'>;
+
+/** Another store's buckets as the expected side of diffRollups (two stores fed the same data). */
+export const pointsOf = (records: ReadonlyMap<string, RollupRecord>): Map<string, BucketLike> => new Map([...records].map(([k, r]) => [k, r.point]));
+
 /** Differences between a store's buckets and the model's, one line each (empty when they agree). */
-export function diffRollups(actual: ReadonlyMap<string, RollupRecord>, expected: ReadonlyMap<string, RollupBucket>): string[] {
+export function diffRollups(actual: ReadonlyMap<string, RollupRecord>, expected: ReadonlyMap<string, BucketLike>): string[] {
   const out: string[] = [];
   for (const key of expected.keys()) if (!actual.has(key)) out.push(`${key}: missing`);
   for (const [key, r] of actual) {

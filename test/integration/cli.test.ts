@@ -40,10 +40,10 @@ describe('tributary CLI', () => {
     }
   });
 
-  it('says plainly which commands are not built yet', async () => {
+  it('says what is missing from a command line, and which commands exist', async () => {
     const cloud = await cli(['cloud']);
     expect(cloud.code).toBe(1);
-    expect(cloud.stderr).toMatch(/ERR_CLI_NOT_YET.*issue #6/);
+    expect(cloud.stderr).toMatch(/ERR_CLI_USAGE.*--config <file> is required/);
     const devices = await cli(['devices', '--help']);
     expect(devices.stdout).toMatch(/--scenario/);
     const unknown = await cli(['bogus']);

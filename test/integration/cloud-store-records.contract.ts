@@ -6,6 +6,7 @@ import type { AlertSeverity } from '../../edge/alert/alert.js';
 import type { CloudAlertEvent, StoredAlert } from '../../cloud/store/contract.js';
 import { expectCode, rejectionOf } from '../helpers/errors.js';
 import { windowSummary } from '../helpers/summaries.js';
+import { exampleRaw, exampleStatus } from '../helpers/uplink-items.js';
 import { DAY, HOUR, MIN, NOW, ingested, type Harness } from './cloud-store-harness.js';
 
 function alertEvent(o: { id: string; revision: number; state: CloudAlertEvent['state']; device?: string; gateway?: string; severity?: AlertSeverity; raisedAt?: number }): CloudAlertEvent {
@@ -128,6 +129,51 @@ export function recordsContract(harness: () => Harness): void {
     expect((await store.series({ scope: { kind: 'line', site: 'plant-2', line: 'press' }, metric: 'temp', resolutionMs: HOUR, from: 0, to: NOW })).length).toBe(1);
   });
 
+  it('keeps the newest status report of a gateway, whatever order reports arrive in', async () => {
+    const { store } = await harness().open();
+    const status = (seq: number, over: Partial<ReturnType<typeof exampleStatus>> = {}) => {
+      const { id: _id, revision: _revision, gateway: _gateway, ...rest } = { ...exampleStatus('gw-1', seq), ...over };
+      return rest;
+    };
+    await store.upsertGateways([{ id: 'gw-1', lastSeen: NOW - MIN, backlog: 5, lossLedger: ['five'], status: status(5) }]);
+    // An older report (seq 4) arrives later: only lastSeen moves.
+    await store.upsertGateways([{ id: 'gw-1', lastSeen: NOW, backlog: 4, lossLedger: ['four'], status: status(4) }]);
+    expect(await store.gateways()).toEqual([{ id: 'gw-1', firstSeen: NOW - MIN, lastSeen: NOW, backlog: 5, lossLedger: ['five'], status: status(5) }]);
+    await store.upsertGateways([{ id: 'gw-1', lastSeen: NOW, backlog: 6, lossLedger: ['six'], status: status(6) }]);
+    expect((await store.gateways())[0]).toMatchObject({ backlog: 6, lossLedger: ['six'], status: status(6) });
+    // A fresh outbox starts its ledger and sequence again: its reports win once they are newer on the gateway's clock.
+    const restarted = status(0, { lossSince: NOW + DAY, at: NOW + DAY });
+    await store.upsertGateways([{ id: 'gw-1', lastSeen: NOW + 2 * HOUR, backlog: 0, lossLedger: [], status: restarted }]);
+    expect((await store.gateways())[0]).toMatchObject({ lastSeen: NOW + 2 * HOUR, backlog: 0, lossLedger: [], status: restarted });
+    // An update without a report leaves the report alone.
+    await store.upsertGateways([{ id: 'gw-1', lastSeen: NOW + 3 * HOUR }]);
+    expect((await store.gateways())[0]).toMatchObject({ lastSeen: NOW + 3 * HOUR, status: restarted });
+  });
+
+  it('keeps flight-recorder snippets by id and revision, listed by alert', async () => {
+    const h = harness();
+    const { store } = await h.open();
+    const a = 'a'.repeat(32);
+    const b = 'b'.repeat(32);
+    const parts = [exampleRaw('gw-1', 'd1', a, 1), exampleRaw('gw-1', 'd1', a, 0), exampleRaw('gw-2', 'd7', b, 0)];
+    expect((await store.putRawSnippets(parts)).map((r) => r.outcome)).toEqual(['inserted', 'inserted', 'inserted']);
+    h.clock.advance(MIN);
+    const revised = { ...parts[1]!, revision: 1, readings: parts[1]!.readings.slice(0, 1) };
+    expect((await store.putRawSnippets([parts[0]!, revised, parts[1]!])).map((r) => r.outcome)).toEqual(['unchanged', 'replaced', 'stale']);
+
+    const ofA = await store.rawSnippets({ alert: a });
+    expect(ofA.map((s) => [s.part, s.revision, s.receivedAt])).toEqual([
+      [0, 1, NOW + MIN],
+      [1, 0, NOW],
+    ]);
+    expect(ofA[0]).toEqual({ ...revised, receivedAt: NOW + MIN });
+    // Values survive exactly, extremes included.
+    expect(ofA[1]!.readings[1]!.values.temp).toBe(-1e300);
+    expect((await store.rawSnippets({ gateway: 'gw-2' })).map((s) => s.alert)).toEqual([b]);
+    expect((await store.rawSnippets({ device: 'd1', limit: 1 })).length).toBe(1);
+    expect(await store.rawSnippets({ alert: 'c'.repeat(32) })).toEqual([]);
+  });
+
   it('keeps dead letters with their bytes, newest or oldest first, filtered', async () => {
     const { store } = await harness().open();
     await store.addDeadLetters([
@@ -159,7 +205,7 @@ export function recordsContract(harness: () => Harness): void {
           { resolutionMs: DAY, retentionMs: 0 },
         ],
       },
-      retention: { summariesMs: DAY, deadLettersMs: DAY, resolvedAlertsMs: DAY },
+      retention: { summariesMs: DAY, deadLettersMs: DAY, resolvedAlertsMs: DAY, rawSnippetsMs: DAY },
     };
     const { store } = await h.open({ config });
     const batch = [];
@@ -167,6 +213,8 @@ export function recordsContract(harness: () => Harness): void {
     await ingested(store, batch);
     await store.addDeadLetters([{ reason: 'not_json', bytes: Buffer.from('x'), receivedAt: NOW }]);
     await store.upsertAlerts([alertEvent({ id: 'old', revision: 1, state: 'cleared', raisedAt: NOW - HOUR }), alertEvent({ id: 'open', revision: 0, state: 'raised', raisedAt: NOW - HOUR })]);
+    // Readings up to NOW + 2 s, and up to NOW + DAY + 2 s.
+    await store.putRawSnippets([{ ...exampleRaw('gw-1', 'd1', 'a'.repeat(32)), to: NOW + 2000 }, { ...exampleRaw('gw-1', 'd1', 'b'.repeat(32)), to: NOW + DAY + 2000 }]);
     h.clock.advance(DAY);
     await store.addDeadLetters([{ reason: 'not_json', bytes: Buffer.from('y'), receivedAt: NOW + DAY }]);
 
@@ -174,7 +222,8 @@ export function recordsContract(harness: () => Harness): void {
     expect([await count(MIN), await count(HOUR), await count(DAY)]).toEqual([30, 1, 1]);
 
     const first = await store.applyRetention(NOW + 1.5 * DAY);
-    expect(first).toEqual({ now: NOW + 1.5 * DAY, summaries: 180, buckets: { [MIN]: 0, [HOUR]: 0, [DAY]: 0 }, deadLetters: 1, alerts: 1 });
+    expect(first).toEqual({ now: NOW + 1.5 * DAY, summaries: 180, buckets: { [MIN]: 0, [HOUR]: 0, [DAY]: 0 }, deadLetters: 1, alerts: 1, rawSnippets: 1 });
+    expect((await store.rawSnippets()).map((r) => r.alert)).toEqual(['b'.repeat(32)]);
     expect(await store.summaries({ from: 0, to: NOW + DAY })).toEqual([]);
     expect((await store.deadLetters()).map((d) => d.bytes.toString())).toEqual(['y']);
     expect((await store.alerts()).map((a) => a.id)).toEqual(['open']);

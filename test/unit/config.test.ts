@@ -46,6 +46,13 @@ describe('edge config', () => {
     expect(validateConfig({ gateway: { id: 'g' }, auth: { allowAnonymous: true }, mqtt: { broker: { host: '127.0.0.1' } } }).auth.allowAnonymous).toBe(true);
   });
 
+  it('takes a TLS listener with its port, and refuses unknown keys in it', () => {
+    const tls = { port: 8883, certFile: 'gw.crt', keyFile: 'gw.key' };
+    expect(validateConfig({ gateway: { id: 'g' }, mqtt: { broker: { host: '127.0.0.1', tls } } }).mqtt.broker.tls).toEqual(tls);
+    const err = errorOf(() => validateConfig({ gateway: { id: 'g' }, mqtt: { broker: { host: '127.0.0.1', tls: { ...tls, cert: 'x' } } } }));
+    expect(err.message).toContain('mqtt.broker.tls: unknown key "cert"');
+  });
+
   it('refuses an HTTP endpoint off loopback without a token', () => {
     expect(errorOf(() => validateConfig({ gateway: { id: 'g' }, http: { host: '0.0.0.0' } })).code).toBe('ERR_CONFIG_INSECURE');
   });

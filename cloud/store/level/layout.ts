@@ -13,6 +13,7 @@
 //   dead!   <seq> → dead letter JSON (bytes base64)
 //   pushd!  <target>\0<slot> → desired config or model JSON; pushm! <sha256> → ONNX bytes;
 //   pushg!  <gateway> → its push record JSON (level-push.ts)
+//   raw!    <alert>\0<part>\0<id> → StoredRawSnippet JSON (the id determines alert and part)
 //
 // A summary's key starts with its window start, which the id determines, so a revision is found
 // from the incoming summary alone, and retention is a range scan from the oldest.
@@ -35,6 +36,7 @@ export interface Layout {
   readonly pushd: Keyspace;
   readonly pushm: Keyspace;
   readonly pushg: Keyspace;
+  readonly raw: Keyspace;
 }
 
 export function layoutOf(db: Db): Layout {
@@ -54,6 +56,7 @@ export function layoutOf(db: Db): Layout {
     pushd: ks('pushd'),
     pushm: ks('pushm'),
     pushg: ks('pushg'),
+    raw: ks('raw'),
   };
 }
 
@@ -71,5 +74,6 @@ export const rtimePrefix = (res: number, start: number): string => `${String(res
 export const rtimeKey = (res: number, start: number, series: SeriesRef | string): string => `${rtimePrefix(res, start)}${typeof series === 'string' ? series : seriesKey(series)}`;
 export const alertAtKey = (raisedAt: number, id: string): string => `${padTime(raisedAt)}${S}${id}`;
 export const seqKey = (seq: number): string => padTime(seq);
+export const rawKey = (alert: string, part: number, id: string): string => `${alert}${S}${padTime(part)}${S}${id}`;
 
 export const json = <T>(buf: Buffer): T => JSON.parse(buf.toString('utf8')) as T;

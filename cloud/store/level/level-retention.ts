@@ -1,7 +1,7 @@
 // Retention in LevelDB: each kind of record is deleted oldest first by a range scan over a
 // time-ordered key, in chunks, each chunk one durable batch.
 
-import type { RetentionReport, StoredAlert } from '../contract.js';
+import type { RetentionReport, StoredAlert, StoredRawSnippet } from '../contract.js';
 import type { BucketCache } from '../bucket-cache.js';
 import type { CloudStoreConfig } from '../config.js';
 import { bucketKey } from '../../rollup/series.js';
@@ -50,7 +50,11 @@ export async function retentionLevel(db: Db, layout: Layout, cache: BucketCache,
           if (a && !(a.state === 'resolved' && a.resolved !== undefined && a.resolved.at < alertCutoff)) return [];
           return [layout.alertAt.del(key), layout.alert.del(id)];
         });
-  return { now, summaries, buckets, deadLetters, alerts };
+
+  // Raw snippets are keyed by alert, not time; there are few, so every one is looked at.
+  const rawCutoff = now - config.retention.rawSnippetsMs;
+  const rawSnippets = config.retention.rawSnippetsMs === 0 ? 0 : await deleteRange(db, layout.raw, {}, (key, value) => (json<StoredRawSnippet>(value).to < rawCutoff ? [layout.raw.del(key)] : []));
+  return { now, summaries, buckets, deadLetters, alerts, rawSnippets };
 }
 
 const CHUNK = 2000;

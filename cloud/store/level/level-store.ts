@@ -14,10 +14,11 @@ import type { OperatorMove } from '../alert-lifecycle.js';
 import { BucketCache } from '../bucket-cache.js';
 import type {
   AlertFilter, AlertUpsertResult, CloudAlertEvent, CloudStore, DeadLetterInput, DeadLetterQuery, DesiredEntry, DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord,
-  GatewayUpdate, IngestResult, OperatorAction, PushRecord, PushSlot, PushTarget, PushUpdate, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery, StoredAlert,
-  StoredDeadLetter, StoredSummary, SummaryQuery,
+  GatewayUpdate, IngestResult, OperatorAction, PushRecord, PushSlot, PushTarget, PushUpdate, RawSnippetQuery, RawSnippetResult, RetentionReport, RollupRecord,
+  SeriesPoint, SeriesQuery, StoredAlert, StoredDeadLetter, StoredRawSnippet, StoredSummary, SummaryQuery,
 } from '../contract.js';
 import { checkDesired } from '../push-merge.js';
+import type { RawSnippet } from '../../../edge/uplink/schemas.js';
 import { resolveOptions, type CloudStoreOptions, type ResolvedOptions } from '../options.js';
 import { checkSummaries } from '../ingest-plan.js';
 import { deviceMatches } from '../registry-merge.js';
@@ -31,6 +32,7 @@ import { ingestLevel, loadPending, passLevel, type PendingEntry } from './level-
 import {
   addDeadLettersLevel, deadLettersLevel, loadRegistry, nextDeadLetterSeq, rollupsLevel, seriesLevel, summariesLevel, upsertDevicesLevel, upsertGatewaysLevel,
 } from './level-records.js';
+import { putRawLevel, rawSnippetsLevel } from './level-raw.js';
 import { retentionLevel } from './level-retention.js';
 import { changeDesiredLevel, desiredLevel, pushRecordsLevel, upsertPushRecordsLevel } from './level-push.js';
 
@@ -243,6 +245,14 @@ export class LevelCloudStore extends Resource implements CloudStore {
 
   pushRecords(): Promise<PushRecord[]> {
     return this.#read((layout) => pushRecordsLevel(layout));
+  }
+
+  putRawSnippets(snippets: readonly RawSnippet[]): Promise<RawSnippetResult[]> {
+    return this.#write((db, layout) => putRawLevel(db, layout, snippets, this.#o.clock.now()));
+  }
+
+  rawSnippets(query: RawSnippetQuery = {}): Promise<StoredRawSnippet[]> {
+    return this.#read((layout) => rawSnippetsLevel(layout, query));
   }
 
   addDeadLetters(entries: readonly DeadLetterInput[]): Promise<void> {

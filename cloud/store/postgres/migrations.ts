@@ -106,7 +106,27 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
-  // Version 2 (gateway status reports, flight-recorder snippets) comes with the ingest's branch.
+  {
+    version: 2,
+    name: 'gateway status reports, flight-recorder snippets',
+    sql: `
+      ALTER TABLE gateways ADD COLUMN status jsonb;
+
+      -- The id determines alert and part; the readings around one alert are one index range.
+      CREATE TABLE raw_snippets (
+        alert text NOT NULL,
+        part integer NOT NULL,
+        id text NOT NULL,
+        revision integer NOT NULL,
+        gateway text NOT NULL,
+        device text NOT NULL,
+        to_ts bigint NOT NULL,
+        snippet jsonb NOT NULL,
+        PRIMARY KEY (alert, part, id)
+      );
+      CREATE INDEX raw_snippets_to ON raw_snippets (to_ts);
+    `,
+  },
   {
     version: 3,
     name: 'config and model push',
@@ -133,7 +153,7 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** Advisory lock keys (arbitrary constants, one per kind of serialised write). */
-export const LOCKS = { migrate: 7_305_001, rollups: 7_305_002, alerts: 7_305_003, registry: 7_305_004, summaries: 7_305_005, push: 7_305_010 } as const;
+export const LOCKS = { migrate: 7_305_001, rollups: 7_305_002, alerts: 7_305_003, registry: 7_305_004, summaries: 7_305_005, raw: 7_305_006, push: 7_305_007 } as const;
 
 /** Apply the migrations the database lacks. Throws ERR_CLOUD_DB_MIGRATE or ERR_CLOUD_DB_TOO_NEW. */
 export async function migrate(client: pg.ClientBase, where: string, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {

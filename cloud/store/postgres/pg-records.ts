@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { RollupBucket } from '../../rollup/bucket.js';
 import type { CloudStoreConfig } from '../config.js';
 import type {
-  DeadLetterInput, DeadLetterQuery, DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord, GatewayUpdate, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery,
+  DeadLetterInput, DeadLetterQuery, DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord, GatewayStatus, GatewayUpdate, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery,
   StoredDeadLetter, StoredSummary, SummaryQuery,
 } from '../contract.js';
 import { pointOf } from '../points.js';
@@ -47,6 +47,7 @@ interface GatewayRow {
   last_seen: number;
   backlog: number | null;
   loss_ledger: unknown;
+  status: GatewayStatus | null;
 }
 
 const GATEWAYS: RegistryTable<GatewayUpdate, GatewayRecord, GatewayRow> = {
@@ -57,8 +58,9 @@ const GATEWAYS: RegistryTable<GatewayUpdate, GatewayRecord, GatewayRow> = {
     ['last_seen', 'bigint', (g) => g.lastSeen],
     ['backlog', 'bigint', (g) => g.backlog],
     ['loss_ledger', 'jsonb', (g) => (g.lossLedger === null ? null : JSON.stringify(g.lossLedger))],
+    ['status', 'jsonb', (g) => (g.status === undefined ? null : JSON.stringify(g.status))],
   ],
-  recordOf: (r) => ({ id: r.id, firstSeen: r.first_seen, lastSeen: r.last_seen, backlog: r.backlog, lossLedger: r.loss_ledger }),
+  recordOf: (r) => ({ id: r.id, firstSeen: r.first_seen, lastSeen: r.last_seen, backlog: r.backlog, lossLedger: r.loss_ledger, ...(r.status === null ? {} : { status: r.status }) }),
   merge: mergeGateway,
 };
 
@@ -201,11 +203,13 @@ export async function retentionPg(ctx: PgPassContext, config: CloudStoreConfig, 
       const { deadLettersMs, resolvedAlertsMs } = config.retention;
       const deadLetters = deadLettersMs === 0 ? 0 : await deleted('deleting old dead letters', 'DELETE FROM dead_letters WHERE received_at < $1', [now - deadLettersMs]);
       const alerts = resolvedAlertsMs === 0 ? 0 : await deleted('deleting old alerts', "DELETE FROM alerts WHERE state = 'resolved' AND resolved_at < $1", [now - resolvedAlertsMs]);
+      const { rawSnippetsMs } = config.retention;
+      const rawSnippets = rawSnippetsMs === 0 ? 0 : await deleted('deleting old raw snippets', 'DELETE FROM raw_snippets WHERE to_ts < $1', [now - rawSnippetsMs]);
       await q(client, 'committing retention', 'COMMIT');
       // Deleted buckets may sit in the cache: start it afresh.
       ctx.cache.clear();
       ctx.epoch.value = epoch;
-      report = { now, summaries, buckets, deadLetters, alerts };
+      report = { now, summaries, buckets, deadLetters, alerts, rawSnippets };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
       ctx.cache.clear();

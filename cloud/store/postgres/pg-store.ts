@@ -14,10 +14,11 @@ import type { OperatorMove } from '../alert-lifecycle.js';
 import { BucketCache } from '../bucket-cache.js';
 import type {
   AlertFilter, AlertUpsertResult, CloudAlertEvent, CloudStore, DeadLetterInput, DeadLetterQuery, DesiredEntry, DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord,
-  GatewayUpdate, IngestResult, OperatorAction, PushRecord, PushSlot, PushTarget, PushUpdate, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery, StoredAlert,
-  StoredDeadLetter, StoredSummary, SummaryQuery,
+  GatewayUpdate, IngestResult, OperatorAction, PushRecord, PushSlot, PushTarget, PushUpdate, RawSnippetQuery, RawSnippetResult, RetentionReport, RollupRecord,
+  SeriesPoint, SeriesQuery, StoredAlert, StoredDeadLetter, StoredRawSnippet, StoredSummary, SummaryQuery,
 } from '../contract.js';
 import { checkDesired } from '../push-merge.js';
+import type { RawSnippet } from '../../../edge/uplink/schemas.js';
 import { checkSummaries } from '../ingest-plan.js';
 import { resolveOptions, type CloudStoreOptions, type ResolvedOptions } from '../options.js';
 import { RollupScheduler } from '../rollup-scheduler.js';
@@ -28,6 +29,7 @@ import { alertsById, listAlertsPg, operatorPg, upsertAlertsPg } from './pg-alert
 import { ingestPg, OWN_MAX, passPg, withRollupLock, type PgPassContext } from './pg-ingest.js';
 import { addDeadLettersPg, deadLettersPg, devicesPg, gatewaysPg, retentionPg, rollupsPg, seriesPg, summariesPg, upsertDevicesPg, upsertGatewaysPg } from './pg-records.js';
 import { changeDesiredPg, desiredPg, modelBytesPg, pushRecordsPg, upsertPushRecordsPg } from './pg-push.js';
+import { putRawPg, rawSnippetsPg } from './pg-raw.js';
 import { pgTypes } from './pg-sql.js';
 
 export interface PgStoreOptions extends CloudStoreOptions {
@@ -229,6 +231,14 @@ export class PgCloudStore extends Resource implements CloudStore {
 
   pushRecords(): Promise<PushRecord[]> {
     return this.#use((pool) => pushRecordsPg(pool));
+  }
+
+  putRawSnippets(snippets: readonly RawSnippet[]): Promise<RawSnippetResult[]> {
+    return this.#serial((pool) => putRawPg(pool, snippets, this.#o.clock.now()));
+  }
+
+  rawSnippets(query: RawSnippetQuery = {}): Promise<StoredRawSnippet[]> {
+    return this.#use((pool) => rawSnippetsPg(pool, query));
   }
 
   addDeadLetters(entries: readonly DeadLetterInput[]): Promise<void> {

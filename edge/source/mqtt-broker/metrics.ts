@@ -6,8 +6,11 @@ import type { Counter, CounterChild, Registry } from '../../observe/metrics.js';
 /** Which listener a connection arrived on (a label value). */
 export type ListenerKind = 'tcp' | 'tls';
 
-/** Why a client was refused at CONNECT or during the TLS handshake (a label value). */
-export type AuthFailureReason = 'missing_credentials' | 'unknown_user' | 'bad_password' | 'bad_hash' | 'tls_handshake';
+/**
+ * Why a client was refused at CONNECT or during the TLS handshake (a label value).
+ * `client_id_taken`: the client id names a session another user holds (a broker that binds sessions to users).
+ */
+export type AuthFailureReason = 'missing_credentials' | 'unknown_user' | 'bad_password' | 'bad_hash' | 'tls_handshake' | 'client_id_taken';
 
 /** Live values the gauges read at scrape time. */
 export interface BrokerGaugeSources {

@@ -1,19 +1,17 @@
 // The embedded MQTT broker devices publish readings to: aedes behind our own TCP (and optional TLS)
 // listeners, with user/password auth and a per-device topic ACL, emitting each authorised PUBLISH.
 
-import type { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import { isLoopback } from '../../config/load.js';
-import { readConfiguredFile } from '../../config/read-file.js';
 import type { EdgeConfig } from '../../config/schema.js';
 import { codedError } from '../../errors/catalogue.js';
 import { Resource } from '../../lifecycle/resource.js';
 import type { Source, SourceContext } from '../contract.js';
 import { BrokerAuth } from './broker-auth.js';
 import { Delivery, SOURCE_NAME } from './delivery.js';
-import { Listeners } from './listeners.js';
+import type { Listeners } from './listeners.js';
 import { brokerMetrics, type BrokerMetrics } from './metrics.js';
+import { brokerListeners } from './serve.js';
 
 /** The broker's listener settings; whether acks wait for the log (ackAfterDurable) comes in as an option. */
 export type BrokerConfig = Omit<EdgeConfig['mqtt']['broker'], 'ackAfterDurable'>;
@@ -103,13 +101,6 @@ export class MqttBrokerSource extends Resource implements Source {
       log: this.#ctx.log,
       ...(this.#options.credentialCacheSize !== undefined ? { credentialCacheSize: this.#options.credentialCacheSize } : {}),
     });
-    const tls = c.tls && {
-      port: c.tls.port,
-      cert: await readConfiguredFile(c.tls.certFile, 'TLS certificate'),
-      key: await readConfiguredFile(c.tls.keyFile, 'TLS key'),
-      ...(c.tls.caFile ? { ca: await readConfiguredFile(c.tls.caFile, 'TLS CA') } : {}),
-    };
-
     const delivery = this.#delivery;
     const aedes = await Aedes.createBroker({
       authenticate: auth.authenticate,
@@ -127,28 +118,7 @@ export class MqttBrokerSource extends Resource implements Source {
     });
     this.#aedes = aedes;
     const log = this.#ctx.log;
-    aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'MQTT client error'));
-    aedes.on('connectionError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'MQTT connection error'));
-    // Persistence failures surface as 'error', which aedes's typings leave out; unhandled, it would crash us.
-    (aedes as EventEmitter).on('error', (err: unknown) => log.error({ err }, 'MQTT broker error'));
-
-    this.#listeners = new Listeners({
-      host: c.host,
-      port: c.port,
-      noDelay: c.noDelay,
-      maxConnections: c.maxConnections,
-      ...(tls ? { tls } : {}),
-      log,
-      onConnection: (stream: Socket, kind) => {
-        this.#m.connectionsTotal.labels(kind).inc();
-        aedes.handle(stream);
-      },
-      onRefused: (reason) => this.#m.connectionsRefused.labels(reason).inc(),
-      onTlsError: (err) => {
-        this.#m.authFailures.labels('tls_handshake').inc();
-        log.debug({ err: err.message }, 'TLS handshake failed');
-      },
-    });
+    this.#listeners = await brokerListeners(aedes, c, log, this.#m);
     if (this.#paused) this.#listeners.pause();
     await this.#listeners.open();
     log.info({ host: c.host, port: this.port, tlsPort: this.tlsPort, anonymous: this.#auth.allowAnonymous, users: Object.keys(this.#auth.users).length }, 'MQTT broker listening');
