@@ -12,6 +12,8 @@
 // Retained messages were the other choice: they would hold every gateway's models in the broker's
 // memory, and a gateway would fetch them all again on every reconnect.
 //
+// Status reports reach the service on the bus: the ingest announces a gateway's registry entry,
+// with its newest status report, once it has stored one (recordStatus, for a report from elsewhere).
 // Mutations and reconciliation run one at a time, so what is marked sent is what was published.
 
 import { createHash, randomBytes } from 'node:crypto';
@@ -23,7 +25,7 @@ import { checkLiveKeys, parseOverlay } from '../../edge/push/overlay.js';
 import { MAX_CONFIG_DOCUMENT, pushEncoder } from '../../edge/uplink/push-protocol.js';
 import type { StatusReport } from '../../edge/uplink/schemas.js';
 import type { CloudContext } from '../service/context.js';
-import type { DesiredConfig, DesiredEntry, DesiredModel, PushRecord, PushSent, PushSlot, PushTarget } from '../store/contract.js';
+import type { DesiredConfig, DesiredEntry, DesiredModel, GatewayRecord, PushRecord, PushSent, PushSlot, PushTarget } from '../store/contract.js';
 import { SerialQueue } from '../store/serial-queue.js';
 import { PUSH_DEFAULTS, type PushConfig } from './config-keys.js';
 import { desiredFor, parseTarget, reaches } from './targets.js';
@@ -87,6 +89,11 @@ export class PushService extends Resource implements PushControl {
   readonly #published: Record<'config' | 'model', CounterChild>;
   readonly #failures: CounterChild;
   readonly #reports: CounterChild;
+  /** Gateway clock of the newest report handled per gateway: the bus announces a registry entry more than once. */
+  readonly #handled = new Map<string, number>();
+  readonly #onGateway = (record: GatewayRecord): void => {
+    if (record.status) void this.recordStatus(record.id, record.status);
+  };
   /** The last entry's message encoder: a push to many gateways compresses its bulk once. */
   #lastEncoder: { id: string; encode: (gateway: string) => { topic: string; payload: Buffer } } | undefined;
 
@@ -94,8 +101,10 @@ export class PushService extends Resource implements PushControl {
     super();
     this.#ctx = ctx;
     this.#publish = options.publish;
-    this.#resendAfterMs = options.resendAfterMs ?? PUSH_DEFAULTS.resendAfterMs;
-    this.maxModelBytes = options.maxModelBytes ?? PUSH_DEFAULTS.maxModelBytes;
+    // The cloud config's `push` section once its schema takes PushConfigSchema (config-keys.ts); options win.
+    const configured = (ctx.config as { readonly push?: Partial<PushConfig> }).push;
+    this.#resendAfterMs = options.resendAfterMs ?? configured?.resendAfterMs ?? PUSH_DEFAULTS.resendAfterMs;
+    this.maxModelBytes = options.maxModelBytes ?? configured?.maxModelBytes ?? PUSH_DEFAULTS.maxModelBytes;
     const m = ctx.metrics;
     const published = m.counter('tributary_cloud_push_published_total', 'Config and model pushes published to a gateway (first sends and sends again), by kind', ['kind']);
     this.#published = { config: published.labels('config'), model: published.labels('model') };
@@ -103,9 +112,12 @@ export class PushService extends Resource implements PushControl {
     this.#reports = m.counter('tributary_cloud_push_reports_total', 'Status reports that said what a gateway runs').labels();
   }
 
-  protected async _open(): Promise<void> {}
+  protected async _open(): Promise<void> {
+    this.#ctx.bus.on('gateway', this.#onGateway);
+  }
 
   protected async _close(): Promise<void> {
+    this.#ctx.bus.off('gateway', this.#onGateway);
     await this.#queue.idle();
   }
 
@@ -163,14 +175,17 @@ export class PushService extends Resource implements PushControl {
   }
 
   /**
-   * The ingest's hook, for every status item stored: record what the gateway runs, send again what
-   * it should run and does not (within resendAfterMs), and announce the gateway's view on the bus.
-   * A report without `applied` (a gateway without push) changes nothing. Never rejects: a failure
-   * is logged, and the next report tries again.
+   * A gateway's status report: record what it runs, send again what it should run and does not
+   * (within resendAfterMs), and announce its view on the bus. The ingest's registry announcements
+   * come here on their own; call it for reports that arrive another way. A report without
+   * `applied` (a gateway without push), or not newer than one handled, changes nothing. Never
+   * rejects: a failure is logged, and the next report tries again.
    */
-  recordStatus(gateway: string, status: StatusReport): Promise<void> {
+  recordStatus(gateway: string, status: Pick<StatusReport, 'at' | 'applied'>): Promise<void> {
     const applied = status.applied;
     if (applied === undefined || !Object.hasOwn(this.#ctx.config.gateways, gateway)) return Promise.resolve();
+    if ((this.#handled.get(gateway) ?? -Infinity) >= status.at) return Promise.resolve();
+    this.#handled.set(gateway, status.at);
     this.#reports.inc();
     return this.#queue
       .run(async () => {

@@ -1,26 +1,23 @@
-// Config and model push end to end: an admin pushes over the cloud API; the cloud's push service
-// publishes on a real broker; a real gateway process (`tributary edge`) applies or refuses it and
-// says so in its status reports, which reach the push service (the acknowledging peer stands in
-// for the cloud's ingest and hands each status item to recordStatus, as the ingest does). A config
-// with an error is refused by the gateway, which keeps running the old one and reports the error;
-// a model push is applied and scores the next windows; after a restart the gateway still runs
-// what was applied.
+// Config and model push end to end: a cloud worker as `tributary cloud` runs it (embedded broker,
+// ingest, API and push service: cloudParts) and a real gateway process (`tributary edge`) that logs
+// in with its token. An admin pushes over the API; the gateway applies or refuses and says so in
+// its status reports, which the cloud's ingest stores and hands to the push service. A config with
+// an error is refused by the gateway, which keeps running the old one and reports the error; a
+// model push is applied and scores the next windows (the cloud stores them); after a restart the
+// gateway still runs what was applied.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloudApi } from '../../cloud/api/api.js';
-import { PushService } from '../../cloud/push/service.js';
 import type { GatewayPushView } from '../../cloud/push/views.js';
-import { systemClock } from '../../edge/clock/clock.js';
-import type { Summary } from '../../edge/features/summary.js';
-import type { StatusReport } from '../../edge/uplink/schemas.js';
-import { AckPeer } from '../helpers/ack-peer.js';
-import { cloudFixture, credentialsConfig, PEOPLE } from '../helpers/cloud-context.js';
+import { cloudParts } from '../../cloud/service/parts.js';
+import { brokerUrl, openCloud, testCloudConfig, testGateways } from '../helpers/cloud.js';
+import { credentialsConfig, PEOPLE } from '../helpers/cloud-context.js';
 import { freePort, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { call } from '../helpers/http-client.js';
-import { connectClient, startPlainBroker, Teardown } from '../helpers/mqtt.js';
+import { Teardown } from '../helpers/mqtt.js';
 import { tempModel, writeTempModel } from '../helpers/push.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
@@ -33,33 +30,18 @@ describe('config and model push to a gateway process', () => {
   it('applies a config, refuses one with an error (reported, the old one kept), hot-swaps a model, and keeps all of it across a restart', { timeout: 120_000 }, async () => {
     const dir = tempDir();
     teardown.defer(() => dir[Symbol.dispose]());
-    const broker = teardown.add(await startPlainBroker());
-    const url = `mqtt://127.0.0.1:${broker.port}`;
-    const peer = teardown.add(await AckPeer.start({ url }));
-
-    // The cloud: store, push service publishing on the broker, the API.
-    const { users, gateways } = await credentialsConfig();
-    const fx = teardown.add(await cloudFixture({ clock: systemClock, config: { users, gateways: { [GW]: { ...gateways[GW]!, site: 'lab' } } } }));
-    const publisher = await connectClient(url, {}, teardown);
-    const push = teardown.add(new PushService(fx.ctx, { publish: async (topic, payload, options) => void (await publisher.publishAsync(topic, payload, options)) }));
-    await push.open();
-    const api = teardown.add(new CloudApi(fx.ctx, { push }));
-    await api.open();
+    // The cloud worker, with the parts `tributary cloud` runs.
+    const { gateways, tokens } = await testGateways([GW], { [GW]: { site: 'lab' } });
+    const { users } = await credentialsConfig();
+    const cloud = teardown.add(await openCloud(testCloudConfig(join(dir.path, 'cloud'), gateways, { users, http: { host: '127.0.0.1', port: 0 } }), cloudParts));
+    const api = cloud.parts.find((p): p is CloudApi => p instanceof CloudApi)!;
     const base = `http://127.0.0.1:${api.port}`;
     const admin = (await call(base, '/api/login', { method: 'POST', body: { username: 'ada', password: PEOPLE.ada.password } })).json.token as string;
+    const tokenFile = join(dir.path, 'token');
+    writeFileSync(tokenFile, `${tokens[GW]}\n`);
 
-    // The ingest's part: every status item the gateway sends goes to recordStatus.
-    const relayed = new Set<string>();
-    const relay = async () => {
-      for (const held of peer.of('status')) {
-        if (relayed.has(held.id)) continue;
-        relayed.add(held.id);
-        await push.recordStatus(GW, held.item as StatusReport);
-      }
-    };
     const until = (what: string, test: (v: GatewayPushView) => boolean) =>
       waitFor(async () => {
-        await relay();
         const v = (await call(base, `/api/push/gateways/${GW}`, { token: admin })).json.gateway as GatewayPushView;
         return test(v) ? v : undefined;
       }, what, 30_000, 50);
@@ -79,7 +61,7 @@ describe('config and model push to a gateway process', () => {
         devices: { kinds: { motor: ['motor-*'] } },
         models: [{ path: await writeTempModel(dir.path, 'temp-v1', '1', 1) }],
         windows: { definitions: [{ kind: 'tumbling', sizeMs: 10_000 }], maxOutOfOrdernessMs: 0, idleTimeoutMs: 600_000 },
-        uplink: { url, lingerMs: 20, statusIntervalMs: 1000, reconnectInitialMs: 100 },
+        uplink: { url: brokerUrl(cloud), username: GW, tokenFile, lingerMs: 20, statusIntervalMs: 1000, reconnectInitialMs: 100 },
       }),
     );
     const start = async (): Promise<GatewayProcess> => {
@@ -117,10 +99,10 @@ describe('config and model push to a gateway process', () => {
     teardown.defer(() => devices.endAsync(true));
     const t0 = Math.floor((Date.now() - 600_000) / 10_000) * 10_000;
     for (let k = 0; k < 3; k++) await devices.publishAsync('sensors/motor-1', JSON.stringify({ ts: t0 + k * 10_000 + 5000, temp: 3 }), { qos: 1 });
-    const scored = await waitFor(() => {
-      const s = peer.of('summary').map((h) => h.item as Summary).filter((x) => x.device === 'motor-1' && x.score !== undefined);
+    const scored = await waitFor(async () => {
+      const s = (await cloud.store.summaries({ device: 'motor-1', from: 0, to: Date.now() })).filter((x) => x.score !== undefined);
       return s.length >= 2 ? s : undefined;
-    }, 'scored summaries at the cloud', 30_000);
+    }, 'scored summaries in the cloud', 30_000, 50);
     for (const s of scored) expect(s.score).toMatchObject({ model: 'temp-model', version: '2', value: 2.25 });
 
     // 4. A restart: the gateway runs what was applied and says so.
