@@ -3,11 +3,11 @@
 // and from each gateway's status reports learns what it runs or why it refused — desired against
 // applied, on the bus for the dashboard.
 //
-// Delivery: QoS 1, not retained, on the gateway's `config` or `model` topic. A gateway offline with
-// a persistent session gets it from the broker when it returns; one the broker does not know (never
-// connected, or the broker restarted) gets it when its first status report shows it runs something
-// else: every report of a gateway with push is compared with what it should run, and whatever it
-// neither runs nor refused is published again if it was last sent resendAfterMs ago or more. A
+// Delivery: QoS 1, not retained, on the gateway's `config` or `model` topic, at once to the gateways
+// heard from within alerts.gatewayOfflineMs. The others get it when they report again (a broker
+// holding a model for every offline gateway's session would hold it a thousand times): every
+// report of a gateway with push is compared with what it should run, and whatever it neither runs
+// nor refused is published if it was last sent resendAfterMs ago or more (or never). A
 // refused push is not sent again: the same push would be refused again; an admin pushes a fix.
 // Retained messages were the other choice: they would hold every gateway's models in the broker's
 // memory, and a gateway would fetch them all again on every reconnect.
@@ -206,16 +206,19 @@ export class PushService extends Resource implements PushControl {
     return { desired, gateways };
   }
 
+  /** After a change of desired state: reconcile every gateway it touches; those not heard from lately wait for their next report. */
   async #reconcileAll(gateways: readonly string[]): Promise<void> {
-    const [entries, records] = await Promise.all([this.#ctx.store.desired(), this.#records()]);
-    for (const g of gateways) await this.#reconcile(g, entries, records.get(g) ?? { gateway: g, applied: null, reportedAt: null, sent: {} });
+    const [entries, records, registry] = await Promise.all([this.#ctx.store.desired(), this.#records(), this.#ctx.store.gateways()]);
+    const since = this.#ctx.clock.now() - this.#ctx.config.alerts.gatewayOfflineMs;
+    const online = new Set(registry.filter((g) => g.lastSeen > since).map((g) => g.id));
+    for (const g of gateways) await this.#reconcile(g, entries, records.get(g) ?? { gateway: g, applied: null, reportedAt: null, sent: {} }, online.has(g));
   }
 
-  /** Publish what `gateway` should run and neither runs nor refused, unless it was sent recently; then announce its view. */
-  async #reconcile(gateway: string, entries: readonly DesiredEntry[], record: PushRecord): Promise<void> {
+  /** Publish what `gateway` should run and neither runs nor refused, unless it was sent recently (or `send` is false); then announce its view. */
+  async #reconcile(gateway: string, entries: readonly DesiredEntry[], record: PushRecord, send = true): Promise<void> {
     const now = this.#ctx.clock.now();
     const sent: Record<PushSlot, PushSent> = {};
-    for (const [slot, entry] of desiredFor(gateway, entries, this.#ctx.config.gateways)) {
+    for (const [slot, entry] of send ? desiredFor(gateway, entries, this.#ctx.config.gateways) : []) {
       const running = entry.kind === 'config' ? record.applied?.config.id : record.applied?.models.find((m) => m.name === entry.name)?.id;
       const { state } = slotState(entry, record.applied, running);
       if (state === 'applied' || state === 'refused') continue;

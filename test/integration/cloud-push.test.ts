@@ -1,6 +1,7 @@
 // The cloud's end of config and model push over real HTTP and a real aedes broker: admins set
 // desired configs and models per fleet, site or gateway; each is published (QoS 1, not retained)
-// to exactly the gateways it reaches, the narrowest target winning; status reports turn into
+// to exactly the gateways it reaches, the narrowest target winning — at once to those heard from
+// lately, to the others when they next report; status reports turn into
 // desired-against-applied views (applied, pending, refused with the gateway's error) on the API and
 // the bus; what a gateway neither runs nor refused is sent again on its next report once
 // resendAfterMs has passed, a refused push never; a cleared target falls back to a broader one.
@@ -59,6 +60,7 @@ beforeEach(async () => {
   }
   events.length = 0;
   fx.ctx.bus.on('push', (v) => events.push(v));
+  await seen('gw-1', 'gw-2', 'gw-3');
   admin = await login('ada');
   viewer = await login('vera');
 });
@@ -68,6 +70,9 @@ afterEach(() => teardown.run());
 async function login(name: keyof typeof PEOPLE): Promise<string> {
   return (await call(base, '/api/login', { method: 'POST', body: { username: name, password: PEOPLE[name].password } })).json.token as string;
 }
+
+/** The gateways were heard from now (the ingest's registry). */
+const seen = (...gateways: string[]) => fx.ctx.store.upsertGateways(gateways.map((id) => ({ id, lastSeen: clock.now() })));
 
 const putConfig = (target: string, document: string, version?: string) => call(base, `/api/push/${target}/config`, { method: 'PUT', token: admin, body: { document, ...(version ? { version } : {}) } });
 const putModel = (target: string, name: string, onnx: Uint8Array, manifest: unknown) => call(base, `/api/push/${target}/models/${name}`, { method: 'PUT', token: admin, body: { manifest, onnx: Buffer.from(onnx).toString('base64') } });
@@ -139,6 +144,19 @@ describe('desired state, published', () => {
     expect(inbox['gw-1']).toEqual([]);
   });
 
+  it('sends nothing to a gateway not heard from lately; it gets its desired state when it reports', async () => {
+    clock.advance(fx.ctx.config.alerts.gatewayOfflineMs);
+    await seen('gw-1');
+    const c = (await putConfig('fleet', '{}', 'f1')).json.desired;
+    await waitFor(() => inbox['gw-1']!.length === 1, 'the push at the gateway heard from');
+    expect((await view('gw-2')).config).toMatchObject({ state: 'unknown', desired: { version: 'f1' } });
+    expect((await view('gw-2')).config.sentAt).toBeUndefined();
+    await report('gw-2', 1, runs(null));
+    await waitFor(() => inbox['gw-2']!.length === 1, 'the push once gw-2 reported');
+    expect(inbox['gw-2']![0]).toMatchObject({ id: c.id });
+    expect(inbox['gw-3']).toEqual([]);
+  });
+
   it('refuses a viewer\'s push', async () => {
     const r = await call(base, '/api/push/fleet/config', { method: 'PUT', token: viewer, body: { document: '{}' } });
     expect(r.status).toBe(403);
@@ -195,6 +213,7 @@ describe('desired against applied', () => {
     clock.advance(120_000);
     await report('gw-1', 5, runs(null, [], [{ kind: 'config', id: c.id as string, version: 'c1', code: 'ERR_PUSH_NEEDS_RESTART', message: 'no', at: 1 }]));
     // The broker has delivered everything published before the last report's answer.
+    await seen('gw-3');
     const marker = await putConfig('gateway:gw-3', '{}');
     await waitFor(() => inbox['gw-3']!.some((p) => p.id === marker.json.desired.id), 'a later push elsewhere');
     expect(published()).toBe(2);
