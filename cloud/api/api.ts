@@ -22,6 +22,8 @@ import { authRoutes } from './routes/auth-routes.js';
 import { dataRoutes } from './routes/data-routes.js';
 import { fleetRoutes } from './routes/fleet-routes.js';
 import { opsRoutes } from './routes/ops-routes.js';
+import { pushRoutes } from './routes/push-routes.js';
+import type { PushControl } from '../push/service.js';
 import { staticRoutes } from './routes/static-files.js';
 import { StreamHub, type StreamOptions } from './stream.js';
 import { validatorCompiler } from './validator.js';
@@ -35,10 +37,12 @@ export interface CloudApiOptions {
   readonly auth?: AuthenticatorOptions;
   /** Mark the session cookie Secure (default: when http.tls is set; set true behind a TLS proxy). */
   readonly secureCookie?: boolean;
-  /** Largest request body (bytes, default 65536). */
+  /** Largest request body (bytes, default 65536; model uploads have their own limit). */
   readonly bodyLimit?: number;
   /** Routes other parts of the worker bring (config and model push, say): registered with the rest, behind the same access hook. */
   readonly routes?: readonly ApiRoute[];
+  /** Config and model push (cloud/push/): its routes are served when given. */
+  readonly push?: PushControl;
 }
 
 /** The factory the Cloud resource takes. */
@@ -135,6 +139,7 @@ export class CloudApi extends Resource {
       ...dataRoutes(deps),
       ...alertRoutes(deps),
       ...opsRoutes(deps),
+      ...(this.o.push ? pushRoutes(this.o.push) : []),
       this.stream.route(),
       ...(this.o.routes ?? []),
       ...staticRoutes(this.o.dashboardDir ?? defaultDashboardDir()),

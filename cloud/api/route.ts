@@ -20,7 +20,7 @@ declare module 'fastify' {
   }
 }
 
-export type Method = 'GET' | 'POST' | 'PUT';
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** A named health check another part of the worker reports (the ingest, say). */
 export interface HealthCheck {
@@ -54,6 +54,8 @@ export interface ApiRoute {
   /** One line for the route table in the docs. */
   readonly summary: string;
   readonly schema: { readonly querystring?: TSchema; readonly params?: TSchema; readonly body?: TSchema };
+  /** Largest request body for this route (bytes; default the API's bodyLimit). */
+  readonly bodyLimit?: number;
   readonly handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 }
 
@@ -68,6 +70,7 @@ export function route<Q extends TSchema | undefined = undefined, P extends TSche
   query?: Q;
   params?: P;
   body?: B;
+  bodyLimit?: number;
   handler: (input: RouteInput<In<Q>, In<P>, In<B>>) => Promise<unknown> | unknown;
 }): ApiRoute {
   return {
@@ -76,6 +79,7 @@ export function route<Q extends TSchema | undefined = undefined, P extends TSche
     access: def.access,
     summary: def.summary,
     schema: { ...(def.query ? { querystring: def.query } : {}), ...(def.params ? { params: def.params } : {}), ...(def.body ? { body: def.body } : {}) },
+    ...(def.bodyLimit !== undefined ? { bodyLimit: def.bodyLimit } : {}),
     handler: async (request, reply) =>
       def.handler({ query: request.query as In<Q>, params: request.params as In<P>, body: request.body as In<B>, principal: request.principal, request, reply }),
   };
@@ -89,6 +93,6 @@ export function principalOf(input: { principal: Principal | undefined }): Princi
 
 export function registerRoutes(app: FastifyInstance, routes: readonly ApiRoute[]): void {
   for (const r of routes) {
-    app.route({ method: r.method, url: r.url, schema: r.schema, config: { access: r.access }, handler: r.handler });
+    app.route({ method: r.method, url: r.url, schema: r.schema, config: { access: r.access }, handler: r.handler, ...(r.bodyLimit !== undefined ? { bodyLimit: r.bodyLimit } : {}) });
   }
 }

@@ -1,5 +1,6 @@
-// The live stream (GET /api/stream, Server-Sent Events): alert changes, gateway changes and — for
-// the devices a client names — new summaries, as they appear on the bus, with a heartbeat comment
+// The live stream (GET /api/stream, Server-Sent Events): alert changes, gateway changes, config and
+// model push progress (desired against applied, per gateway) and — for the devices a client names —
+// new summaries, as they appear on the bus, with a heartbeat comment
 // so proxies keep the connection and clients notice a dead one.
 //
 // Backpressure: each event is serialised once and written to every client that wants it. A burst
@@ -15,13 +16,14 @@ import type { TimerHandle } from '../../edge/clock/clock.js';
 import { codedError } from '../../edge/errors/catalogue.js';
 import type { Counter } from '../../edge/observe/metrics.js';
 import type { CloudBusEvents, CloudContext } from '../service/context.js';
+import type { GatewayPushView } from '../push/views.js';
 import type { GatewayRecord, StoredAlert, StoredSummary } from '../store/contract.js';
 import { List, Problems } from './query.js';
 import { route, type ApiRoute } from './route.js';
 import { summaryView } from './views.js';
 
-export type StreamEventType = 'alert' | 'gateway' | 'summaries';
-const EVENT_TYPES: readonly StreamEventType[] = ['alert', 'gateway', 'summaries'];
+export type StreamEventType = 'alert' | 'gateway' | 'push' | 'summaries';
+const EVENT_TYPES: readonly StreamEventType[] = ['alert', 'gateway', 'push', 'summaries'];
 
 export interface StreamOptions {
   /** Heartbeat comment every this long (milliseconds, default 15000). */
@@ -38,7 +40,7 @@ export interface StreamOptions {
 
 const StreamQuery = Type.Object(
   {
-    events: Type.Optional(List('alert, gateway, summaries (default alert,gateway)')),
+    events: Type.Optional(List('alert, gateway, push, summaries (default alert,gateway)')),
     devices: Type.Optional(List('device ids whose summaries to send (required with summaries)')),
   },
   { additionalProperties: false },
@@ -96,6 +98,7 @@ export class StreamHub {
     this.#listeners = {
       alert: (a: StoredAlert) => this.#broadcast('alert', a),
       gateway: (g: GatewayRecord) => this.#broadcast('gateway', this.#gatewayStatus(g)),
+      push: (view: GatewayPushView) => this.#broadcast('push', view),
       summaries: (batch: readonly StoredSummary[]) => this.#summaries(batch),
     };
   }
@@ -115,6 +118,7 @@ export class StreamHub {
     const bus = this.ctx.bus;
     bus.on('alert', this.#listeners.alert);
     bus.on('gateway', this.#listeners.gateway);
+    bus.on('push', this.#listeners.push);
     bus.on('summaries', this.#listeners.summaries);
     this.#timer = this.ctx.clock.setInterval(() => this.#heartbeat(), this.#heartbeatMs);
     this.#timer.unref();
@@ -125,6 +129,7 @@ export class StreamHub {
     const bus = this.ctx.bus;
     bus.off('alert', this.#listeners.alert);
     bus.off('gateway', this.#listeners.gateway);
+    bus.off('push', this.#listeners.push);
     bus.off('summaries', this.#listeners.summaries);
     if (this.#timer) this.ctx.clock.clear(this.#timer);
     this.#timer = undefined;
@@ -137,7 +142,7 @@ export class StreamHub {
       method: 'GET',
       url: '/api/stream',
       access: 'viewer',
-      summary: 'Server-Sent Events: hello, alert, gateway, summaries (for listed devices), gap; heartbeat comments',
+      summary: 'Server-Sent Events: hello, alert, gateway, push, summaries (for listed devices), gap; heartbeat comments',
       query: StreamQuery,
       handler: ({ query, request, reply }) => {
         const problems = new Problems();
@@ -165,7 +170,7 @@ export class StreamHub {
    * hello event, then what the filters let through. Returns the function that forgets the sink.
    */
   attach(sink: StreamSink, events: ReadonlySet<StreamEventType>, devices: ReadonlySet<string> = new Set()): () => void {
-    const client: Client = { res: sink, events, devices, congestedSince: undefined, missed: { alert: 0, gateway: 0, summaries: 0 } };
+    const client: Client = { res: sink, events, devices, congestedSince: undefined, missed: { alert: 0, gateway: 0, push: 0, summaries: 0 } };
     this.#clients.add(client);
     this.#push(client, `retry: 3000\n\n${this.#frame('hello', { now: this.ctx.clock.now(), events: [...events], devices: [...devices] })}`);
     return () => this.#clients.delete(client);
@@ -175,7 +180,7 @@ export class StreamHub {
     return `id: ${++this.#seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
   }
 
-  #broadcast(event: 'alert' | 'gateway', data: unknown): void {
+  #broadcast(event: 'alert' | 'gateway' | 'push', data: unknown): void {
     let frame: string | undefined;
     for (const c of this.#clients) if (c.events.has(event)) this.#write(c, event, (frame ??= this.#frame(event, data)));
   }

@@ -3,6 +3,7 @@
 // where data lives (store), the HTTP API and who may use it, and the cloud-side alert rules.
 
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { PushConfigSchema } from '../push/config-keys.js';
 import { CloudStoreConfigSchema } from '../store/config.js';
 
 const Ms = (description: string, def: number, minimum = 0) => Type.Integer({ minimum, default: def, description: `${description} (milliseconds, default ${def})` });
@@ -167,6 +168,7 @@ export const CloudConfigSchema = Type.Object(
       },
       'cloud-side alert rules and notifications',
     ),
+    push: PushConfigSchema,
     log: Strict({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }) }, 'JSON lines on stdout'),
   },
   { additionalProperties: false },

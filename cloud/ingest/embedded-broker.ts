@@ -119,7 +119,7 @@ export class EmbeddedBroker extends Resource implements IngestSource {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     this.#m.messages.inc();
     this.#m.bytes.inc(payload.length);
-    const handled = ingest.handle({ topic: packet.topic, payload, receivedAt: this.#o.clock.now(), principal: gateway }, (topic, ack) => this.#publishAck(topic, ack));
+    const handled = ingest.handle({ topic: packet.topic, payload, receivedAt: this.#o.clock.now(), principal: gateway }, (topic, ack) => this.publish(topic, ack, { qos: 1, retain: false }));
     if (!this.#paused && ingest.inFlight >= this.#o.maxInFlight) {
       this.#paused = true;
       this.#listeners?.pause();
@@ -133,11 +133,12 @@ export class EmbeddedBroker extends Resource implements IngestSource {
     });
   }
 
-  #publishAck(topic: string, payload: Buffer): Promise<void> {
+  /** Publish through the broker (acks, pushes): to the gateway's session, kept for it while it is away. */
+  publish(topic: string, payload: Buffer, options: { qos: 1; retain: boolean }): Promise<void> {
     const aedes = this.#aedes;
     if (!aedes) return Promise.reject(new Error('broker closed'));
     return new Promise((resolve, reject) =>
-      aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err?: Error) => (err ? reject(err) : resolve())),
+      aedes.publish({ cmd: 'publish', topic, payload, qos: options.qos, retain: options.retain, dup: false }, (err?: Error) => (err ? reject(err) : resolve())),
     );
   }
 }

@@ -117,6 +117,13 @@ export class SharedSubscriber extends Resource implements IngestSource {
     this.#o.log.info({ url: safeUrl(this.#o.client.url) }, 'cloud MQTT client closed');
   }
 
+  /** Publish on the first connection that is up (pushes to gateways go through the same broker). */
+  async publish(topic: string, payload: Buffer, options: { qos: 1; retain: boolean }): Promise<void> {
+    const client = this.#connections.find((c) => c.up)?.client;
+    if (!client) throw codedError('ERR_MQTT_CONNECT', [safeUrl(this.#o.client.url), 'no connection is up']);
+    await client.publishAsync(topic, payload, options);
+  }
+
   #up(): number {
     return this.#connections.filter((c) => c.up).length;
   }

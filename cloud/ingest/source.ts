@@ -4,6 +4,9 @@
 //
 // Lifecycle (edge/lifecycle/resource.ts): open() starts listening or connects; close() stops taking
 // messages, waits for those in flight to settle, then lets go of the transport.
+//
+// A source also carries what the cloud sends gateways of its own accord (config and model pushes,
+// cloud/push/): publish() on the same transport.
 
 import type { Status } from '../../edge/lifecycle/resource.js';
 
@@ -22,4 +25,6 @@ export interface IngestSource extends AsyncDisposable {
   health(): IngestSourceHealth;
   /** One line for the start-up message: where gateways connect, or what this worker consumes. */
   describe(): string;
+  /** Publish to a gateway's topic; resolves once the broker has it (QoS 1). Rejects when the transport is down. */
+  publish(topic: string, payload: Buffer, options: { qos: 1; retain: boolean }): Promise<void>;
 }

@@ -6,6 +6,7 @@
 
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../../edge/clock/clock.js';
+import { codedError } from '../../edge/errors/catalogue.js';
 import { Resource, type Status } from '../../edge/lifecycle/resource.js';
 import { silentLogger, type Logger } from '../../edge/observe/log.js';
 import { Registry } from '../../edge/observe/metrics.js';
@@ -31,9 +32,11 @@ export interface CloudPart extends Pick<Resource, 'name' | 'status' | 'open' | '
   health?(): PartHealth;
 }
 
-/** What a part can ask of the worker beyond the shared context: its health, for /healthz. */
+/** What a part can ask of the worker beyond the shared context: its health, for /healthz; publishing to gateways (config and model push). */
 export interface CloudHandle {
   health(): CloudHealth;
+  /** Publish on the ingest's transport (the embedded broker, or the upstream broker). */
+  publish(topic: string, payload: Buffer, options: { qos: 1; retain: boolean }): Promise<void>;
 }
 
 /** Builds a part once the store is open and the ingest runs. */
@@ -115,6 +118,10 @@ export class Cloud extends Resource implements CloudHandle {
       ingest: { inFlight: this.#ingest?.inFlight ?? 0, source },
       parts,
     };
+  }
+
+  publish(topic: string, payload: Buffer, options: { qos: 1; retain: boolean }): Promise<void> {
+    return this.#source ? this.#source.publish(topic, payload, options) : Promise.reject(codedError('ERR_NOT_OPEN', [this.name, this.status]));
   }
 
   /** Lines for the start-up message: the store, where gateways connect, and what each part says. */

@@ -7,6 +7,7 @@ import type { Clock } from '../../edge/clock/clock.js';
 import type { Logger } from '../../edge/observe/log.js';
 import type { Registry } from '../../edge/observe/metrics.js';
 import type { CloudConfig } from '../config/schema.js';
+import type { GatewayPushView } from '../push/views.js';
 import type { CloudStore, GatewayRecord, StoredAlert, StoredSummary } from '../store/contract.js';
 
 export interface CloudBusEvents {
@@ -16,6 +17,8 @@ export interface CloudBusEvents {
   alert: [StoredAlert];
   /** A gateway's registry entry changed (last seen, backlog, loss ledger, desired/applied versions). */
   gateway: [GatewayRecord];
+  /** A gateway's desired against applied config and models changed (cloud/push/). */
+  push: [GatewayPushView];
 }
 
 /** A typed event emitter; listeners must not throw (they run inside ingest). */

@@ -20,6 +20,7 @@
 import type { AlertEvent, AlertRuleType, AlertSeverity } from '../../edge/alert/alert.js';
 import type { Features, Partials, Summary } from '../../edge/features/summary.js';
 import type { Status } from '../../edge/lifecycle/resource.js';
+import type { AppliedReport } from '../../edge/uplink/push-schemas.js';
 import type { RawSnippet, StatusReport } from '../../edge/uplink/schemas.js';
 import type { MeanSketch } from '../rollup/sketch.js';
 import type { SeriesScope } from '../rollup/series.js';
@@ -252,6 +253,73 @@ export interface DeadLetterQuery {
   readonly order?: 'newest' | 'oldest';
 }
 
+// ---- Config and model push ---------------------------------------------------------------------
+
+/** Where a desired config or model is set: `fleet`, `site:<site>` or `gateway:<id>` (cloud/push/targets.ts). */
+export type PushTarget = string;
+
+/** A push slot of a gateway: `config`, or `model:<name>` per model name. */
+export type PushSlot = string;
+
+interface DesiredCommon {
+  readonly target: PushTarget;
+  /** This push: 32 hex characters, new for every push (a re-push of the same content too). */
+  readonly id: string;
+  /** The label people see. */
+  readonly version: string;
+  readonly pushedBy: string;
+  /** Cloud clock. */
+  readonly pushedAt: number;
+}
+
+/** A desired config: a JSON Merge Patch over each gateway's config file, as YAML or JSON text. */
+export interface DesiredConfig extends DesiredCommon {
+  readonly kind: 'config';
+  readonly format: 'yaml' | 'json';
+  readonly document: string;
+}
+
+/** A desired model; its ONNX bytes are kept apart, by SHA-256 (modelBytes). */
+export interface DesiredModel extends DesiredCommon {
+  readonly kind: 'model';
+  /** The manifest's name. */
+  readonly name: string;
+  readonly sha256: string;
+  /** Length of the ONNX bytes. */
+  readonly size: number;
+  readonly manifest: Readonly<Record<string, unknown>>;
+}
+
+export type DesiredEntry = DesiredConfig | DesiredModel;
+
+/** When the cloud last published a push to a gateway's slot. */
+export interface PushSent {
+  readonly id: string;
+  /** Cloud clock. */
+  readonly at: number;
+}
+
+/** Per gateway: what it last said it runs, and what the cloud last published to it. */
+export interface PushRecord {
+  readonly gateway: string;
+  /** From its newest status report that carried one; null until then (or for a gateway without push). */
+  readonly applied: AppliedReport | null;
+  /** Gateway clock of that report. */
+  readonly reportedAt: number | null;
+  readonly sent: Readonly<Record<PushSlot, PushSent>>;
+}
+
+/**
+ * A change to a gateway's push record: `applied` replaces the one held only when `reportedAt` is
+ * not older (reports may arrive out of order); `sent` entries replace those of their slots.
+ */
+export interface PushUpdate {
+  readonly gateway: string;
+  readonly applied?: AppliedReport;
+  readonly reportedAt?: number;
+  readonly sent?: Readonly<Record<PushSlot, PushSent>>;
+}
+
 // ---- Raw snippets ------------------------------------------------------------------------------
 
 /** A flight-recorder snippet (raw readings around an alert) as stored: as the gateway sent it. */
@@ -331,6 +399,22 @@ export interface CloudStore extends AsyncDisposable {
   gateways(): Promise<GatewayRecord[]>;
   upsertDevices(updates: readonly DeviceUpdate[]): Promise<void>;
   devices(filter?: DeviceFilter): Promise<DeviceRecord[]>;
+
+  /**
+   * Set a target's desired config, or desired model (with its ONNX bytes), replacing the one of the
+   * same target and slot. Bytes no desired model names any more are deleted.
+   */
+  putDesired(entry: DesiredEntry, onnx?: Uint8Array): Promise<void>;
+  /** Remove a target's desired config (`config`) or model (`model:<name>`); false when there was none. */
+  deleteDesired(target: PushTarget, slot: PushSlot): Promise<boolean>;
+  /** Every desired entry, by target then slot. */
+  desired(): Promise<DesiredEntry[]>;
+  /** A desired model's ONNX bytes by SHA-256; undefined when no desired model has them. */
+  modelBytes(sha256: string): Promise<Buffer | undefined>;
+  /** Merge updates into the gateways' push records; resolves with the resulting records, one per gateway named. */
+  upsertPushRecords(updates: readonly PushUpdate[]): Promise<PushRecord[]>;
+  /** Every gateway's push record, by gateway id. */
+  pushRecords(): Promise<PushRecord[]>;
 
   /** Store flight-recorder snippets, de-duplicated by id and revision; one result per item, in order. */
   putRawSnippets(snippets: readonly RawSnippet[]): Promise<RawSnippetResult[]>;

@@ -3,7 +3,8 @@
 //
 // Lifecycle: construct → observe() once per closed device window, in window order per device;
 // seen() on every reading, tick() on the clock for `silent` rules (run) → snapshot() for a
-// checkpoint; restore() it into a new engine after a crash. Everything runs on the injected clock
+// checkpoint; restore() it into a new engine after a crash, or takeOver() a running engine's state
+// when a config push changes the rules. Everything runs on the injected clock
 // only, so `tributary eval` replays recordings through it on a fake clock.
 //
 // Bounded state: a device idle (no reading, no window) for forgetAfterMs with no open alert is
@@ -256,6 +257,17 @@ export class AlertEngine {
       });
     }
     this.#countFrom = now;
+    return events;
+  }
+
+  /**
+   * Take over `previous`'s state, as a config push changing rules or detectors does: restore() of
+   * its snapshot (state of rules and detectors still configured is kept, alerts of rules gone are
+   * cleared and those events returned), except that silence keeps being counted as before.
+   */
+  takeOver(previous: AlertEngine): AlertEvent[] {
+    const events = this.restore(previous.snapshot());
+    this.#countFrom = previous.#countFrom;
     return events;
   }
 

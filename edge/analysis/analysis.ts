@@ -6,6 +6,9 @@
 // closed at that instant is scored in one inference per model. Batches are processed one after
 // another, so each device's windows reach the rules in event-time order; while one batch is being
 // scored the next one gathers, which is what keeps batches large under load.
+//
+// Models and rules change only between two batches (between()): a config or model push never has
+// one batch scored or judged half by the old and half by the new.
 
 import type { AlertEvent, DetectorResult, ModelScore, WindowObservation } from '../alert/alert.js';
 import type { Summary } from '../features/summary.js';
@@ -48,12 +51,14 @@ export interface AnalysisOptions {
 
 export class Analysis {
   readonly #assembler: ObservationAssembler;
+  #rules: AlertRules | undefined;
   #chain: Promise<void> = Promise.resolve();
   #scheduled = false;
   #queued = 0;
 
   constructor(private readonly o: AnalysisOptions) {
     this.#assembler = new ObservationAssembler(o.retainMs);
+    this.#rules = o.rules;
   }
 
   /** Batches cut but not yet scored and handed on. */
@@ -76,13 +81,33 @@ export class Analysis {
   }
 
   seen(device: string, at: number): void {
-    this.o.rules?.seen(device, at);
+    this.#rules?.seen(device, at);
   }
 
   /** Run clock-driven rules; their events go straight to onAlerts. */
   tick(): void {
-    const events = this.o.rules?.tick() ?? [];
+    const events = this.#rules?.tick() ?? [];
     if (events.length) this.#emitEvents(events);
+  }
+
+  /**
+   * Run `fn` between two batches: once every summary handed in so far has been scored, judged and
+   * passed on, and before any summary handed in later is. Resolves (or rejects) with its result.
+   */
+  between<T>(fn: () => T): Promise<T> {
+    this.#cut();
+    const run = this.#chain.then(fn);
+    this.#chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Judge with `rules` from now on (call it inside between()); `carried` are events the hand-over made, passed on like any. */
+  replaceRules(rules: AlertRules, carried: readonly AlertEvent[] = []): void {
+    this.#rules = rules;
+    if (carried.length) this.#emitEvents(carried);
   }
 
   /** Resolves once every summary handed in so far has been scored, judged and passed on. */
@@ -124,9 +149,9 @@ export class Analysis {
     m.observations.labels(String(obs.revised)).inc();
     if (score !== undefined && score.value > score.threshold) m.anomalous.labels(score.model).inc();
     // Rules judge a window once, when it first closes; a revision re-scores it but does not count twice.
-    if (obs.revised || this.o.rules === undefined || obs.summaries.every((s) => s.retracted)) return { observation: obs, ...(score ? { score } : {}), detectors: [], events: [] };
+    if (obs.revised || this.#rules === undefined || obs.summaries.every((s) => s.retracted)) return { observation: obs, ...(score ? { score } : {}), detectors: [], events: [] };
     try {
-      const r = this.o.rules.observe({ device: obs.device, window: obs.window, features: obs.features, ...(score ? { score } : {}) });
+      const r = this.#rules.observe({ device: obs.device, window: obs.window, features: obs.features, ...(score ? { score } : {}) });
       for (const d of r.detectors) if (d.fired) m.detectorsFired.labels(d.detector).inc();
       return { observation: obs, ...(score ? { score } : {}), detectors: r.detectors, events: r.events };
     } catch (err) {

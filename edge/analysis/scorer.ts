@@ -20,22 +20,28 @@ export interface ScorerOptions {
 
 export class Scorer {
   #models: readonly ScoringModel[];
+  #kindOf: KindOf;
   readonly #byDevice = new Map<string, ScoringModel | null>();
   /** Reused input buffers, one per model, grown as batches grow. */
   readonly #buffers = new Map<ScoringModel, Float32Array>();
 
   constructor(private readonly o: ScorerOptions) {
     this.#models = o.models;
+    this.#kindOf = o.kindOf;
   }
 
   get models(): readonly ScoringModel[] {
     return this.#models;
   }
 
-  /** Swap the model set (between batches); the old models are returned for the caller to close. */
-  replace(models: readonly ScoringModel[]): readonly ScoringModel[] {
+  /**
+   * Swap the model set (between batches), and with `kindOf` the device kinds; the old models are
+   * returned for the caller to close (those it no longer uses).
+   */
+  replace(models: readonly ScoringModel[], kindOf?: KindOf): readonly ScoringModel[] {
     const old = this.#models;
     this.#models = models;
+    if (kindOf) this.#kindOf = kindOf;
     this.#byDevice.clear();
     this.#buffers.clear();
     return old;
@@ -45,7 +51,7 @@ export class Scorer {
   modelFor(device: string): ScoringModel | undefined {
     let m = this.#byDevice.get(device);
     if (m === undefined) {
-      const kind = this.o.kindOf(device);
+      const kind = this.#kindOf(device);
       m = this.#models.find((x) => x.manifest.appliesTo.devices?.includes(device)) ?? (kind !== undefined ? this.#models.find((x) => x.manifest.appliesTo.kinds?.includes(kind)) : undefined) ?? null;
       this.#byDevice.set(device, m);
     }

@@ -106,6 +106,14 @@ export const catalogue = {
   ERR_MODEL_WRITE: { message: 'cannot write the model\'s %s file %s (%s): check the path and permissions', retryable: false },
   ERR_TRAIN_DATA: { message: 'cannot train on %s: %s', retryable: false },
 
+  // Config and model push (issue #7): why a gateway refused a push. It keeps running what it ran,
+  // and reports the code and message to the cloud in its status items.
+  ERR_PUSH_PARSE: { message: 'pushed config %s is not valid %s: %s', retryable: false },
+  ERR_PUSH_NEEDS_RESTART: { message: 'the pushed config changes %s, which take effect only on a restart (a push may change %s): change those in the gateway\'s config file and restart it', retryable: false },
+  ERR_PUSH_INVALID: { message: 'push %s cannot be used: %s', retryable: false },
+  ERR_PUSH_TARGET: { message: 'push target %s is not fleet, site:<site> or gateway:<id> of a configured gateway', retryable: false },
+  ERR_PUSH_TOO_LARGE: { message: 'the %s is %s bytes, over the limit of %s bytes for a push', retryable: false },
+
   // CLI.
   ERR_SHUTDOWN_TIMEOUT: { message: 'the gateway did not stop within %s ms (gateway.shutdownTimeoutMs); exiting anyway: the next start restores the last checkpoint and replays the log after it', retryable: false },
   ERR_CLI_USAGE: { message: '%s (see `tributary %s --help`)', retryable: false },

@@ -5,6 +5,10 @@
 // for that); it enters the windows only then, so no summary holds a reading a crash could lose.
 // Window and alert state are checkpointed with the log position; a restart restores them and
 // replays the log after it, so every accepted reading lands in exactly one window, once. One Resource that opens its children in order and closes them together.
+//
+// Config and model pushes from the cloud (edge/push/) change the live keys — models, device kinds,
+// detectors, alert rules, decode limits — between two batches of the analysis stage, without a
+// restart; `config` is what runs: the config file with the applied push merged over it.
 
 import type { AlertEvent } from '../alert/alert.js';
 import { AlertEngine } from '../alert/engine.js';
@@ -20,7 +24,8 @@ import type { Reading } from '../decode/reading.js';
 import type { TributaryError } from '../errors/catalogue.js';
 import type { Summary } from '../features/summary.js';
 import { Resource } from '../lifecycle/resource.js';
-import { loadModels } from '../model/load-models.js';
+import type { ScoringModel } from '../model/contract.js';
+import { ModelSet } from '../model/model-set.js';
 import { ObservabilityServer } from '../observe/http-server.js';
 import { silentLogger, type Logger } from '../observe/log.js';
 import { Registry, type CounterChild } from '../observe/metrics.js';
@@ -28,6 +33,8 @@ import { FlightRecorder } from '../outbox/flight-recorder.js';
 import { Outbox } from '../outbox/outbox.js';
 import type { RawMessage, Source, SourceContext } from '../source/contract.js';
 import { createSources } from '../source/registry.js';
+import { PushAgent, type LiveSwap } from '../push/agent.js';
+import { PushStore } from '../push/push-store.js';
 import { BatchWriter } from '../store/batch-writer.js';
 import { BoundedLog } from '../store/bounded-log.js';
 import { openDb, type Db } from '../store/db.js';
@@ -35,6 +42,7 @@ import { nextEpoch, REVISION_EPOCH } from '../store/epoch.js';
 import { Uplink } from '../uplink/client.js';
 import type { DeadLetter, LateReading } from '../store/records.js';
 import type { WindowEngine, WindowEngineOptions } from '../window/contract.js';
+import type { KindOf } from '../analysis/device-kinds.js';
 import { DeviceStats } from './device-stats.js';
 import { Intake } from './intake.js';
 import { pipelineMetrics, type PipelineMetrics } from './pipeline-metrics.js';
@@ -56,10 +64,15 @@ export interface GatewayOptions {
 export class Gateway extends Resource {
   readonly name: string;
   readonly metrics = new Registry();
+  /** The config file as loaded. */
+  readonly file: Readonly<EdgeConfig>;
   readonly #m: PipelineMetrics;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #decoder: Decoder;
+  #running: Readonly<EdgeConfig>;
+  #decoder: Decoder;
+  readonly #models: ModelSet;
+  #push: PushAgent | undefined;
   #db: Db | undefined;
   #writer: BatchWriter | undefined;
   #deadLetters: BoundedLog<DeadLetter> | undefined;
@@ -83,23 +96,28 @@ export class Gateway extends Resource {
   #startedAt = 0;
 
   constructor(
-    readonly config: Readonly<EdgeConfig>,
+    config: Readonly<EdgeConfig>,
     private readonly options: GatewayOptions = {},
   ) {
     super();
+    this.file = this.#running = config;
     this.name = `gateway ${config.gateway.id}`;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log ?? silentLogger();
     this.#m = pipelineMetrics(this.metrics);
     this.#devices = new DeviceStats(config.windows.maxKeys);
-    const d = config.decode;
-    this.#decoder = new Decoder({
-      topicPrefix: config.mqtt.topicPrefix,
-      maxPayloadBytes: d.maxPayloadBytes,
-      maxClockSkewMs: d.maxClockSkewMs,
-      maxMetricsPerReading: d.maxMetricsPerReading,
-      ...(d.knownDevices ? { knownDevices: new Set(d.knownDevices) } : {}),
-    });
+    this.#decoder = decoderFor(config);
+    this.#models = new ModelSet(config.windows.definitions);
+  }
+
+  /** The config the gateway runs: the file, with the applied config push merged over it (edge/push/). */
+  get config(): Readonly<EdgeConfig> {
+    return this.#running;
+  }
+
+  /** Config and model push, once open. */
+  get push(): PushAgent | undefined {
+    return this.#push;
   }
 
   /** Sources by name (e.g. `mqtt-broker`), for their bound ports. */
@@ -157,6 +175,7 @@ export class Gateway extends Resource {
       outboxBytes: this.#outbox?.used ?? 0,
       uplink: this.#uplink?.health() ?? null,
       models: this.#scorer?.models.map((m) => ({ name: m.manifest.name, version: m.manifest.version })) ?? [],
+      push: this.#push?.applied() ?? null,
       deadLetters: this.#deadLetters?.size ?? 0,
       lateReadings: this.#late?.size ?? 0,
     };
@@ -178,15 +197,26 @@ export class Gateway extends Resource {
       ttlMs: { alert: classes.alert.ttlMs, summary: classes.summary.ttlMs, raw: classes.raw.ttlMs, status: classes.status.ttlMs },
     });
     await this.#outbox.open();
+    // The applied push, merged over the file, decides what the analysis stage is built from.
+    const push = (this.#push = new PushAgent({
+      file: c, store: new PushStore(this.#db), models: this.#models, prepare: (config, models) => this.#prepareLive(config, models),
+      clock: this.#clock, log: this.#log, metrics: this.metrics,
+    }));
+    this.#running = await push.start();
+    this.#decoder = decoderFor(this.#running);
+    this.#analysis = this.#createAnalysis();
+    this.#scorer!.replace(await push.loadModels());
     if (c.uplink) {
-      this.#uplink = new Uplink({
+      const uplink = (this.#uplink = new Uplink({
         gateway: c.gateway.id, config: c.uplink, outbox: this.#outbox, clock: this.#clock, log: this.#log, metrics: this.metrics,
         priority: { alert: classes.alert.priority, summary: classes.summary.priority, raw: classes.raw.priority, status: classes.status.priority },
-      });
-      await this.#uplink.open();
+        onDown: (kind, payload, topic) => push.receive(kind, payload, topic),
+        applied: () => push.applied(),
+      }));
+      // The cloud hears at once what became of a push, not at the next periodic report.
+      push.onHandled = () => void uplink.reportStatus().catch((err: unknown) => this.#log.error({ err }, 'status report after a push failed'));
+      await uplink.open();
     }
-    this.#analysis = this.#createAnalysis();
-    this.#scorer!.replace(await loadModels(c.models.map((m) => m.path), c.windows.definitions));
     this.#intake = new Intake({
       db: this.#db,
       config: c.durability,
@@ -195,7 +225,8 @@ export class Gateway extends Resource {
       metrics: this.metrics,
       engine: this.#engineOptions(),
       analysis: this.#analysis,
-      rules: this.#rules!,
+      // The rules in charge at the time: a config push may have replaced them.
+      rules: { snapshot: () => this.#rules!.snapshot(), restore: (state) => this.#rules!.restore(state) },
       onRestoredAlerts: (events) => {
         for (const e of events) this.#outbox!.add('alert', { ...e, revision: this.#revisionBase + e.revision });
       },
@@ -253,8 +284,9 @@ export class Gateway extends Resource {
     await Promise.allSettled(this.#sources.map((s) => s.close()));
     await this.#http?.close();
     if (this.#tick) this.#clock.clear(this.#tick);
+    await this.#push?.close();
     await this.#intake?.close();
-    await Promise.allSettled(this.#scorer?.models.map((m) => m.close()) ?? []);
+    await Promise.allSettled(this.#models.all().map((m) => m.close()));
     await this.#recorder?.close();
     await this.#uplink?.close();
     await this.#outbox?.close();
@@ -359,13 +391,9 @@ export class Gateway extends Resource {
     this.#log.debug({ code: error.code, topic: msg.topic, device: msg.device }, 'dead-lettered');
   }
 
-  #createAnalysis(): Analysis {
-    const c = this.config;
-    const metrics = analysisMetrics(this.metrics);
-    const longest = Math.max(...c.windows.definitions.map((w) => (w.kind === 'session' ? w.gapMs : w.sizeMs)));
-    const kindOf = deviceKinds(c.devices.kinds);
-    this.#scorer = new Scorer({ models: [], kindOf, log: this.#log, metrics });
-    const rules = (this.#rules = new AlertEngine({
+  /** Alert rules and detectors for `c`. Throws TypeError on rules it cannot run (the config loader's checks come first). */
+  #createRules(c: Readonly<EdgeConfig>, kindOf: KindOf): AlertEngine {
+    return new AlertEngine({
       gateway: c.gateway.id,
       rules: c.alerts.rules,
       detectors: c.detectors,
@@ -374,7 +402,37 @@ export class Gateway extends Resource {
       kindOf,
       forgetAfterMs: c.alerts.forgetAfterMs,
       maxDevices: c.alerts.maxDevices,
-    }));
+    });
+  }
+
+  /**
+   * A push's change, built now (rules, kinds, decoder: what can fail, fails here); the swap it
+   * returns runs between two analysis batches: models, kinds and rules change together, alert
+   * state carries over to the rules still configured, and the decoder's limits apply to the next
+   * reading.
+   */
+  #prepareLive(config: Readonly<EdgeConfig>, models: readonly ScoringModel[]): LiveSwap {
+    const kindOf = deviceKinds(config.devices.kinds);
+    const rules = this.#createRules(config, kindOf);
+    const decoder = decoderFor(config);
+    return () =>
+      this.#analysis!.between(() => {
+        this.#scorer!.replace(models, kindOf);
+        const carried = rules.takeOver(this.#rules!);
+        this.#rules = rules;
+        this.#analysis!.replaceRules(rules, carried);
+        this.#decoder = decoder;
+        this.#running = config;
+      });
+  }
+
+  #createAnalysis(): Analysis {
+    const c = this.config;
+    const metrics = analysisMetrics(this.metrics);
+    const longest = Math.max(...c.windows.definitions.map((w) => (w.kind === 'session' ? w.gapMs : w.sizeMs)));
+    const kindOf = deviceKinds(c.devices.kinds);
+    this.#scorer = new Scorer({ models: [], kindOf, log: this.#log, metrics });
+    const rules = (this.#rules = this.#createRules(c, kindOf));
     return new Analysis({
       scorer: this.#scorer,
       rules,
@@ -417,4 +475,15 @@ export class Gateway extends Resource {
     this.metrics.gauge('tributary_store_pending_writes', 'Writes batched but not yet in LevelDB', [], (g) => g.set(this.#writer?.pending ?? 0));
     this.metrics.gauge('tributary_analysis_queue_batches', 'Batches of closed windows waiting to be scored and judged', [], (g) => g.set(this.#analysis?.queued ?? 0));
   }
+}
+
+function decoderFor(config: Readonly<EdgeConfig>): Decoder {
+  const d = config.decode;
+  return new Decoder({
+    topicPrefix: config.mqtt.topicPrefix,
+    maxPayloadBytes: d.maxPayloadBytes,
+    maxClockSkewMs: d.maxClockSkewMs,
+    maxMetricsPerReading: d.maxMetricsPerReading,
+    ...(d.knownDevices ? { knownDevices: new Set(d.knownDevices) } : {}),
+  });
 }

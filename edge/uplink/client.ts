@@ -11,7 +11,8 @@
 //
 // The gateway works offline: open() does not wait for the broker. Each connection attempt uses a
 // fresh MQTT.js client (so MQTT.js does not re-send its own copies on top of ours), after a
-// backoff on the injected clock. Config and model pushes (issue #7) go to `onDown`.
+// backoff on the injected clock. Config and model pushes go to `onDown` (edge/push/), and every
+// status report carries what the gateway runs (`applied`), so the cloud sees a push take effect.
 
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Clock, TimerHandle } from '../clock/clock.js';
@@ -28,6 +29,7 @@ import { InFlight } from './in-flight.js';
 import { laneOrder, takeOptions, type Lane } from './lanes.js';
 import { uplinkMetrics, type UplinkMetrics } from './metrics.js';
 import { decodeAck, encodeBatch, newBatchId, type Ack, type UplinkBatchInput } from './protocol.js';
+import type { AppliedReport } from './push-schemas.js';
 import { statusReport } from './status-report.js';
 import { TokenBucket } from './token-bucket.js';
 import { parseTopic, uplinkTopics, type UplinkClass } from './topics.js';
@@ -46,8 +48,10 @@ export interface UplinkOptions {
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Registry;
-  /** Config and model pushes from the cloud (issue #7). Without it they are counted and ignored. */
+  /** Config and model pushes from the cloud. Without it they are counted and ignored. */
   readonly onDown?: (kind: DownKind, payload: Buffer, topic: string) => void;
+  /** What the gateway runs (config and model push), added to every status report. */
+  readonly applied?: () => AppliedReport;
 }
 
 export interface UplinkHealth {
@@ -128,7 +132,7 @@ export class Uplink extends Resource {
     const seq = await outbox.nextStatusSeq();
     if (this.#closing || outbox.status !== 'open') return;
     const now = this.#o.clock.now();
-    outbox.add('status', statusReport(this.#o.gateway, seq, now, outbox.stats(), outbox.lossSince, outbox.ledger.entries()));
+    outbox.add('status', statusReport(this.#o.gateway, seq, now, outbox.stats(), outbox.lossSince, outbox.ledger.entries(), this.#o.applied?.()));
   }
 
   /** Reads the token and certificate files (ERR_FILE_READ) and starts connecting; does not wait for the broker. */

@@ -37,7 +37,7 @@ export function uplinkMetrics(r: Registry, view: UplinkView): UplinkMetrics {
   r.gauge(`${p}_budget_tokens_bytes`, 'Bytes the bandwidth budget allows now (negative: paying back a large message; 0 with no budget)', [], (g) => g.set(view.tokens()));
   const per = (name: string, help: string) => classCounter(r, `${p}_${name}`, help);
   const acksIgnored = r.counter(`${p}_acks_ignored_total`, 'Acks ignored, by reason: unknown_id (an id the outbox does not hold) or why the message did not decode', ['reason']);
-  const downIgnored = r.counter(`${p}_down_ignored_total`, 'Messages on the down topics not handled, by kind (config and model are reserved for issue #7)', ['kind']);
+  const downIgnored = r.counter(`${p}_down_ignored_total`, 'Messages on the down topics not handled, by kind (config and model: the gateway runs without push)', ['kind']);
   return {
     sent: per('sent_items_total', 'Items sent (each copy), by class'),
     batches: per('sent_batches_total', 'Messages sent, by class'),

@@ -166,7 +166,8 @@ export function protocolReason(code: ErrorCode): ProtocolReason | undefined {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-function frame(body: object, options: EncodeOptions): Omit<Encoded, 'topic'> {
+/** A JSON document as a payload: gzip-compressed when asked and at least gzipMinBytes long. */
+export function frame(body: object, options: EncodeOptions): Omit<Encoded, 'topic'> {
   const json = Buffer.from(JSON.stringify(body));
   if (options.gzip && json.length >= (options.gzipMinBytes ?? 256)) return { payload: gzipSync(json), compressed: true, jsonBytes: json.length };
   return { payload: json, compressed: false, jsonBytes: json.length };
@@ -174,7 +175,8 @@ function frame(body: object, options: EncodeOptions): Omit<Encoded, 'topic'> {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function readDocument(payload: Uint8Array, limits: DecodeLimits, gateway: string | undefined): { ok: true; value: unknown } | ProtocolFailure {
+/** A payload as a JSON object (gunzipped when framed so), within the limits; or why it is refused. */
+export function readDocument(payload: Uint8Array, limits: DecodeLimits, gateway: string | undefined): { ok: true; value: unknown } | ProtocolFailure {
   const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
   if (payload.length > maxBytes) return failure('ERR_PROTOCOL_TOO_LARGE', [payload.length, maxBytes], gateway);
   let bytes = payload;
@@ -211,7 +213,8 @@ function failure(code: ProtocolCode, args: readonly unknown[], gateway: string |
   return { ok: false, reason: REASONS[code], error: codedError(code, args), ...(gateway !== undefined ? { gateway } : {}) };
 }
 
-function describe(errors: ErrorObject[] | null | undefined): string {
+/** The first schema problem as `path: what`. */
+export function describe(errors: ErrorObject[] | null | undefined): string {
   const e = errors?.[0];
   if (!e) return 'unknown problem';
   const path = e.instancePath === '' ? '(root)' : e.instancePath.slice(1).replace(/\//g, '.');

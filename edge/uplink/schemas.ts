@@ -5,6 +5,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { AlertEvent } from '../alert/alert.js';
 import type { Summary } from '../features/summary.js';
+import { AppliedReportSchema } from './push-schemas.js';
 import { UPLINK_CLASSES, type UplinkClass } from './topics.js';
 
 const NAME = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
@@ -121,6 +122,8 @@ export const StatusReportSchema = Type.Object({
   lossSince: Ms('when the ledger started counting'),
   loss: Type.Array(LossEntrySchema),
   oldestUnsentAgeMs: Type.Union([Count, Type.Null()], { description: 'age of the oldest unsent item (ms); null when nothing waits' }),
+  // Added within v1 (an optional field): older gateways leave it out, older clouds ignore it.
+  applied: Type.Optional(AppliedReportSchema),
 });
 
 export const ItemSchemas = {

@@ -3,10 +3,12 @@
 
 import type { OutboxStats } from '../outbox/outbox.js';
 import { statusId } from './ids.js';
+import type { AppliedReport } from './push-schemas.js';
 import type { LossEntry, StatusReport } from './schemas.js';
 import { UPLINK_CLASSES, type UplinkClass } from './topics.js';
 
-export function statusReport(gateway: string, seq: number, at: number, stats: OutboxStats, lossSince: number, loss: readonly LossEntry[]): StatusReport {
+/** `applied`: what the gateway runs (config and model push); left out by a gateway without push. */
+export function statusReport(gateway: string, seq: number, at: number, stats: OutboxStats, lossSince: number, loss: readonly LossEntry[], applied?: AppliedReport): StatusReport {
   const backlog = Object.fromEntries(
     UPLINK_CLASSES.map((c) => {
       const s = stats.classes[c];
@@ -24,5 +26,6 @@ export function statusReport(gateway: string, seq: number, at: number, stats: Ou
     lossSince,
     loss: [...loss],
     oldestUnsentAgeMs: stats.oldestAt === null ? null : Math.max(0, at - stats.oldestAt),
+    ...(applied !== undefined ? { applied } : {}),
   };
 }

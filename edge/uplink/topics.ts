@@ -1,5 +1,5 @@
 // The uplink's MQTT topics: one tree per gateway, `tributary/v<version>/<gateway>/...`, items going
-// up by class and acknowledgements (and, with issue #7, config and model pushes) coming down.
+// up by class; acknowledgements, config pushes and model pushes coming down.
 
 /** The wire protocol version: the topic's `v<n>` level and every message's `v` field. */
 export const PROTOCOL_VERSION = 1;
@@ -17,9 +17,9 @@ export const uplinkTopics = {
   up: (gateway: string, cls: UplinkClass): string => `${ROOT}/${V}/${gateway}/up/${cls}`,
   /** Cloud → gateway: acknowledgements and rejections of items by id. */
   ack: (gateway: string): string => `${ROOT}/${V}/${gateway}/ack`,
-  /** Cloud → gateway: configuration push. Reserved for issue #7; a gateway ignores it until then. */
+  /** Cloud → gateway: configuration push (edge/uplink/push-schemas.ts); QoS 1, not retained. */
   config: (gateway: string): string => `${ROOT}/${V}/${gateway}/config`,
-  /** Cloud → gateway: model push. Reserved for issue #7. */
+  /** Cloud → gateway: model push, one model per message; QoS 1, not retained. */
   model: (gateway: string): string => `${ROOT}/${V}/${gateway}/model`,
   /** The gateway subscribes here: everything addressed to it, in this version. */
   down: (gateway: string): string => `${ROOT}/${V}/${gateway}/+`,

@@ -17,6 +17,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>
   cloud: () => import('./cloud.js'),
   uplink: () => import('./uplink.js'),
   'cloud-api': () => import('./cloud-api.js'),
+  push: () => import('./push.js'),
 };
 
 async function main(): Promise<void> {

@@ -11,6 +11,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Access } from '../../cloud/api/access.js';
 import { CloudApi } from '../../cloud/api/api.js';
+import { PushService } from '../../cloud/push/service.js';
 import { Authenticator } from '../../cloud/api/authenticate.js';
 import { installGuard, type RouteEntry } from '../../cloud/api/guard.js';
 import { FakeClock } from '../../edge/clock/fake-clock.js';
@@ -47,6 +48,12 @@ const EXPECTED_ACCESS: Record<string, Access> = {
   'GET /api/stream': 'viewer',
   'GET /api/dead-letters': 'admin',
   'GET /metrics': 'admin',
+  'GET /api/push': 'viewer',
+  'GET /api/push/gateways/:id': 'viewer',
+  'PUT /api/push/:target/config': 'admin',
+  'DELETE /api/push/:target/config': 'admin',
+  'PUT /api/push/:target/models/:name': 'admin',
+  'DELETE /api/push/:target/models/:name': 'admin',
 };
 
 const clock = new FakeClock(Date.UTC(2024, 10, 24, 12));
@@ -63,7 +70,8 @@ const login = async (name: keyof typeof PEOPLE) => {
 
 beforeAll(async () => {
   fx = await cloudFixture({ clock });
-  api = new CloudApi(fx.ctx);
+  // Push routes come with a push service; this one's publisher goes nowhere.
+  api = new CloudApi(fx.ctx, { push: new PushService(fx.ctx, { publish: async () => {} }) });
   await api.open();
   base = `http://127.0.0.1:${api.port}`;
   for (const name of Object.keys(tokens) as Array<keyof typeof PEOPLE>) tokens[name] = await login(name);
@@ -75,7 +83,7 @@ afterAll(async () => {
 });
 
 /** A concrete path for a route pattern. */
-const pathOf = (url: string) => url.replace(':id', '0123456789abcdef0123456789abcdef').replace('*', 'some/file.txt');
+const pathOf = (url: string) => url.replace(':id', '0123456789abcdef0123456789abcdef').replace(':target', 'fleet').replace(':name', 'motor').replace('*', 'some/file.txt');
 
 /** Credentials just below each level, and just enough for it. */
 const below: Record<Exclude<Access, 'public'>, () => CallOptions> = {
@@ -104,7 +112,7 @@ describe('cloud API access, route by route', () => {
     const seen: string[] = [];
     for (const r of guarded) {
       const path = pathOf(r.url);
-      const body = r.method === 'POST' ? { body: {} } : {};
+      const body = r.method === 'POST' || r.method === 'PUT' ? { body: {} } : {};
       const none = await call(base, path, { method: r.method, ...body });
       expect(none.status, `${r.method} ${r.url} without credentials`).toBe(401);
       expect(none.json.code).toBe('ERR_API_UNAUTHENTICATED');
@@ -119,6 +127,7 @@ describe('cloud API access, route by route', () => {
     expect(seen).toContain('GET /api/dead-letters');
     expect(seen).toContain('POST /api/alerts/:id/acknowledge');
     expect(seen).toContain('GET /api/gateway/self');
+    expect(seen).toContain('PUT /api/push/:target/models/:name');
   });
 
   it('refuses at start a malformed hash, and a name that is both a user and a gateway', async () => {

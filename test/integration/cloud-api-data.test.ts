@@ -261,7 +261,7 @@ describe('the live stream\'s filters and backpressure', () => {
     reader.resume();
     const gap = await waitFor(() => events.find((e) => e.event === 'gap'), 'the gap event');
     const received = events.filter((e) => e.event === 'alert');
-    expect(gap.data.missed).toEqual({ alert: slow, gateway: 0, summaries: 0 });
+    expect(gap.data.missed).toEqual({ alert: slow, gateway: 0, push: 0, summaries: 0 });
     expect(received.length + slow).toBe(3000);
     // What arrived is the head of the flood, in order; the rest was dropped, not queued.
     expect(received.map((e) => e.data.id)).toEqual(Array.from({ length: received.length }, (_, i) => alert(i).id));

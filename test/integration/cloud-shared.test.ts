@@ -10,7 +10,7 @@ import { LevelCloudStore } from '../../cloud/store/level/level-store.js';
 import { gatedStore, openCloud, testCloudConfig } from '../helpers/cloud.js';
 import { gatewaySummaries } from '../helpers/gateway-summaries.js';
 import { mosquittoUnavailable, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { metric, Teardown } from '../helpers/mqtt.js';
+import { connectClient, metric, Teardown } from '../helpers/mqtt.js';
 import { tempDir, type TempDir } from '../helpers/temp-dir.js';
 import { encodeMessages, UplinkSender } from '../helpers/uplink-sender.js';
 import { waitFor } from '../helpers/wait.js';
@@ -127,5 +127,17 @@ describe.skipIf(missing !== undefined)(`cloud worker on an MQTT 5 broker (${miss
     await storeA.open();
     const ids = new Set([...(await storeA.summaries({ from: 0, to: Date.now(), limit: 100_000 })), ...(await b.store.summaries({ from: 0, to: Date.now(), limit: 100_000 }))].map((s) => s.id));
     expect(ids.size).toBe(new Set(summaries.map((s) => s.id)).size);
+  });
+
+  it('publishes to a gateway\'s down topics through the broker (config and model push)', async () => {
+    const m = await broker();
+    const cloud = await worker(m.url, 2);
+    const listener = await connectClient(m.url, {}, teardown);
+    const got: Array<{ topic: string; payload: string }> = [];
+    listener.on('message', (topic, payload) => got.push({ topic, payload: payload.toString() }));
+    await listener.subscribeAsync('tributary/v1/gw-a/+', { qos: 1 });
+    await cloud.publish('tributary/v1/gw-a/config', Buffer.from('{"v":1}'), { qos: 1, retain: false });
+    await waitFor(() => got.length === 1, 'the push at the gateway');
+    expect(got).toEqual([{ topic: 'tributary/v1/gw-a/config', payload: '{"v":1}' }]);
   });
 });

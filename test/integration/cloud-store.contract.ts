@@ -1,6 +1,7 @@
 // The cloud store contract: one suite every CloudStore implementation must pass (LevelDB and
 // PostgreSQL each run it from their own test file). Summaries and roll-ups are here; alerts, the
-// registry, dead letters and retention are in cloud-store-records.contract.ts, run from here too.
+// registry, dead letters and retention are in cloud-store-records.contract.ts, config and model
+// push in cloud-store-push.contract.ts, both run from here too.
 
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../edge/clock/fake-clock.js';
@@ -13,6 +14,7 @@ import { prng } from '../helpers/prng.js';
 import { changedKeys, diffRollups, modelKey, rollupsFromScratch, storeRollups } from '../helpers/rollup-model.js';
 import { noisyValues, windowSummary } from '../helpers/summaries.js';
 import { DAY, HOUR, MIN, NOW, ingested, type Harness } from './cloud-store-harness.js';
+import { pushContract } from './cloud-store-push.contract.js';
 import { recordsContract } from './cloud-store-records.contract.js';
 
 export interface ContractTarget {
@@ -59,6 +61,7 @@ export function cloudStoreContract(name: string, o: ContractOptions): void {
 
     summariesContract(harness);
     recordsContract(harness);
+    pushContract(harness);
   });
 }
 

@@ -296,3 +296,28 @@ describe('snapshot and restore', () => {
     expect(errorOf(() => fresh().restore({ ...good, gateway: 'gw-other' })).message).toContain('gw-other');
   });
 });
+
+describe('taking over a running engine (a config push)', () => {
+  it('carries hysteresis and open alerts to the rules still configured, clears those of rules gone, and starts new rules fresh', () => {
+    const { engine, clock } = engineFor({ rules: [{ ...hot, raiseAfter: 3 }, { ...hot, name: 'gone' }] });
+    feed(engine, clock, [99, 99], temp);
+    const next = engineFor({ rules: [{ ...hot, raiseAfter: 3 }, { ...hot, name: 'new', raiseAfter: 2 }], clock });
+    expect(next.engine.takeOver(engine)).toMatchObject([{ rule: 'gone', state: 'cleared', message: 'rule gone is no longer configured' }]);
+    // hot had two bad windows of its three: the third raises it; the new rule counts from here.
+    clock.set(T0 + SIZE * 3);
+    expect(next.engine.observe(temp(2, 99)).events.map((e) => [e.rule, e.state])).toEqual([['hot', 'raised']]);
+    clock.set(T0 + SIZE * 4);
+    expect(next.engine.observe(temp(3, 99)).events.map((e) => [e.rule, e.state])).toEqual([['new', 'raised']]);
+  });
+
+  it('keeps counting silence from where the running engine did, not from the hand-over', () => {
+    const rules = [{ type: 'silent', name: 'quiet', afterMs: 60_000 }];
+    const { engine, clock } = engineFor({ rules });
+    engine.seen('d1', T0);
+    clock.set(T0 + 50_000);
+    const next = engineFor({ rules, clock });
+    next.engine.takeOver(engine);
+    clock.set(T0 + 60_000);
+    expect(next.engine.tick()).toMatchObject([{ rule: 'quiet', state: 'raised', raisedAt: T0 + 60_000 }]);
+  });
+});

@@ -79,7 +79,7 @@ function setup(models: SumModel[], rules?: AlertRules) {
     onRejected: () => {},
   });
   const add = (device: string, ts: number, values: Record<string, number>) => engine.add({ device, ts: T0 + ts, tsFromArrival: false, receivedAt: clock.now(), values });
-  return { analysis, engine, out, judged, metrics, add };
+  return { analysis, engine, out, judged, metrics, add, scorer };
 }
 
 describe('analysis stage', () => {
@@ -164,6 +164,32 @@ describe('analysis stage', () => {
     expect(revised.map((s) => [s.metric, s.score?.value])).toEqual([['b', 10]]);
     expect(rules.seenObs.filter((o) => o.window.kind === 'tumbling')).toHaveLength(1);
     expect(judged.filter((j) => j.observation.window.kind === 'tumbling').map((j) => j.observation.revised)).toEqual([false, true]);
+    engine.close();
+  });
+
+  it('swaps models and rules between two batches: those handed in before score and judge with the old, those after with the new', async () => {
+    const v1 = new SumModel(manifest());
+    const v2 = new SumModel(manifest({ version: '2', threshold: 1 }));
+    const rules = new ScoreRules();
+    const { analysis, engine, out, add, scorer } = setup([v1], rules);
+    add('motor-1', 100, { a: 20, b: 2 });
+    add('motor-1', 1000, { a: 1, b: 1 }); // [0, 1000) closes: gathered, not yet scored
+    const newRules = new ScoreRules();
+    const cleared: AlertEvent = { id: 'c'.repeat(32), revision: 1, state: 'cleared', gateway: 'gw', device: 'motor-1', rule: 'gone', ruleType: 'threshold', severity: 'warning', raisedAt: T0, at: T0, emittedAt: T0, message: 'rule gone is no longer configured', evidence: { rule: {} } };
+    const swapped = analysis.between(() => {
+      scorer.replace([v2]);
+      analysis.replaceRules(newRules, [cleared]);
+      return 'done';
+    });
+    add('motor-1', 2000, { a: 1, b: 1 }); // [1000, 2000) closes after the swap was asked for
+    expect(await swapped).toBe('done');
+    await analysis.settle();
+    expect(v1.calls).toEqual([[[20, 2]]]);
+    expect(v2.calls).toEqual([[[1, 1]]]);
+    expect(rules.seenObs.filter((o) => o.window.kind === 'tumbling').map((o) => o.score?.version)).toEqual(['1']);
+    expect(newRules.seenObs.filter((o) => o.window.kind === 'tumbling').map((o) => o.score?.version)).toEqual(['2']);
+    const versions = out.flatMap((o) => (o.kind === 'summary' && o.s.score ? [o.s.score.version] : o.kind === 'alert' ? [o.e.rule] : []));
+    expect(versions).toEqual(['hot', '1', '1', 'gone', 'hot', '2', '2']);
     engine.close();
   });
 

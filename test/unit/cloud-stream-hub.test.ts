@@ -86,6 +86,19 @@ describe('stream hub', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('sends push views (desired against applied) to the clients that ask for push events', () => {
+    const { bus, hub } = setup();
+    const pushes = new Sink();
+    const others = new Sink();
+    hub.attach(pushes, new Set(['push']));
+    hub.attach(others, new Set(['alert', 'gateway']));
+    const none = { slot: 'config', desired: null, running: null, state: 'none' } as const;
+    const view = { gateway: 'gw-1', site: null, reporting: true, reportedAt: 5, inSync: true, config: none, models: [] };
+    bus.emit('push', view);
+    expect(pushes.events().map((e) => [e.event, e.data.gateway])).toEqual([['hello', undefined], ['push', 'gw-1']]);
+    expect(others.events().map((e) => e.event)).toEqual(['hello']);
+  });
+
   it('heartbeats on the clock', () => {
     const { clock, hub } = setup();
     const sink = new Sink();
@@ -114,7 +127,7 @@ describe('stream hub', () => {
     slow.drain();
     bus.emit('alert', alert(99));
     expect(slow.events().slice(-2).map((e) => [e.event, e.data.missed ?? e.data.id])).toEqual([
-      ['gap', { alert: 4, gateway: 0, summaries: 0 }],
+      ['gap', { alert: 4, gateway: 0, push: 0, summaries: 0 }],
       ['alert', alert(99).id],
     ]);
     expect(hub.congested).toBe(0);

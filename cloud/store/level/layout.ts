@@ -11,6 +11,8 @@
 //   alert!  <id> → StoredAlert JSON;   alertAt!  <raisedAt>\0<id> → empty
 //   gw!     <id> → GatewayRecord JSON; device!   <id> → DeviceRecord JSON
 //   dead!   <seq> → dead letter JSON (bytes base64)
+//   pushd!  <target>\0<slot> → desired config or model JSON; pushm! <sha256> → ONNX bytes;
+//   pushg!  <gateway> → its push record JSON (level-push.ts)
 //   raw!    <alert>\0<part>\0<id> → StoredRawSnippet JSON (the id determines alert and part)
 //
 // A summary's key starts with its window start, which the id determines, so a revision is found
@@ -31,6 +33,9 @@ export interface Layout {
   readonly gw: Keyspace;
   readonly device: Keyspace;
   readonly dead: Keyspace;
+  readonly pushd: Keyspace;
+  readonly pushm: Keyspace;
+  readonly pushg: Keyspace;
   readonly raw: Keyspace;
 }
 
@@ -48,6 +53,9 @@ export function layoutOf(db: Db): Layout {
     gw: ks('gw'),
     device: ks('device'),
     dead: ks('dead'),
+    pushd: ks('pushd'),
+    pushm: ks('pushm'),
+    pushg: ks('pushg'),
     raw: ks('raw'),
   };
 }

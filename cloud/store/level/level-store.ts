@@ -13,10 +13,11 @@ import type { RollupStats } from '../../rollup/engine.js';
 import type { OperatorMove } from '../alert-lifecycle.js';
 import { BucketCache } from '../bucket-cache.js';
 import type {
-  AlertFilter, AlertUpsertResult, CloudAlertEvent, CloudStore, DeadLetterInput, DeadLetterQuery, DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord,
-  GatewayUpdate, IngestResult, OperatorAction, RawSnippetQuery, RawSnippetResult, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery, StoredAlert, StoredDeadLetter,
-  StoredRawSnippet, StoredSummary, SummaryQuery,
+  AlertFilter, AlertUpsertResult, CloudAlertEvent, CloudStore, DeadLetterInput, DeadLetterQuery, DesiredEntry, DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord,
+  GatewayUpdate, IngestResult, OperatorAction, PushRecord, PushSlot, PushTarget, PushUpdate, RawSnippetQuery, RawSnippetResult, RetentionReport, RollupRecord,
+  SeriesPoint, SeriesQuery, StoredAlert, StoredDeadLetter, StoredRawSnippet, StoredSummary, SummaryQuery,
 } from '../contract.js';
+import { checkDesired } from '../push-merge.js';
 import type { RawSnippet } from '../../../edge/uplink/schemas.js';
 import { resolveOptions, type CloudStoreOptions, type ResolvedOptions } from '../options.js';
 import { checkSummaries } from '../ingest-plan.js';
@@ -33,6 +34,7 @@ import {
 } from './level-records.js';
 import { putRawLevel, rawSnippetsLevel } from './level-raw.js';
 import { retentionLevel } from './level-retention.js';
+import { changeDesiredLevel, desiredLevel, pushRecordsLevel, upsertPushRecordsLevel } from './level-push.js';
 
 export class LevelCloudStore extends Resource implements CloudStore {
   readonly name: string;
@@ -218,6 +220,31 @@ export class LevelCloudStore extends Resource implements CloudStore {
   async devices(filter: DeviceFilter = {}): Promise<DeviceRecord[]> {
     this.#ready();
     return [...this.#devices.values()].filter((d) => deviceMatches(d, filter)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async putDesired(entry: DesiredEntry, onnx?: Uint8Array): Promise<void> {
+    checkDesired(entry, onnx);
+    await this.#write((db, layout) => changeDesiredLevel(db, layout, { put: entry, ...(onnx ? { onnx } : {}) }));
+  }
+
+  deleteDesired(target: PushTarget, slot: PushSlot): Promise<boolean> {
+    return this.#write((db, layout) => changeDesiredLevel(db, layout, { del: { target, slot } }));
+  }
+
+  desired(): Promise<DesiredEntry[]> {
+    return this.#read((layout) => desiredLevel(layout));
+  }
+
+  modelBytes(sha256: string): Promise<Buffer | undefined> {
+    return this.#read((layout) => layout.pushm.get(sha256));
+  }
+
+  upsertPushRecords(updates: readonly PushUpdate[]): Promise<PushRecord[]> {
+    return this.#write((db, layout) => upsertPushRecordsLevel(db, layout, updates));
+  }
+
+  pushRecords(): Promise<PushRecord[]> {
+    return this.#read((layout) => pushRecordsLevel(layout));
   }
 
   putRawSnippets(snippets: readonly RawSnippet[]): Promise<RawSnippetResult[]> {

@@ -127,10 +127,33 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX raw_snippets_to ON raw_snippets (to_ts);
     `,
   },
+  {
+    version: 3,
+    name: 'config and model push',
+    sql: `
+      -- What an admin wants where: slot is 'config' or 'model:<name>'; the entry as JSON.
+      CREATE TABLE push_desired (
+        target text NOT NULL,
+        slot text NOT NULL,
+        entry jsonb NOT NULL,
+        PRIMARY KEY (target, slot)
+      );
+      -- ONNX bytes of desired models by SHA-256, kept while a desired entry names them.
+      CREATE TABLE push_models (
+        sha256 text PRIMARY KEY,
+        bytes bytea NOT NULL
+      );
+      -- Per gateway: what it last reported it runs, and what was last published to it per slot.
+      CREATE TABLE push_gateways (
+        gateway text PRIMARY KEY,
+        record jsonb NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Advisory lock keys (arbitrary constants, one per kind of serialised write). */
-export const LOCKS = { migrate: 7_305_001, rollups: 7_305_002, alerts: 7_305_003, registry: 7_305_004, summaries: 7_305_005, raw: 7_305_006 } as const;
+export const LOCKS = { migrate: 7_305_001, rollups: 7_305_002, alerts: 7_305_003, registry: 7_305_004, summaries: 7_305_005, raw: 7_305_006, push: 7_305_007 } as const;
 
 /** Apply the migrations the database lacks. Throws ERR_CLOUD_DB_MIGRATE or ERR_CLOUD_DB_TOO_NEW. */
 export async function migrate(client: pg.ClientBase, where: string, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {

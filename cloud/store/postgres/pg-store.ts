@@ -13,10 +13,11 @@ import type { PendingRollup } from '../../rollup/pending.js';
 import type { OperatorMove } from '../alert-lifecycle.js';
 import { BucketCache } from '../bucket-cache.js';
 import type {
-  AlertFilter, AlertUpsertResult, CloudAlertEvent, CloudStore, DeadLetterInput, DeadLetterQuery, DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord,
-  GatewayUpdate, IngestResult, OperatorAction, RawSnippetQuery, RawSnippetResult, RetentionReport, RollupRecord, SeriesPoint, SeriesQuery, StoredAlert, StoredDeadLetter,
-  StoredRawSnippet, StoredSummary, SummaryQuery,
+  AlertFilter, AlertUpsertResult, CloudAlertEvent, CloudStore, DeadLetterInput, DeadLetterQuery, DesiredEntry, DeviceFilter, DeviceRecord, DeviceUpdate, GatewayRecord,
+  GatewayUpdate, IngestResult, OperatorAction, PushRecord, PushSlot, PushTarget, PushUpdate, RawSnippetQuery, RawSnippetResult, RetentionReport, RollupRecord,
+  SeriesPoint, SeriesQuery, StoredAlert, StoredDeadLetter, StoredRawSnippet, StoredSummary, SummaryQuery,
 } from '../contract.js';
+import { checkDesired } from '../push-merge.js';
 import type { RawSnippet } from '../../../edge/uplink/schemas.js';
 import { checkSummaries } from '../ingest-plan.js';
 import { resolveOptions, type CloudStoreOptions, type ResolvedOptions } from '../options.js';
@@ -27,6 +28,7 @@ import { migrate } from './migrations.js';
 import { alertsById, listAlertsPg, operatorPg, upsertAlertsPg } from './pg-alerts.js';
 import { ingestPg, OWN_MAX, passPg, withRollupLock, type PgPassContext } from './pg-ingest.js';
 import { addDeadLettersPg, deadLettersPg, devicesPg, gatewaysPg, retentionPg, rollupsPg, seriesPg, summariesPg, upsertDevicesPg, upsertGatewaysPg } from './pg-records.js';
+import { changeDesiredPg, desiredPg, modelBytesPg, pushRecordsPg, upsertPushRecordsPg } from './pg-push.js';
 import { putRawPg, rawSnippetsPg } from './pg-raw.js';
 import { pgTypes } from './pg-sql.js';
 
@@ -204,6 +206,31 @@ export class PgCloudStore extends Resource implements CloudStore {
 
   devices(filter: DeviceFilter = {}): Promise<DeviceRecord[]> {
     return this.#use((pool) => devicesPg(pool, filter));
+  }
+
+  async putDesired(entry: DesiredEntry, onnx?: Uint8Array): Promise<void> {
+    checkDesired(entry, onnx);
+    await this.#serial((pool) => changeDesiredPg(pool, { put: entry, ...(onnx ? { onnx } : {}) }));
+  }
+
+  deleteDesired(target: PushTarget, slot: PushSlot): Promise<boolean> {
+    return this.#serial((pool) => changeDesiredPg(pool, { del: { target, slot } }));
+  }
+
+  desired(): Promise<DesiredEntry[]> {
+    return this.#use((pool) => desiredPg(pool));
+  }
+
+  modelBytes(sha256: string): Promise<Buffer | undefined> {
+    return this.#use((pool) => modelBytesPg(pool, sha256));
+  }
+
+  upsertPushRecords(updates: readonly PushUpdate[]): Promise<PushRecord[]> {
+    return this.#serial((pool) => upsertPushRecordsPg(pool, updates));
+  }
+
+  pushRecords(): Promise<PushRecord[]> {
+    return this.#use((pool) => pushRecordsPg(pool));
   }
 
   putRawSnippets(snippets: readonly RawSnippet[]): Promise<RawSnippetResult[]> {
