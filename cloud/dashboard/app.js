@@ -28,6 +28,7 @@ import * as pushPage from './pages/push.js';
  * @typedef {{
  *   onAlert?: (alert: any) => void,
  *   onGateway?: (gateway: any) => void,
+ *   onPush?: (view: any) => void,
  *   onSummaries?: (summaries: any[]) => void,
  *   resync?: () => void,
  *   dispose?: () => void,
@@ -44,14 +45,17 @@ let me;
 let page;
 let generation = 0;
 
-/** @type {{ pattern: RegExp, page: string, show: (main: HTMLElement, app: App, id: string, params: URLSearchParams) => Promise<PageHandle> }[]} */
+/**
+ * `follows`: the page asks the live stream for more than alerts and gateways itself (live.follow).
+ * @type {{ pattern: RegExp, page: string, show: (main: HTMLElement, app: App, id: string, params: URLSearchParams) => Promise<PageHandle>, follows?: boolean }[]}
+ */
 const ROUTES = [
   { pattern: /^\/?$/, page: 'fleet', show: fleetPage.show },
   { pattern: /^\/fleet$/, page: 'fleet', show: fleetPage.show },
   { pattern: /^\/alerts$/, page: 'alerts', show: alertsPage.show },
   { pattern: /^\/alerts\/([0-9a-f]{32})$/, page: 'alerts', show: alertPage.show },
-  { pattern: /^\/devices\/(.+)$/, page: 'fleet', show: devicePage.show },
-  { pattern: /^\/push$/, page: 'push', show: pushPage.show },
+  { pattern: /^\/devices\/(.+)$/, page: 'fleet', show: devicePage.show, follows: true },
+  { pattern: /^\/push$/, page: 'push', show: pushPage.show, follows: true },
 ];
 
 /** #/alerts?state=open → { path: '/alerts', params }. */
@@ -99,7 +103,7 @@ async function route() {
     return;
   }
   fill(main, h('p', { class: 'loading' }, 'Loading…'));
-  if (match.r.show !== devicePage.show) live.follow([]);
+  if (!match.r.follows) live.follow([]);
   try {
     const handle = await match.r.show(main, app(), decodeURIComponent(match.m?.[1] ?? ''), params);
     if (mine !== generation) return handle?.dispose?.();
@@ -165,6 +169,7 @@ live.on('alert', (a) => {
   page?.onAlert?.(a);
 });
 live.on('gateway', (g) => page?.onGateway?.(g));
+live.on('push', (v) => page?.onPush?.(v));
 live.on('summaries', (s) => page?.onSummaries?.(s));
 live.on('resync', async ({ reason }) => {
   if (reason === 'closed') {

@@ -24,7 +24,12 @@ export interface LoadModelOptions {
 /** Load `<base>.onnx` and `<base>.manifest.json`. Throws ERR_MODEL_READ, ERR_MODEL_MANIFEST or ERR_MODEL_MISMATCH. */
 export async function loadModel(onnxPath: string, options: LoadModelOptions = {}): Promise<OnnxModel> {
   const manifestPath = manifestPathFor(onnxPath);
-  const [onnxBytes, manifestText] = await Promise.all([read(onnxPath, 'ONNX'), read(manifestPath, 'manifest')]);
+  // Both are read at once; when both fail, the ONNX file's error is the one thrown, every time
+  // (Promise.all would throw whichever failed first, and a refusal's message would vary with it).
+  const [onnx, text] = await Promise.allSettled([read(onnxPath, 'ONNX'), read(manifestPath, 'manifest')]);
+  if (onnx.status === 'rejected') throw onnx.reason;
+  if (text.status === 'rejected') throw text.reason;
+  const [onnxBytes, manifestText] = [onnx.value, text.value];
   const manifest = parseManifest(manifestText.toString('utf8'), manifestPath);
   return OnnxModel.open(onnxBytes, manifest, onnxPath, options);
 }

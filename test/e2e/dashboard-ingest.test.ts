@@ -8,9 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudApi } from '../../cloud/api/api.js';
 import type { Cloud } from '../../cloud/service/cloud.js';
-import { cloudParts } from '../../cloud/service/parts.js';
 import type { AlertEvent } from '../../edge/alert/alert.js';
 import { alertId } from '../../edge/alert/occurrence.js';
 import { systemClock } from '../../edge/clock/clock.js';
@@ -19,8 +17,8 @@ import { silentLogger } from '../../edge/observe/log.js';
 import { snippetParts } from '../../edge/outbox/snippet-parts.js';
 import { Uplink } from '../../edge/uplink/client.js';
 import { browserMissing, launchChromium, logIn, recordPageErrors, screenshot, SIZES, waitForAttr, waitForText } from '../helpers/browser.js';
-import { brokerUrl, openCloud, testCloudConfig, testGateways } from '../helpers/cloud.js';
-import { credentialsConfig, PEOPLE } from '../helpers/cloud-context.js';
+import { brokerUrl, openCloudWorker, testGateways } from '../helpers/cloud.js';
+import { PEOPLE } from '../helpers/cloud-context.js';
 import { gatewaySummaries } from '../helpers/gateway-summaries.js';
 import { openTestOutbox, type TestOutbox } from '../helpers/outbox.js';
 import { tempDir, type TempDir } from '../helpers/temp-dir.js';
@@ -51,12 +49,8 @@ describe.skipIf(missing !== undefined)('the dashboard over a real gateway uplink
   beforeAll(async () => {
     dir = tempDir('tributary-dash-ingest-');
     const { gateways, tokens } = await testGateways(['gw-7'], { 'gw-7': { site: 'plant-7', line: 'l1' } });
-    const { users } = await credentialsConfig();
     // The parts `tributary cloud` runs: the API (serving the dashboard) and the alert rules.
-    cloud = await openCloud(testCloudConfig(join(dir.path, 'cloud'), gateways, { users, http: { host: '127.0.0.1', port: 0 } }), cloudParts);
-    const api = cloud.parts.find((p): p is CloudApi => p instanceof CloudApi);
-    if (!api) throw new Error('the worker has no API part');
-    base = `http://127.0.0.1:${api.port}`;
+    ({ cloud, base } = await openCloudWorker(join(dir.path, 'cloud'), gateways));
 
     const tokenFile = join(dir.path, 'token');
     writeFileSync(tokenFile, `${tokens['gw-7']}\n`);

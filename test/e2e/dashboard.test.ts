@@ -3,17 +3,25 @@
 // in; see the fleet; open a device's charts with data and watch them extend live; watch a new alert
 // appear without a reload; acknowledge and resolve it through the UI and find both moves in the
 // store's history; the flight recorder's raw readings; a viewer gets no buttons; every page fits a
-// phone's width; the push page. Screenshots of every page at desktop and phone sizes are saved
-// under test/e2e/screenshots/ (git-ignored).
+// phone's width; the push page against the real push service (cloud/push/), whose messages are
+// kept instead of published and whose gateways' reports the test makes (a real gateway process
+// answers in dashboard-push.test.ts). Screenshots of every page at desktop and phone sizes are
+// saved under test/e2e/screenshots/ (git-ignored).
 
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CloudApi } from '../../cloud/api/api.js';
 import { recordAlertEvents } from '../../cloud/alerts/record.js';
+import { PushService } from '../../cloud/push/service.js';
 import type { CloudAlertEvent } from '../../cloud/store/contract.js';
 import { alertId } from '../../edge/alert/occurrence.js';
+import { MOTOR_MODEL } from '../../devices/models/motor-model.js';
 import { systemClock } from '../../edge/clock/clock.js';
 import { Registry } from '../../edge/observe/metrics.js';
+import { decodePush, type AppliedReport } from '../../edge/uplink/push-protocol.js';
 import {
   browserMissing,
   launchChromium,
@@ -30,13 +38,21 @@ import {
 import { cloudFixture, credentialsConfig, PEOPLE, type CloudFixture } from '../helpers/cloud-context.js';
 import { pumpWindow, seedFleet, WINDOW_MS, type SeededFleet } from '../helpers/dashboard-fleet.js';
 import { prng } from '../helpers/prng.js';
-import { PushStandIn } from '../helpers/push-stand-in.js';
+import { tempDir, type TempDir } from '../helpers/temp-dir.js';
 
 const missing = browserMissing();
 if (missing) console.warn(`skipping the dashboard's browser tests: ${missing}`);
 
+const MOTOR_ONNX = fileURLToPath(new URL('../../edge/models/motor-baseline.onnx', import.meta.url));
+
 let fx: CloudFixture;
 let api: CloudApi;
+let push: PushService;
+/** What the push service published (to the gateways that a broker would have delivered it to). */
+const published: Array<{ topic: string; payload: Buffer }> = [];
+let dir: TempDir;
+/** Manifests of the committed motor model, for the upload form: as version 2024-12-01.1, and one that does not describe the graph (3 of its 4 features). */
+const models = { v2: '', mismatched: '' };
 let browser: Browser;
 let base: string;
 let fleet: SeededFleet;
@@ -56,6 +72,11 @@ async function openPage(size: SizeName = 'desktop', refusals: readonly RegExp[] 
 }
 
 const logIn = (page: Page, name: keyof typeof PEOPLE, hash = ''): Promise<void> => logInAs(page, base, name, PEOPLE[name].password, hash);
+
+let reportAt = Date.now();
+/** A gateway's status report saying what it runs (its file's config unless `config` says otherwise), as the ingest hands it to the push service. */
+const report = (gateway: string, applied: Partial<AppliedReport>): Promise<void> =>
+  push.recordStatus(gateway, { at: ++reportAt, applied: { config: { id: null, version: null, at: null }, models: [], refused: [], ...applied } });
 
 /** A new alert on pump-8, as a gateway would raise it. */
 function freshAlert(rule: string, at: number): CloudAlertEvent {
@@ -83,8 +104,17 @@ describe.skipIf(missing !== undefined)('the dashboard in chromium', () => {
     const { gateways } = await credentialsConfig();
     fx = await cloudFixture({ clock: systemClock, config: { gateways: { 'gw-1': { ...gateways['gw-1']!, site: 'plant-a', line: 'line-1' }, 'gw-2': { ...gateways['gw-2']!, site: 'plant-b', line: 'line-2' } } } });
     fleet = await seedFleet(fx.ctx.store, Date.now());
-    api = new CloudApi(fx.ctx);
+    // The API with the push service, as `tributary cloud` runs them (cloud/service/parts.ts).
+    push = new PushService(fx.ctx, { publish: async (topic, payload) => void published.push({ topic, payload }) });
+    await push.open();
+    api = new CloudApi(fx.ctx, { push });
     await api.open();
+    dir = tempDir('tributary-dash-models-');
+    const manifest = JSON.parse(readFileSync(MOTOR_ONNX.replace(/\.onnx$/, '.manifest.json'), 'utf8')) as { features: string[]; normalisation: { mean: number[]; std: number[] } };
+    models.v2 = join(dir.path, 'motor-v2.manifest.json');
+    writeFileSync(models.v2, JSON.stringify({ ...manifest, version: '2024-12-01.1' }));
+    models.mismatched = join(dir.path, 'motor-3.manifest.json');
+    writeFileSync(models.mismatched, JSON.stringify({ ...manifest, version: 'broken', features: manifest.features.slice(0, 3), normalisation: { mean: manifest.normalisation.mean.slice(0, 3), std: manifest.normalisation.std.slice(0, 3) } }));
     base = `http://127.0.0.1:${api.port}`;
     browser = await launchChromium();
     page = await openPage();
@@ -94,7 +124,9 @@ describe.skipIf(missing !== undefined)('the dashboard in chromium', () => {
     for (const c of contexts) await c.close().catch(() => {});
     await browser?.close();
     await api?.close();
+    await push?.close();
     await fx?.[Symbol.asyncDispose]();
+    dir?.[Symbol.dispose]();
   });
 
   it('refuses a wrong password, then logs in and shows the fleet with its health', async () => {
@@ -268,86 +300,126 @@ describe.skipIf(missing !== undefined)('the dashboard in chromium', () => {
     await screenshot(phone, 'login', 'phone');
   });
 
-  const pushRoutes = () => api.routes.some((r) => r.method === 'GET' && r.url === '/api/push');
-
-  it('says on the push page when this cloud has no push routes', async (t) => {
-    if (pushRoutes()) t.skip('this cloud has push routes');
-    await page.goto(`${base}/#/push`);
-    await waitForText(page.locator('#push-unavailable'), 'not available');
-    await screenshot(page, 'push-unavailable', 'desktop');
-  });
-
-  it('shows desired against applied per gateway, live, and a config a gateway refused with its error (push routes of the agreed shape: a stand-in)', async () => {
-    // The page against the shape cloud/push/ is to serve, through a second API on the same store
-    // and bus whose push routes are the stand-in's.
-    const standIn = new PushStandIn(['gw-1', 'gw-2'], () => Date.now());
-    const pushApi = new CloudApi({ ...fx.ctx, metrics: new Registry() }, { routes: standIn.routes() });
-    await pushApi.open();
+  it('says on the push page when this cloud has no push routes', async () => {
+    // A second API on the same store and bus, without the push service.
+    const bare = new CloudApi({ ...fx.ctx, metrics: new Registry() });
+    await bare.open();
     try {
-      const pushBase = `http://127.0.0.1:${pushApi.port}`;
-      const admin = await openPage();
-      await admin.goto(`${pushBase}/#/push`);
-      await admin.getByLabel('Username').fill('ada');
-      await admin.getByLabel('Password').fill(PEOPLE.ada.password);
-      await admin.getByRole('button', { name: 'Log in' }).click();
-      const gw1 = admin.locator('#push-state tr[data-gateway="gw-1"]');
-      const gw2 = admin.locator('#push-state tr[data-gateway="gw-2"]');
-      await waitForText(gw1, 'In sync'); // nothing desired yet
-
-      const model = admin.locator('#push-model');
-      await model.getByLabel('Gateway').selectOption('gw-1');
-      await model.getByLabel('Model').fill('motor');
-      await model.getByLabel('Version').fill('4');
-      await model.getByRole('button', { name: 'Push' }).click();
-      await waitForText(gw1, 'motor 4');
-      await waitForText(gw1, 'Pending');
-      expect(standIn.state.get('gw-1')?.desired.model).toEqual({ name: 'motor', version: '4' });
-
-      // The gateway reports the model applied; the page hears of it on the stream.
-      standIn.report('gw-1', { models: [{ name: 'motor', version: '4', at: Date.now() }] });
-      fx.ctx.bus.emit('gateway', { id: 'gw-1', firstSeen: Date.now() - 86_400_000, lastSeen: Date.now(), backlog: 0, lossLedger: null });
-      await waitForText(gw1, 'In sync');
-
-      const config = admin.locator('#push-config');
-      await config.getByLabel('Gateway').selectOption('*');
-      await config.getByLabel('Config (YAML or JSON)').fill('gateway:\n  id: gw-2\nwindows: [{ size: 5s }]\n');
-      await config.getByRole('button', { name: 'Push' }).click();
-      await waitForText(config, 'Sent to 2 gateways');
-      expect(standIn.configs.map((c) => c.gateway)).toEqual(['gw-1', 'gw-2']);
-      standIn.report('gw-2', { config: { version: 'c0', at: Date.now() - 60_000 }, error: { code: 'ERR_CONFIG_INVALID', message: 'windows/0/size: must be at least 1000 ms', at: Date.now() } });
-      fx.ctx.bus.emit('gateway', { id: 'gw-2', firstSeen: Date.now() - 86_400_000, lastSeen: Date.now(), backlog: 0, lossLedger: null });
-      await waitForText(gw2, 'Refused');
-      await waitForText(gw2, 'ERR_CONFIG_INVALID: windows/0/size: must be at least 1000 ms');
-      await waitForText(gw2, 'c0');
-      await screenshot(admin, 'push', 'desktop');
-
-      const phone = await openPage('phone');
-      await phone.goto(`${pushBase}/#/push`);
-      await phone.getByLabel('Username').fill('vera');
-      await phone.getByLabel('Password').fill(PEOPLE.vera.password);
-      await phone.getByRole('button', { name: 'Log in' }).click();
-      await waitForText(phone.locator('#push-state tr[data-gateway="gw-2"]'), 'Refused');
-      expect(await phone.locator('#push-model').count(), 'no push forms for a viewer').toBe(0);
-      expect(await overflowX(phone), 'push on a phone').toBe(0);
-      await screenshot(phone, 'push', 'phone');
+      const visitor = await openPage();
+      await logInAs(visitor, `http://127.0.0.1:${bare.port}`, 'vera', PEOPLE.vera.password, '#/push');
+      await waitForText(visitor.locator('#push-unavailable'), 'not available');
+      await screenshot(visitor, 'push-unavailable', 'desktop');
     } finally {
-      await pushApi.close();
+      await bare.close();
     }
   });
 
-  it('pushes a model version through this cloud\'s own push routes and shows it desired', async (t) => {
-    if (!pushRoutes()) t.skip('no push routes on this cloud yet (GET /api/push, PUT /api/push/model: cloud/push/)');
-    const admin = await openPage();
+  it('pushes a model and a config through the forms, shows each gateway\'s slots going pending → applied or refused live, and clears an entry', { timeout: 60_000 }, async () => {
+    const admin = await openPage('desktop', [/^400 PUT \/api\/push\//]);
     await logIn(admin, 'ada', '#/push');
-    const form = admin.locator('#push-model');
-    await form.getByLabel('Gateway').selectOption('gw-1');
-    await form.getByLabel('Model').fill('motor');
-    await form.getByLabel('Version').fill('4');
-    await form.getByRole('button', { name: 'Push' }).click();
-    await waitForText(admin.locator('#push-state tr[data-gateway="gw-1"]'), 'motor 4');
+    const gw1 = admin.locator('#push-state tr[data-gateway="gw-1"]');
+    const gw2 = admin.locator('#push-state tr[data-gateway="gw-2"]');
+    await waitForText(gw1, 'Not reporting');
+    await waitForText(gw2, 'no report yet');
+    await admin.evaluate('window.__sameDocument = true');
+
+    // gw-1 says what it runs: its file's config and the committed motor model.
+    await report('gw-1', { models: [{ name: 'motor-baseline', version: MOTOR_MODEL.version, id: null }] });
+    const motor1 = gw1.locator('[data-slot="model:motor-baseline"]');
+    await waitForAttr(gw1, 'data-state', 'in-sync');
+    await waitForText(motor1.locator('.slot-running'), `${MOTOR_MODEL.version} (its config file)`);
+    await waitForText(gw1.locator('[data-slot="config"] .slot-running'), 'its config file');
+
+    // A manifest that does not describe its graph: the cloud refuses it, and the form says why.
+    const upload = admin.locator('#push-model');
+    const files = (manifest: string) => upload.getByLabel('Model (.onnx)').setInputFiles(MOTOR_ONNX).then(() => upload.getByLabel('Manifest (.manifest.json)').setInputFiles(manifest));
+    await files(models.mismatched);
+    await upload.getByRole('button', { name: 'Upload model' }).click();
+    await waitForText(upload.locator('.form-status.error'), 'ERR_MODEL_MISMATCH: model motor-baseline@broken');
+    await waitForText(upload.locator('.form-status.error'), 'the manifest lists 3 feature(s)');
+    expect(published).toHaveLength(0);
+
+    // The motor model as version 2024-12-01.1, to the whole fleet: published at once to the gateways heard from lately.
+    await upload.getByLabel('Target').selectOption('fleet');
+    await files(models.v2);
+    await waitForText(admin.locator('#model-preview'), 'motor-baseline, version 2024-12-01.1');
+    await upload.getByRole('button', { name: 'Upload model' }).click();
+    await waitForText(upload.locator('.form-status'), 'Model motor-baseline 2024-12-01.1 is desired for fleet; it reaches 2 gateways.');
+    await waitForAttr(motor1, 'data-state', 'pending');
+    await waitForText(motor1, 'waiting for the gateway\'s report');
+    const toGw1 = published.filter((p) => p.topic === 'tributary/v1/gw-1/model');
+    expect(toGw1).toHaveLength(1);
+    const sent = decodePush(toGw1[0]!.topic, toGw1[0]!.payload);
+    if (!sent.ok || sent.push.kind !== 'model') throw new Error('the published model push does not decode');
+    expect(Buffer.from(sent.push.onnx, 'base64').equals(readFileSync(MOTOR_ONNX))).toBe(true);
+    expect(sent.push).toMatchObject({ name: 'motor-baseline', version: '2024-12-01.1', target: 'fleet', pushedBy: 'ada' });
+
+    // gw-1 runs it now: applied, live.
+    await report('gw-1', { models: [{ name: 'motor-baseline', version: '2024-12-01.1', id: sent.push.id }] });
+    await waitForAttr(motor1, 'data-state', 'applied');
+    await waitForText(motor1.locator('.slot-running'), '2024-12-01.1');
+    await waitForAttr(gw1, 'data-state', 'in-sync');
+
+    // A config the cloud can judge itself (a key that needs a restart): refused at once, with its code.
+    const config = admin.locator('#push-config');
+    await config.getByLabel('Target').selectOption('site:plant-b');
+    await config.getByLabel('Config document').fill('http:\n  port: 9999\n');
+    await config.getByRole('button', { name: 'Push config' }).click();
+    await waitForText(config.locator('.form-status.error'), 'restart');
+
+    // A config only the gateway can judge, as JSON with a version, to gw-2's site: gw-2 refuses it and says why.
+    await config.getByLabel('Version (optional)').fill('c7');
+    await config.getByLabel('Format').selectOption('json');
+    await config.getByLabel('Config document').fill('{"alerts": {"rules": [{"name": "shifted", "type": "detector", "detector": "temp-shift"}]}}');
+    await config.getByRole('button', { name: 'Push config' }).click();
+    await waitForText(config.locator('.form-status'), 'Config c7 is desired for site:plant-b; it reaches gw-2.');
+    const config2 = gw2.locator('[data-slot="config"]');
+    await waitForText(config2.locator('.slot-desired'), 'c7 for site:plant-b, ada');
+    const c7 = (await push.desired()).find((d) => d.version === 'c7')!;
+    expect(c7).toMatchObject({ kind: 'config', target: 'site:plant-b', format: 'json' });
+    const message = 'config is invalid (1 problem(s)):\n  - alerts.rules.0.detector: no detector is named temp-shift';
+    await report('gw-2', { refused: [{ kind: 'config', id: c7.id, version: 'c7', code: 'ERR_CONFIG_INVALID', message, at: Date.now() }] });
+    await waitForAttr(config2, 'data-state', 'refused');
+    await waitForText(config2.locator('.slot-error'), `ERR_CONFIG_INVALID: ${message}`);
+    await waitForText(config2.locator('.slot-running'), 'its config file');
+    await waitForAttr(gw2, 'data-state', 'refused');
+    // The gateway needing attention comes first.
+    expect(await admin.locator('#push-state tr[data-gateway]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-gateway')))).toEqual(['gw-2', 'gw-1']);
+    await waitForText(admin.locator('#push-tiles'), '1 / 2');
+    expect(await admin.evaluate('window.__sameDocument')).toBe(true);
+    await screenshot(admin, 'push-admin', 'desktop');
+
+    // The desired entries by target; clearing the site's config hands gw-2 back to its file.
+    const entry = admin.locator('#push-desired tr[data-target="site:plant-b"][data-slot="config"]');
+    await waitForText(entry, 'c7');
+    await waitForText(admin.locator('#push-desired tr[data-target="fleet"][data-slot="model:motor-baseline"]'), '2 gateways');
+    await entry.getByRole('button', { name: 'Clear the config desired for site:plant-b' }).click();
+    const dialog = admin.getByRole('dialog', { name: 'Clear the desired config' });
+    await dialog.getByRole('button', { name: 'Clear' }).click();
+    await entry.waitFor({ state: 'detached' });
+    await waitForAttr(config2, 'data-state', 'none');
+    expect((await push.desired()).map((d) => d.version)).toEqual(['2024-12-01.1']);
   });
 
-  it.todo('push a model version and see "applied" come back from a real gateway process (needs the cloud service with MQTT ingest, h/cloudingest, and push, h/push)');
+  it('shows viewers and operators the push state without forms, and fits a phone', { timeout: 30_000 }, async () => {
+    for (const [who, size] of [['vera', 'phone'], ['otto', 'desktop']] as const) {
+      const page = await openPage(size);
+      await logIn(page, who, '#/push');
+      await waitForText(page.locator('#push-state tr[data-gateway="gw-1"] [data-slot="model:motor-baseline"]'), 'Applied');
+      await waitForText(page.locator('#push-admins-only'), 'Only admins');
+      expect(await page.locator('#push-model, #push-config').count(), `no push forms for ${who}`).toBe(0);
+      expect(await page.getByRole('button', { name: /^Clear/ }).count(), `no clear buttons for ${who}`).toBe(0);
+      if (size === 'phone') {
+        expect(await overflowX(page), 'push on a phone').toBe(0);
+        await screenshot(page, 'push-viewer', 'phone');
+      }
+    }
+    const admin = await openPage('phone');
+    await logIn(admin, 'ada', '#/push');
+    await admin.locator('#push-model').waitFor();
+    expect(await overflowX(admin), 'push with its forms on a phone').toBe(0);
+    await screenshot(admin, 'push-admin', 'phone');
+  });
 
   it('catches up after the live stream drops: what happened meanwhile is loaded on reconnect', async () => {
     const watcher = await openPage();

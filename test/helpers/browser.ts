@@ -79,8 +79,8 @@ export const waitForText = (locator: Locator, text: string, timeoutMs = 10_000):
   until(async () => (await locator.first().textContent({ timeout: 10_000 }).catch(() => '')) ?? '', (t) => t.includes(text), `${JSON.stringify(text)} in ${locator}`, timeoutMs);
 
 /** Wait until the locator's (first match's) attribute `name` contains `value`. */
-export const waitForAttr = (locator: Locator, name: string, value: string): Promise<void> =>
-  until(() => locator.first().getAttribute(name, { timeout: 10_000 }).catch(() => null), (v) => v?.includes(value) ?? false, `${name} of ${locator} to contain ${JSON.stringify(value)}`);
+export const waitForAttr = (locator: Locator, name: string, value: string, timeoutMs = 10_000): Promise<void> =>
+  until(() => locator.first().getAttribute(name, { timeout: 10_000 }).catch(() => null), (v) => v?.includes(value) ?? false, `${name} of ${locator} to contain ${JSON.stringify(value)}`, timeoutMs);
 
 /** Wait until the locator matches `n` elements. */
 export const waitForCount = (locator: Locator, n: number): Promise<void> => until(() => locator.count(), (c) => c === n, `${n} of ${locator}`);

@@ -1,11 +1,15 @@
 // Cloud workers for tests: a validated config on port 0 with gateways and their tokens (scrypt at a
-// test's cost), a worker opened on it, and the gated store wrapper that shows when writes complete.
+// test's cost), a worker opened on it (or with everything `tributary cloud` runs, API included),
+// and the gated store wrapper that shows when writes complete.
 
+import { CloudApi } from '../../cloud/api/api.js';
 import { hashPassword } from '../../edge/auth/password.js';
 import { validateCloudConfig } from '../../cloud/config/load.js';
 import type { CloudConfig } from '../../cloud/config/schema.js';
 import { Cloud, type CloudOptions } from '../../cloud/service/cloud.js';
+import { cloudParts } from '../../cloud/service/parts.js';
 import type { CloudStore } from '../../cloud/store/contract.js';
+import { credentialsConfig } from './cloud-context.js';
 
 /** scrypt at N = 2^8: the real format at a cost tests can pay per gateway. */
 const TEST_HASH = { logN: 8 } as const;
@@ -86,4 +90,20 @@ export function gatedStore(store: CloudStore): { store: CloudStore; release(): v
     durableAt,
     waiting: () => waiting,
   };
+}
+
+/**
+ * A worker with the parts `tributary cloud` runs (cloudParts: the API serving the dashboard, with
+ * push; the alert rules; retention), the embedded broker and the API on 127.0.0.1:0, its users
+ * PEOPLE (cloud-context.ts); `base` is the API's address.
+ */
+export async function openCloudWorker(dataDir: string, gateways: CloudConfig['gateways']): Promise<{ cloud: Cloud; base: string }> {
+  const { users } = await credentialsConfig();
+  const cloud = await openCloud(testCloudConfig(dataDir, gateways, { users, http: { host: '127.0.0.1', port: 0 } }), cloudParts);
+  const api = cloud.parts.find((p): p is CloudApi => p instanceof CloudApi);
+  if (!api) {
+    await cloud.close();
+    throw new Error('the worker has no API part');
+  }
+  return { cloud, base: `http://127.0.0.1:${api.port}` };
 }

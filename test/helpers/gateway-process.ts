@@ -1,9 +1,11 @@
 // The gateway as its own process (`tributary edge --config`), for fault tests that kill it or keep
-// it running for minutes: started, known to be running, killed or stopped.
+// it running for minutes, and for end-to-end tests with a cloud: its config file with an uplink;
+// started, known to be running, killed or stopped.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { CLI_MAIN } from './simulator.js';
 
 /** A TCP port nothing listens on right now (for a process that must bind the same port again later). */
@@ -35,4 +37,28 @@ export function startGatewayProcess(config: string): Promise<GatewayProcess> {
     });
     void running.exited.then((code) => reject(new Error(`gateway exited (${code}) before it was running: ${running.stderr.slice(-2000)}`)));
   });
+}
+
+/**
+ * Write a config file (JSON) for a gateway process whose uplink logs in to the cloud broker at
+ * `url` with `token` (kept in a file beside it): its MQTT listener and HTTP port on ports free now,
+ * its data in `<dir>/data`, reports every second; `over` goes on top (whole sections). Returns its
+ * path and the ports chosen.
+ */
+export async function uplinkedGatewayConfig(dir: string, o: { gateway: string; url: string; token: string; over?: Record<string, unknown> }): Promise<{ path: string; mqttPort: number; httpPort: number }> {
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, `${o.token}\n`);
+  const [path, mqttPort, httpPort] = [join(dir, 'edge.json'), await freePort(), await freePort()];
+  const config = {
+    gateway: { id: o.gateway },
+    dataDir: join(dir, 'data'),
+    mqtt: { broker: { host: '127.0.0.1', port: mqttPort } },
+    auth: { allowAnonymous: true },
+    http: { port: httpPort },
+    log: { level: 'warn' },
+    uplink: { url: o.url, username: o.gateway, tokenFile, lingerMs: 20, statusIntervalMs: 1000, reconnectInitialMs: 100 },
+    ...o.over,
+  };
+  writeFileSync(path, JSON.stringify(config));
+  return { path, mqttPort, httpPort };
 }

@@ -1,12 +1,17 @@
 // Config and model pushes for tests, as the cloud would send them: a config overlay as YAML, a
-// model's bytes with its manifest; and a tiny ONNX model whose score is known exactly
-// (Σ ((x − mean) / std)², so changing `std` between versions changes every score predictably).
+// model's bytes with its manifest; a tiny ONNX model whose score is known exactly
+// (Σ ((x − mean) / std)², so changing `std` between versions changes every score predictably);
+// and a new version of the default motor model, fitted by the project's own code.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { MOTOR_MODEL } from '../../devices/models/motor-model.js';
+import { motorFleet } from '../../devices/models/motor-fleet.js';
 import type { ModelManifest } from '../../edge/model/contract.js';
 import { writeModel } from '../../edge/model/model-files.js';
+import { trainingSetFromReadings } from '../../edge/model/train/training-data.js';
+import { trainModel, type TrainedModel } from '../../edge/model/train/train.js';
 import type { PushInput } from '../../edge/uplink/push-protocol.js';
 import { manifestFor } from './model-data.js';
 import { sumOfSquares } from './onnx-graphs.js';
@@ -68,4 +73,17 @@ export function tempModel(version: string, std: number, overrides: Record<string
 export async function writeTempModel(dir: string, name: string, version: string, std: number): Promise<string> {
   const { onnx, manifest } = tempModel(version, std);
   return (await writeModel(join(dir, name), onnx, manifest as unknown as ModelManifest)).onnx;
+}
+
+/**
+ * A new version of the default motor model, made the way `npm run models` makes the committed one
+ * (devices/models/motor-model.ts: simulated motors windowed by the gateway's engine, fitted with
+ * PCA) on a smaller fleet of other motors (seed 11, 20 motors, 1 h: about a second): the same
+ * name, features and window as edge/models/motor-baseline, so it takes that model's place on a
+ * gateway. Written as `<dir>/<file>.onnx` and `.manifest.json`, the files an admin uploads.
+ */
+export async function writeMotorModelVersion(dir: string, file: string, version: string): Promise<{ onnx: string; manifest: string; model: TrainedModel }> {
+  const data = trainingSetFromReadings(motorFleet({ seed: 11, motors: 20, durationMs: 3_600_000 }).readings(), MOTOR_MODEL.features, MOTOR_MODEL.window, 'simulated motors (devices/signals/motor.ts): 20 motors, seed 11, 1 h at 1 reading/s');
+  const model = trainModel(data, { algorithm: 'pca', name: MOTOR_MODEL.name, version, window: MOTOR_MODEL.window, appliesTo: { kinds: ['motor'] }, createdAt: MOTOR_MODEL.createdAt, quantile: MOTOR_MODEL.quantile, split: 'devices', seed: 11 });
+  return { ...(await writeModel(join(dir, file), model.onnx, model.manifest)), model };
 }

@@ -6,16 +6,13 @@
 // model push is applied and scores the next windows (the cloud stores them); after a restart the
 // gateway still runs what was applied.
 
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloudApi } from '../../cloud/api/api.js';
 import type { GatewayPushView } from '../../cloud/push/views.js';
-import { cloudParts } from '../../cloud/service/parts.js';
-import { brokerUrl, openCloud, testCloudConfig, testGateways } from '../helpers/cloud.js';
-import { credentialsConfig, PEOPLE } from '../helpers/cloud-context.js';
-import { freePort, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { brokerUrl, openCloudWorker, testGateways } from '../helpers/cloud.js';
+import { PEOPLE } from '../helpers/cloud-context.js';
+import { startGatewayProcess, uplinkedGatewayConfig, type GatewayProcess } from '../helpers/gateway-process.js';
 import { call } from '../helpers/http-client.js';
 import { Teardown } from '../helpers/mqtt.js';
 import { tempModel, writeTempModel } from '../helpers/push.js';
@@ -32,13 +29,9 @@ describe('config and model push to a gateway process', () => {
     teardown.defer(() => dir[Symbol.dispose]());
     // The cloud worker, with the parts `tributary cloud` runs.
     const { gateways, tokens } = await testGateways([GW], { [GW]: { site: 'lab' } });
-    const { users } = await credentialsConfig();
-    const cloud = teardown.add(await openCloud(testCloudConfig(join(dir.path, 'cloud'), gateways, { users, http: { host: '127.0.0.1', port: 0 } }), cloudParts));
-    const api = cloud.parts.find((p): p is CloudApi => p instanceof CloudApi)!;
-    const base = `http://127.0.0.1:${api.port}`;
+    const { cloud, base } = await openCloudWorker(join(dir.path, 'cloud'), gateways);
+    teardown.add(cloud);
     const admin = (await call(base, '/api/login', { method: 'POST', body: { username: 'ada', password: PEOPLE.ada.password } })).json.token as string;
-    const tokenFile = join(dir.path, 'token');
-    writeFileSync(tokenFile, `${tokens[GW]}\n`);
 
     const until = (what: string, test: (v: GatewayPushView) => boolean) =>
       waitFor(async () => {
@@ -47,23 +40,16 @@ describe('config and model push to a gateway process', () => {
       }, what, 30_000, 50);
 
     // The gateway process.
-    const [mqttPort, httpPort] = [await freePort(), await freePort()];
-    const configPath = join(dir.path, 'edge.json');
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        gateway: { id: GW },
-        dataDir: join(dir.path, 'data'),
-        mqtt: { broker: { host: '127.0.0.1', port: mqttPort } },
-        auth: { allowAnonymous: true },
-        http: { port: httpPort },
-        log: { level: 'warn' },
+    const { path: configPath, mqttPort } = await uplinkedGatewayConfig(dir.path, {
+      gateway: GW,
+      url: brokerUrl(cloud),
+      token: tokens[GW]!,
+      over: {
         devices: { kinds: { motor: ['motor-*'] } },
         models: [{ path: await writeTempModel(dir.path, 'temp-v1', '1', 1) }],
         windows: { definitions: [{ kind: 'tumbling', sizeMs: 10_000 }], maxOutOfOrdernessMs: 0, idleTimeoutMs: 600_000 },
-        uplink: { url: brokerUrl(cloud), username: GW, tokenFile, lingerMs: 20, statusIntervalMs: 1000, reconnectInitialMs: 100 },
-      }),
-    );
+      },
+    });
     const start = async (): Promise<GatewayProcess> => {
       const gw = await startGatewayProcess(configPath);
       teardown.defer(() => gw.child.kill('SIGKILL'));

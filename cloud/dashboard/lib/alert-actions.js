@@ -3,6 +3,7 @@
 // them with 403 anyway); every move's result comes back on the live stream too.
 
 import { api } from './api.js';
+import { openFormDialog } from './dialog.js';
 import { badge, h } from './dom.js';
 
 /** @param {string} state */
@@ -34,42 +35,17 @@ export function alertActions(alert, app, done) {
  * @param {(updated: any) => void} done
  */
 function openDialog(alert, move, done) {
-  const verb = move === 'acknowledge' ? 'Acknowledge' : 'Resolve';
-  const error = h('p', { class: 'error', role: 'alert', hidden: true });
   const note = /** @type {HTMLTextAreaElement} */ (h('textarea', { id: 'move-note', name: 'note', rows: 3, maxLength: 2000, placeholder: move === 'acknowledge' ? 'e.g. crew on the way' : 'e.g. bearing replaced' }));
-  const confirm = h('button', { type: 'submit', value: 'confirm' }, verb);
-  const dialog = /** @type {HTMLDialogElement} */ (
-    h(
-      'dialog',
-      { class: 'move', 'aria-labelledby': 'move-title' },
-      h(
-        'form',
-        { method: 'dialog' },
-        h('h2', { id: 'move-title' }, `${verb} alert`),
-        h('p', null, alertTitle(alert), ': ', alert.event.message),
-        h('div', { class: 'field' }, h('label', { for: 'move-note' }, 'Note (optional)'), note),
-        error,
-        h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Cancel'), confirm),
-      ),
-    )
-  );
-  dialog.querySelector('form')?.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    confirm.disabled = true;
-    error.hidden = true;
-    try {
+  const verb = move === 'acknowledge' ? 'Acknowledge' : 'Resolve';
+  openFormDialog({
+    title: `${verb} alert`,
+    content: [h('p', null, alertTitle(alert), ': ', alert.event.message), h('div', { class: 'field' }, h('label', { for: 'move-note' }, 'Note (optional)'), note)],
+    confirm: verb,
+    focus: note,
+    submit: async () => {
       const text = note.value.trim();
       const { alert: updated } = await api(`/api/alerts/${alert.id}/${move}`, { method: 'POST', body: text ? { note: text } : {} });
-      dialog.close();
       done(updated);
-    } catch (err) {
-      error.textContent = /** @type {Error} */ (err).message;
-      error.hidden = false;
-      confirm.disabled = false;
-    }
+    },
   });
-  dialog.addEventListener('close', () => dialog.remove());
-  document.body.appendChild(dialog);
-  dialog.showModal();
-  note.focus();
 }

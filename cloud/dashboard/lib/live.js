@@ -1,16 +1,18 @@
 // The live stream (GET /api/stream, Server-Sent Events) for the whole app: one EventSource, opened
-// again with a new URL when a page wants a device's summaries too. It keeps the cloud's clock
-// offset from each `hello` (so "5 s ago" is measured on the cloud's clock, not the phone's), and
-// tells listeners when they must load current state again: after a reconnect (`hello`) or when
+// again with a new URL when a page wants a device's summaries or push progress too. It keeps the
+// cloud's clock offset from each `hello` (so "5 s ago" is measured on the cloud's clock, not the
+// phone's), and tells listeners when they must load current state again: after a reconnect (`hello`) or when
 // the cloud dropped events for us (`gap`), since the stream replays nothing.
 
-/** @typedef {'alert' | 'gateway' | 'summaries' | 'resync' | 'state'} LiveEvent */
+/** @typedef {'alert' | 'gateway' | 'push' | 'summaries' | 'resync' | 'state'} LiveEvent */
 
 export class Live {
   /** @type {EventSource | undefined} */
   #source;
   /** @type {string[]} */
   #devices = [];
+  /** Whether push progress is wanted (only the push page asks: every gateway report makes one). */
+  #push = false;
   #offsetMs = 0;
   #hellos = 0;
   /** @type {Map<LiveEvent, Set<(data: any) => void>>} */
@@ -42,17 +44,25 @@ export class Live {
     }
   }
 
-  /** Follow these devices' summaries as well (reconnects when the list changes). @param {string[]} devices */
-  follow(devices) {
+  /**
+   * Follow these devices' summaries, and push progress when `push`, besides alerts and gateways
+   * (reconnects when that changes).
+   * @param {string[]} devices
+   * @param {{ push?: boolean }} [also]
+   */
+  follow(devices, also = {}) {
     const next = [...new Set(devices)].sort();
-    if (next.join(',') === this.#devices.join(',') && this.#source) return;
+    const push = also.push === true;
+    if (next.join(',') === this.#devices.join(',') && push === this.#push && this.#source) return;
     this.#devices = next;
+    this.#push = push;
     this.open();
   }
 
   open() {
     this.close();
-    const params = new URLSearchParams({ events: this.#devices.length > 0 ? 'alert,gateway,summaries' : 'alert,gateway' });
+    const events = ['alert', 'gateway', ...(this.#push ? ['push'] : []), ...(this.#devices.length > 0 ? ['summaries'] : [])];
+    const params = new URLSearchParams({ events: events.join(',') });
     if (this.#devices.length > 0) params.set('devices', this.#devices.join(','));
     const source = new EventSource(`/api/stream?${params}`);
     this.#source = source;
@@ -65,7 +75,7 @@ export class Live {
       // follows a reconnect, across which events may have been missed.
       if (this.#hellos++ > 0) this.#emit('resync', { reason: 'reconnected' });
     });
-    for (const event of /** @type {const} */ (['alert', 'gateway', 'summaries'])) {
+    for (const event of /** @type {const} */ (['alert', 'gateway', 'push', 'summaries'])) {
       source.addEventListener(event, (e) => this.#emit(event, JSON.parse(/** @type {MessageEvent} */ (e).data)));
     }
     source.addEventListener('gap', (e) => this.#emit('resync', { reason: 'gap', ...JSON.parse(/** @type {MessageEvent} */ (e).data) }));
