@@ -22,7 +22,7 @@ export const CloudConfigSchema = Type.Object(
   {
     cloud: Type.Object(
       {
-        id: Id,
+        id: { ...Id, description: "this worker's name in logs, metrics and MQTT client ids: one per worker" },
         shutdownTimeoutMs: Ms('on SIGTERM, how long the worker may take to finish the messages it holds and close before it exits anyway', 15_000, 100),
       },
       { additionalProperties: false, description: 'this cloud worker: its id names it in logs, metrics and MQTT client ids (give each worker its own)' },
@@ -34,7 +34,7 @@ export const CloudConfigSchema = Type.Object(
         description: 'postgres://user@host:port/db to store in PostgreSQL instead of LevelDB in dataDir (several workers share one database); the password comes from PGPASSWORD or ~/.pgpass, never this file',
       }),
     ),
-    store: { ...CloudStoreConfigSchema, default: {} },
+    store: { ...CloudStoreConfigSchema, default: {}, description: 'the cloud store: roll-ups, retention and the bucket cache' },
     gateways: Type.Record(
       Id,
       Type.Object(
@@ -45,8 +45,8 @@ export const CloudConfigSchema = Type.Object(
               description: "scrypt hash of the gateway's token (`tributary edge hash-password`); the gateway connects to the embedded broker with username = its id and password = the token (required when mqtt.broker is enabled)",
             }),
           ),
-          site: Type.Optional(Id),
-          line: Type.Optional(Id),
+          site: Type.Optional({ ...Id, description: "the site the gateway's devices are at (default: the gateway id)" }),
+          line: Type.Optional({ ...Id, description: 'the line within the site (default: default)' }),
         },
         { additionalProperties: false },
       ),
@@ -81,11 +81,11 @@ export const CloudConfigSchema = Type.Object(
           Type.Object(
             {
               url: Type.String({ pattern: '^mqtts?://', description: 'an existing MQTT 5 broker (cluster) the gateways publish to, mqtts://host:8883' }),
-              username: Type.Optional(Type.String({ minLength: 1 })),
+              username: Type.Optional(Type.String({ minLength: 1, description: 'user name at the broker' })),
               passwordFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding the password (kept out of the config and the logs)' })),
-              caFile: Type.Optional(Type.String({ minLength: 1 })),
-              certFile: Type.Optional(Type.String({ minLength: 1 })),
-              keyFile: Type.Optional(Type.String({ minLength: 1 })),
+              caFile: Type.Optional(Type.String({ minLength: 1, description: "PEM CA bundle the broker's certificate must chain to (default: the system's CAs)" })),
+              certFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM client certificate (with keyFile)' })),
+              keyFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key of certFile' })),
               shareGroup: Type.String({
                 pattern: '^[A-Za-z0-9_-]+$',
                 default: 'tributary',
@@ -131,7 +131,7 @@ export const CloudConfigSchema = Type.Object(
       {
         host: Type.String({ default: '127.0.0.1', description: 'default 127.0.0.1' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'default 8080; 0 picks a free one' }),
-        tls: Type.Optional(TlsFiles),
+        tls: Type.Optional({ ...TlsFiles, description: 'serve the API over HTTPS; with caFile, clients must present a certificate' }),
         sessionTtlMs: Ms('a login session lasts this long', 12 * 3_600_000, 60_000),
       },
       'the API and dashboard',
@@ -159,15 +159,15 @@ export const CloudConfigSchema = Type.Object(
             {
               url: Type.String({ pattern: '^https?://', description: 'POSTed a JSON body for every alert change' }),
               secretFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding the HMAC key for X-Tributary-Signature' })),
-              maxAttempts: Type.Integer({ minimum: 1, default: 8, description: 'default 8' }),
+              maxAttempts: Type.Integer({ minimum: 1, default: 8, description: 'attempts per notification before it is given up (default 8)' }),
             },
-            { additionalProperties: false },
+            { additionalProperties: false, description: 'POST every alert change to a URL, in order, retried with backoff (Alert notifications)' },
           ),
         ),
       },
       'cloud-side alert rules and notifications',
     ),
-    log: Strict({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }) }, 'JSON lines on stdout'),
+    log: Strict({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level (default info)' }) }, 'JSON lines on stdout'),
   },
   { additionalProperties: false },
 );

@@ -29,7 +29,7 @@ export const blocks: Readonly<Record<string, (root: string) => string | Promise<
 
 export interface Block {
   readonly name: string;
-  /** What sits between the markers now, without the newlines next to them. */
+  /** What sits between the markers now, without the blank lines next to them. */
   readonly body: string;
   /** Where the opening marker ends and the closing one starts. */
   readonly start: number;
@@ -49,7 +49,7 @@ export function findBlocks(doc: string): Block[] {
     const start = m.index + m[0].length;
     const end = doc.indexOf(`<!-- /generated:${name} -->`, start);
     if (end < 0) throw new TypeError(`README: block "${name}" has no closing marker <!-- /generated:${name} -->`);
-    found.push({ name, body: doc.slice(start, end).replace(/^\n/, '').replace(/\n$/, ''), start, end });
+    found.push({ name, body: doc.slice(start, end).replace(/^\n+/, '').replace(/\n+$/, ''), start, end });
   }
   return found;
 }
@@ -70,7 +70,8 @@ export function replaceBlocks(doc: string, fresh: ReadonlyMap<string, string>): 
   let at = 0;
   for (const b of present) {
     const body = fresh.get(b.name)!;
-    out += `${doc.slice(at, b.start)}\n${body}${body === '' ? '' : '\n'}`;
+    // Blank lines around the body: a table right after an HTML comment, or right before one, may not render.
+    out += `${doc.slice(at, b.start)}\n${body === '' ? '' : `\n${body}\n\n`}`;
     at = b.end;
   }
   return out + doc.slice(at);

@@ -55,7 +55,7 @@ export function errorsMarkdown(root: string): string {
         const spec = catalogue[c];
         return [code(c), spec.retryable ? 'yes' : 'no', prose(spec.message.replace(/\n/g, ' ⏎ '))];
       });
-      return `${g.heading ? `${prose(g.heading)}\n\n` : ''}${table(['code', 'retryable', 'message (`%s`: a detail filled in)'], rows)}`;
+      return `${g.heading ? `${prose(g.heading)}\n\n` : ''}${table(['code', 'retryable', 'message'], rows)}`;
     })
     .join('\n\n');
 }

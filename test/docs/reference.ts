@@ -31,7 +31,8 @@ async function main(argv: string[]): Promise<number> {
     return changed.length ? 1 : 0;
   }
   if (after !== before) writeFileSync(path, after);
-  process.stdout.write(changed.length ? `README.md: regenerated ${changed.join(', ')}\n` : 'README.md: reference already up to date\n');
+  const what = changed.length ? `regenerated ${changed.join(', ')}` : after !== before ? 'blank lines around the blocks put back' : 'reference already up to date';
+  process.stdout.write(`README.md: ${what}\n`);
   return 0;
 }
 

@@ -13,7 +13,7 @@ import { Registry } from '../../edge/observe/metrics.js';
 import { outboxMetrics } from '../../edge/outbox/metrics.js';
 import { ingestLogMetrics } from '../../edge/store/ingest-log-metrics.js';
 import { uplinkMetrics } from '../../edge/uplink/metrics.js';
-import { parseTopic, topicCatalogue, UPLINK_CLASSES } from '../../edge/uplink/topics.js';
+import { parseTopic, topicCatalogue, UPLINK_CLASSES, uplinkTopics, type UplinkClass } from '../../edge/uplink/topics.js';
 import { ingestMetrics } from '../../cloud/ingest/ingest-metrics.js';
 import { blocks, findBlocks, replaceBlocks } from '../docs/blocks.js';
 import { subCommandsIn } from '../docs/commands.js';
@@ -168,7 +168,7 @@ describe('blocks', () => {
       ['errors', 'new errors\ntable'],
       ['topics', 'topics'],
     ]);
-    expect(replaceBlocks(doc, fresh)).toBe('intro\n<!-- generated:errors -->\nnew errors\ntable\n<!-- /generated:errors -->\nmiddle\n<!-- generated:topics -->\ntopics\n<!-- /generated:topics -->\nend\n');
+    expect(replaceBlocks(doc, fresh)).toBe('intro\n<!-- generated:errors -->\n\nnew errors\ntable\n\n<!-- /generated:errors -->\nmiddle\n<!-- generated:topics -->\n\ntopics\n\n<!-- /generated:topics -->\nend\n');
     expect(findBlocks(doc).map((b) => [b.name, b.body])).toEqual([
       ['errors', 'old errors'],
       ['topics', ''],
@@ -210,6 +210,16 @@ describe('the other sources', () => {
     for (const c of UPLINK_CLASSES) expect(topics.map((t) => t.topic)).toContain(`tributary/v1/gw-1/up/${c}`);
     for (const t of topics.filter((x) => x.use === 'publish')) {
       expect(parseTopic(t.topic)?.direction).toBe(t.direction === 'gateway → cloud' ? 'up' : 'down');
+    }
+  });
+
+  it('lists every topic uplinkTopics can make (a new one needs its line in topicCatalogue)', () => {
+    const listed = topicCatalogue().map((t) => t.topic);
+    // A topic, or a maker taking a gateway id and, for the up topics, a class.
+    const made = (make: string | ((gateway: string, cls: UplinkClass) => string)) =>
+      typeof make === 'string' ? [make] : make.length === 2 ? UPLINK_CLASSES.map((c) => make('<gateway>', c)) : [make('<gateway>', 'alert')];
+    for (const [key, make] of Object.entries(uplinkTopics)) {
+      for (const topic of made(make)) expect(listed, `uplinkTopics.${key}`).toContain(topic);
     }
   });
 
