@@ -120,7 +120,7 @@ export const CloudConfigSchema = Type.Object(
         maxInFlightMessages: Type.Integer({
           minimum: 1,
           default: 1000,
-          description: 'messages being stored at once; beyond it the embedded broker stops reading gateway sockets until some are done (default 1000)',
+          description: 'messages being stored at once; beyond it the embedded broker stops reading gateway sockets until half of them are done (default 1000)',
         }),
         registryFlushMs: Ms('last seen of gateways and devices is written at most this often (new devices and moves at once)', 1000, 1),
         gzipAcks: Type.Boolean({ default: true, description: 'gzip acknowledgements of 256 bytes or more, as the protocol allows (default true)' }),
@@ -149,7 +149,7 @@ export const CloudConfigSchema = Type.Object(
     ),
     alerts: Strict(
       {
-        gatewayOfflineMs: Ms('no message (status or data) from a gateway for this long raises gateway-offline', 120_000, 1000),
+        gatewayOfflineMs: Ms('no message (status or data) from a gateway for this long raises gateway-offline; also what `online` means in the API', 120_000, 1000),
         deviceSilentMs: Ms('no summary from a device for this long raises device-silent (0: off)', 600_000),
         dataLossItems: Type.Integer({ minimum: 0, default: 1, description: 'a gateway reporting at least this many items lost (its loss ledger grew) raises data-loss (default 1; 0: off)' }),
         dataLossQuietMs: Ms("a data-loss alert clears once the gateway's loss ledger has not grown for this long", 900_000, 1000),

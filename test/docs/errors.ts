@@ -55,7 +55,13 @@ export function errorsMarkdown(root: string): string {
         const spec = catalogue[c];
         return [code(c), spec.retryable ? 'yes' : 'no', prose(spec.message.replace(/\n/g, ' ⏎ '))];
       });
-      return `${g.heading ? `${prose(g.heading)}\n\n` : ''}${table(['code', 'retryable', 'message'], rows)}`;
+      return `${g.heading ? `${heading(g.heading)}\n\n` : ''}${table(['code', 'retryable', 'message'], rows)}`;
     })
     .join('\n\n');
+}
+
+/** The comment with its subject in bold: `**Serial lines and Modbus RTU** (...)`. */
+function heading(text: string): string {
+  const [, subject = '', rest = ''] = /^([^(:.`]*)([\s\S]*)$/.exec(text) ?? [];
+  return subject.trim() ? `**${prose(subject.trim())}**${/\s$/.test(subject) ? ' ' : ''}${prose(rest)}` : prose(text);
 }
