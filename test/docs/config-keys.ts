@@ -21,6 +21,7 @@ export interface JsonSchema {
   readonly items?: JsonSchema;
   readonly anyOf?: readonly JsonSchema[];
   readonly oneOf?: readonly JsonSchema[];
+  readonly allOf?: readonly JsonSchema[];
   readonly minimum?: number;
   readonly maximum?: number;
   readonly exclusiveMinimum?: number;
@@ -75,6 +76,8 @@ function descend(s: JsonSchema, key: string, when: readonly string[], rows: KeyR
     for (const [name, child] of Object.entries(s.properties)) walk(child, `${key}.${name}`, isRequired(s, name), when, rows);
     return;
   }
+  // Type.Intersect: the keys of every part.
+  if (s.allOf) return s.allOf.forEach((part) => descend(part, key, when, rows));
   const entry = recordEntry(s);
   if (entry) return descend(entry, `${key}.<name>`, when, rows);
   if (s.type === 'array' && s.items) descend(s.items, `${key}[]`, when, rows);
@@ -154,6 +157,7 @@ function typeOf(s: JsonSchema): string {
     return union.map(typeOf).join(' \\| ');
   }
   if (s.type === 'array') return s.items ? `${arrayItem(s.items)}[]` : 'array';
+  if (s.allOf) return 'object';
   if (s.type === 'object') return recordEntry(s) ? `map of ${typeOf(recordEntry(s)!)}` : 'object';
   if (s.type === undefined) return 'any';
   return [s.type, bounds(s)].filter(Boolean).join(' ');

@@ -153,6 +153,15 @@ describe('config keys', () => {
     ]);
   });
 
+  it('lists the keys of every part of an intersection', () => {
+    const both = Type.Object({ tls: Type.Intersect([Type.Object({ port: Type.Integer() }), Type.Object({ certFile: Type.String() })], { description: 'TLS' }) });
+    expect(configRows(both as JsonSchema).map((r) => [r.key, r.type, r.description])).toEqual([
+      ['tls', 'object', 'TLS'],
+      ['tls.port', 'integer', ''],
+      ['tls.certFile', 'string', ''],
+    ]);
+  });
+
   it('keeps only or leaves out top-level keys', () => {
     expect(configRows(Schema as JsonSchema, { only: ['users'] }).map((r) => r.key)).toEqual(['users', 'users.<name>.hash']);
     expect(configRows(Schema as JsonSchema, { except: ['section', 'ports', 'rules'] }).map((r) => r.key)).toEqual(['users', 'users.<name>.hash']);
