@@ -147,7 +147,7 @@ export class CloudApi extends Resource {
   }
 
   #countRequests(app: FastifyInstance): void {
-    const requests = this.ctx.metrics.counter('tributary_cloud_api_requests_total', 'API requests answered, by method, route pattern and status', ['method', 'route', 'status']);
+    const requests = this.ctx.metrics.counter('tributary_cloud_api_requests_total', 'API requests answered, by method, route pattern (unmatched: no route) and status', ['method', 'route', 'status']);
     const seconds = this.ctx.metrics.histogram('tributary_cloud_api_request_seconds', 'Time to answer an API request (the live stream excluded)', [0.005, 0.025, 0.1, 0.5, 2.5]);
     app.addHook('onResponse', async (request, reply) => {
       requests.labels(request.method, request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched'), String(reply.statusCode)).inc();

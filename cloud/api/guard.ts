@@ -24,7 +24,7 @@ export type AuthFailure = 'missing' | 'bad_credentials' | 'forbidden' | 'throttl
 /** Install the checks; returns the table of routes added after this call (filled as they are added). */
 export function installGuard(app: FastifyInstance, auth: Authenticator, metrics: Registry): RouteEntry[] {
   const table: RouteEntry[] = [];
-  const failures = metrics.counter('tributary_cloud_api_auth_failures_total', 'API requests refused before their handler, by reason', ['reason']);
+  const failures = metrics.counter('tributary_cloud_api_auth_failures_total', 'API requests refused before their handler, by reason (missing, bad_credentials, forbidden, throttled, cross_origin)', ['reason']);
   app.addHook('onRoute', (opts) => {
     const access = opts.config?.access;
     const methods = Array.isArray(opts.method) ? opts.method : [opts.method];

@@ -23,7 +23,7 @@ export const CloudConfigSchema = Type.Object(
   {
     cloud: Type.Object(
       {
-        id: Id,
+        id: { ...Id, description: "this worker's name in logs, metrics and MQTT client ids: one per worker" },
         shutdownTimeoutMs: Ms('on SIGTERM, how long the worker may take to finish the messages it holds and close before it exits anyway', 15_000, 100),
       },
       { additionalProperties: false, description: 'this cloud worker: its id names it in logs, metrics and MQTT client ids (give each worker its own)' },
@@ -35,7 +35,7 @@ export const CloudConfigSchema = Type.Object(
         description: 'postgres://user@host:port/db to store in PostgreSQL instead of LevelDB in dataDir (several workers share one database); the password comes from PGPASSWORD or ~/.pgpass, never this file',
       }),
     ),
-    store: { ...CloudStoreConfigSchema, default: {} },
+    store: { ...CloudStoreConfigSchema, default: {}, description: 'the cloud store: roll-ups, retention and the bucket cache' },
     gateways: Type.Record(
       Id,
       Type.Object(
@@ -46,8 +46,8 @@ export const CloudConfigSchema = Type.Object(
               description: "scrypt hash of the gateway's token (`tributary edge hash-password`); the gateway connects to the embedded broker with username = its id and password = the token (required when mqtt.broker is enabled)",
             }),
           ),
-          site: Type.Optional(Id),
-          line: Type.Optional(Id),
+          site: Type.Optional({ ...Id, description: "the site the gateway's devices are at (default: the gateway id)" }),
+          line: Type.Optional({ ...Id, description: 'the line within the site (default: default)' }),
         },
         { additionalProperties: false },
       ),
@@ -82,11 +82,11 @@ export const CloudConfigSchema = Type.Object(
           Type.Object(
             {
               url: Type.String({ pattern: '^mqtts?://', description: 'an existing MQTT 5 broker (cluster) the gateways publish to, mqtts://host:8883' }),
-              username: Type.Optional(Type.String({ minLength: 1 })),
+              username: Type.Optional(Type.String({ minLength: 1, description: 'user name at the broker' })),
               passwordFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding the password (kept out of the config and the logs)' })),
-              caFile: Type.Optional(Type.String({ minLength: 1 })),
-              certFile: Type.Optional(Type.String({ minLength: 1 })),
-              keyFile: Type.Optional(Type.String({ minLength: 1 })),
+              caFile: Type.Optional(Type.String({ minLength: 1, description: "PEM CA bundle the broker's certificate must chain to (default: the system's CAs)" })),
+              certFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM client certificate (with keyFile)' })),
+              keyFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key of certFile' })),
               shareGroup: Type.String({
                 pattern: '^[A-Za-z0-9_-]+$',
                 default: 'tributary',
@@ -121,7 +121,7 @@ export const CloudConfigSchema = Type.Object(
         maxInFlightMessages: Type.Integer({
           minimum: 1,
           default: 1000,
-          description: 'messages being stored at once; beyond it the embedded broker stops reading gateway sockets until some are done (default 1000)',
+          description: 'messages being stored at once; beyond it the embedded broker stops reading gateway sockets until half of them are done (default 1000)',
         }),
         registryFlushMs: Ms('last seen of gateways and devices is written at most this often (new devices and moves at once)', 1000, 1),
         gzipAcks: Type.Boolean({ default: true, description: 'gzip acknowledgements of 256 bytes or more, as the protocol allows (default true)' }),
@@ -132,7 +132,7 @@ export const CloudConfigSchema = Type.Object(
       {
         host: Type.String({ default: '127.0.0.1', description: 'default 127.0.0.1' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'default 8080; 0 picks a free one' }),
-        tls: Type.Optional(TlsFiles),
+        tls: Type.Optional({ ...TlsFiles, description: 'serve the API over HTTPS; with caFile, clients must present a certificate' }),
         sessionTtlMs: Ms('a login session lasts this long', 12 * 3_600_000, 60_000),
       },
       'the API and dashboard',
@@ -150,7 +150,7 @@ export const CloudConfigSchema = Type.Object(
     ),
     alerts: Strict(
       {
-        gatewayOfflineMs: Ms('no message (status or data) from a gateway for this long raises gateway-offline', 120_000, 1000),
+        gatewayOfflineMs: Ms('no message (status or data) from a gateway for this long raises gateway-offline; also what `online` means in the API', 120_000, 1000),
         deviceSilentMs: Ms('no summary from a device for this long raises device-silent (0: off)', 600_000),
         dataLossItems: Type.Integer({ minimum: 0, default: 1, description: 'a gateway reporting at least this many items lost (its loss ledger grew) raises data-loss (default 1; 0: off)' }),
         dataLossQuietMs: Ms("a data-loss alert clears once the gateway's loss ledger has not grown for this long", 900_000, 1000),
@@ -160,16 +160,16 @@ export const CloudConfigSchema = Type.Object(
             {
               url: Type.String({ pattern: '^https?://', description: 'POSTed a JSON body for every alert change' }),
               secretFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding the HMAC key for X-Tributary-Signature' })),
-              maxAttempts: Type.Integer({ minimum: 1, default: 8, description: 'default 8' }),
+              maxAttempts: Type.Integer({ minimum: 1, default: 8, description: 'attempts per notification before it is given up (default 8)' }),
             },
-            { additionalProperties: false },
+            { additionalProperties: false, description: 'POST every alert change to a URL, in order, retried with backoff (Alert notifications)' },
           ),
         ),
       },
       'cloud-side alert rules and notifications',
     ),
     push: PushConfigSchema,
-    log: Strict({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }) }, 'JSON lines on stdout'),
+    log: Strict({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level (default info)' }) }, 'JSON lines on stdout'),
   },
   { additionalProperties: false },
 );

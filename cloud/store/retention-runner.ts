@@ -23,7 +23,7 @@ export class RetentionRunner extends Resource {
     super();
     this.#runs = ctx.metrics.counter('tributary_cloud_retention_runs_total', 'Retention passes run');
     this.#failures = ctx.metrics.counter('tributary_cloud_retention_failures_total', 'Retention passes that failed (retried at the next interval)');
-    this.#deleted = ctx.metrics.counter('tributary_cloud_retention_deleted_total', 'Records deleted by retention, by what', ['what']);
+    this.#deleted = ctx.metrics.counter('tributary_cloud_retention_deleted_total', 'Records deleted by retention, by what (summaries, buckets, dead_letters, alerts, raw_snippets)', ['what']);
   }
 
   /** The last pass's report, for /healthz. */

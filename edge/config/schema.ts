@@ -67,7 +67,7 @@ export const SerialPortSchema = Type.Object(
 
 export const ModbusRegisterSchema = Type.Object(
   {
-    metric: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$' }),
+    metric: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$', description: "metric name the register's value arrives as" }),
     function: Type.Union([Type.Literal(3), Type.Literal(4)], { default: 3, description: '3: read holding registers, 4: read input registers (default 3)' }),
     address: Type.Integer({ minimum: 0, maximum: 65535, description: 'first register, zero-based' }),
     type: Type.Union(['int16', 'uint16', 'int32', 'uint32', 'float32'].map((t) => Type.Literal(t)), { default: 'uint16', description: 'default uint16' }),
@@ -88,13 +88,13 @@ export const ModbusPortSchema = Type.Object(
     units: Type.Array(
       Type.Object(
         {
-          device: DeviceId,
+          device: { ...DeviceId, description: "device id the unit's readings arrive as" },
           unitId: Type.Integer({ minimum: 1, maximum: 247, description: 'Modbus slave address' }),
-          registers: Type.Array(ModbusRegisterSchema, { minItems: 1 }),
+          registers: Type.Array(ModbusRegisterSchema, { minItems: 1, description: 'registers read at each poll, one metric each' }),
         },
         { additionalProperties: false },
       ),
-      { minItems: 1 },
+      { minItems: 1, description: 'the Modbus units (slaves) polled on this port' },
     ),
   },
   { additionalProperties: false },
@@ -104,12 +104,12 @@ export const EdgeConfigSchema = Type.Object(
   {
     gateway: Type.Object(
       {
-        id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'this gateway\'s id; part of every summary id, so keep it stable' }),
+        id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'this gateway\'s id; part of every summary and alert id, so keep it stable' }),
         shutdownTimeoutMs: Ms('on SIGTERM, how long the gateway may take to stop its sources, checkpoint, flush the log and close the uplink before it exits anyway (systemd\'s TimeoutStopSec is 30 s)', 20_000, 100),
       },
       { additionalProperties: false, description: 'who this gateway is' },
     ),
-    dataDir: Type.String({ minLength: 1, default: './data/edge', description: 'folder for the LevelDB stores (default ./data/edge)' }),
+    dataDir: Type.String({ minLength: 1, default: './data/edge', description: 'folder for LevelDB: the stores, the ingest log and checkpoints (default ./data/edge)' }),
     mqtt: Strict(
       {
         topicPrefix: Type.String({ pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$', default: 'sensors', description: 'readings arrive on <topicPrefix>/<device> (default sensors)' }),
@@ -135,12 +135,12 @@ export const EdgeConfigSchema = Type.Object(
           Type.Object(
             {
               url: Type.String({ pattern: '^mqtts?://', description: 'existing broker to subscribe to, mqtt:// or mqtts://' }),
-              username: Type.Optional(Type.String()),
+              username: Type.Optional(Type.String({ description: 'user name at the broker' })),
               passwordFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding the password (kept out of the config and the logs)' })),
-              caFile: Type.Optional(Type.String({ minLength: 1 })),
-              certFile: Type.Optional(Type.String({ minLength: 1 })),
-              keyFile: Type.Optional(Type.String({ minLength: 1 })),
-              clientId: Type.Optional(Type.String({ minLength: 1 })),
+              caFile: Type.Optional(Type.String({ minLength: 1, description: "PEM CA bundle the broker's certificate must chain to (default: the system's CAs)" })),
+              certFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM client certificate (with keyFile)' })),
+              keyFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key of certFile' })),
+              clientId: Type.Optional(Type.String({ minLength: 1, description: 'MQTT client id; keep it stable for the persistent session (default tributary<hostname>)' })),
               qos: Type.Union([Type.Literal(0), Type.Literal(1)], { default: 1, description: 'subscription QoS (default 1)' }),
             },
             { additionalProperties: false, description: 'subscribe to <topicPrefix>/+ on an existing broker' },
@@ -213,8 +213,8 @@ export const EdgeConfigSchema = Type.Object(
     durability: DurabilitySchema,
     stores: Strict(
       {
-        deadLetterMaxEntries: Type.Integer({ minimum: 1, default: 100000, description: 'oldest dead letters are evicted beyond this (default 100000)' }),
-        lateDataMaxEntries: Type.Integer({ minimum: 1, default: 100000, description: 'oldest late readings are evicted beyond this (default 100000)' }),
+        deadLetterMaxEntries: Type.Integer({ minimum: 1, default: 100000, description: 'oldest dead letters are evicted beyond this, counted in tributary_store_evicted_total (default 100000)' }),
+        lateDataMaxEntries: Type.Integer({ minimum: 1, default: 100000, description: 'oldest late readings are evicted beyond this, counted in tributary_store_evicted_total (default 100000)' }),
         flushIntervalMs: Ms('writes are batched for at most this long before LevelDB', 20, 1),
       },
       'LevelDB stores',
@@ -228,7 +228,7 @@ export const EdgeConfigSchema = Type.Object(
         host: Type.String({ default: '127.0.0.1', description: 'default 127.0.0.1 (loopback only)' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 9464, description: 'default 9464; 0 picks a free one' }),
         tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding a bearer token; required when host is not loopback' })),
-        tls: Type.Optional(TlsFiles),
+        tls: Type.Optional({ ...TlsFiles, description: 'serve over HTTPS' }),
       },
       'the observability endpoint',
     ),
@@ -236,7 +236,7 @@ export const EdgeConfigSchema = Type.Object(
       {
         level: Type.Union(
           ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-          { default: 'info', description: 'default info' },
+          { default: 'info', description: 'pino log level (default info)' },
         ),
       },
       'structured JSON logs on stdout',

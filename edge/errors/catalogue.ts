@@ -46,7 +46,7 @@ export const catalogue = {
   ERR_AUTH_SUBSCRIBE_DENIED: { message: 'client %s may not subscribe to %s', retryable: false },
   ERR_AUTH_BAD_HASH: { message: 'password hash for %s is not a valid scrypt hash (make one with `tributary edge hash-password`)', retryable: false },
 
-  // I/O: transports and storage.
+  // I/O: transports and storage (LevelDB). ERR_NOT_OPEN: a resource used before it is open (the cloud API answers 503).
   ERR_MQTT_LISTEN: { message: 'cannot listen on %s: %s', retryable: true },
   ERR_MQTT_CONNECT: { message: 'cannot connect to broker %s: %s', retryable: true },
   ERR_MQTT_SUBSCRIBE: { message: 'broker %s refused the subscription to %s: %s; check the ACL it gives this user', retryable: true },
@@ -55,7 +55,7 @@ export const catalogue = {
   ERR_STORE_WRITE: { message: 'LevelDB write failed: %s', retryable: true },
   ERR_NOT_OPEN: { message: '%s is %s; open it first', retryable: false },
 
-  // Serial and Modbus.
+  // Serial lines and Modbus RTU (ERR_DECODE_BAD_CSV is a dead-letter reason of the csv framing).
   ERR_SERIAL_LINE_TOO_LONG: { message: 'line exceeded %s bytes without a newline; the bytes so far are kept and the rest of the line skipped', retryable: false },
   ERR_SERIAL_PARTIAL_LINE: { message: 'port %s closed in the middle of a line', retryable: false },
   ERR_SERIAL_OPEN: { message: 'cannot open serial port %s: %s (retrying with backoff)', retryable: true },
@@ -89,7 +89,7 @@ export const catalogue = {
   ERR_SCENARIO_BAD_RECORDING: { message: 'recording %s cannot be replayed: %s', retryable: false },
   ERR_SCENARIO_WRITE: { message: 'cannot write the %s file %s (%s): check the path and permissions', retryable: false },
 
-  // The cloud tier.
+  // The cloud tier: alert notifications to a webhook (cloud/notify/webhook.ts).
   ERR_WEBHOOK_DELIVERY: { message: 'webhook notification failed on attempt %s: %s; check the receiver and webhook.url', retryable: true },
 
   // Evaluation (`tributary eval`): labels, results and recordings that cannot be scored together.
@@ -97,7 +97,8 @@ export const catalogue = {
   ERR_EVAL_RESULTS: { message: 'results file %s cannot be read: %s (expected the header timestamp,anomaly_score,alert)', retryable: false },
   ERR_EVAL_MISMATCH: { message: '%s cannot be scored against its labels: %s', retryable: false },
   // Anomaly models (`<base>.onnx` + `<base>.manifest.json`): loading refuses anything that would
-  // score wrongly, before it can replace a running model.
+  // score wrongly, before it can replace a running model. A model failing at run time (ERR_MODEL_RUN) leaves
+  // its windows unscored; aggregation goes on.
   ERR_MODEL_READ: { message: 'cannot read the model\'s %s file %s (%s): check the path and permissions', retryable: false },
   ERR_MODEL_MANIFEST: { message: 'model manifest %s is invalid (%s problem(s)):\n%s', retryable: false },
   ERR_MODEL_MISMATCH: { message: 'model %s does not match its manifest (%s problem(s)):\n%s\nrebuild the model or fix the manifest', retryable: false },
@@ -115,6 +116,7 @@ export const catalogue = {
   ERR_PUSH_TOO_LARGE: { message: 'the %s is %s bytes, over the limit of %s bytes for a push', retryable: false },
 
   // CLI.
+  // The command line: a gateway that did not stop in time (it exits 1), a command line that does not parse, a command not built yet.
   ERR_SHUTDOWN_TIMEOUT: { message: 'the gateway did not stop within %s ms (gateway.shutdownTimeoutMs); exiting anyway: the next start restores the last checkpoint and replays the log after it', retryable: false },
   ERR_CLI_USAGE: { message: '%s (see `tributary %s --help`)', retryable: false },
   ERR_CLI_NOT_YET: { message: '`tributary %s` arrives with issue #%s (%s); it is not built yet', retryable: false },

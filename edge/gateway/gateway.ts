@@ -468,7 +468,7 @@ export class Gateway extends Resource {
     this.metrics.gauge('tributary_windows_open', 'Windows not yet closed, over all devices, metrics and window definitions', [], (g) => g.set(engine.stats.windowsOpen));
     this.metrics.gauge('tributary_window_keys', '(device, metric) keys held by the window engine', [], (g) => g.set(engine.stats.keys));
     this.metrics.gauge('tributary_devices', 'Devices with state in the window engine', [], (g) => g.set(engine.stats.devices));
-    this.metrics.gauge('tributary_store_entries', 'Entries held per store', ['store'], (g) => {
+    this.metrics.gauge('tributary_store_entries', 'Entries held per store (dead-letter, late-data)', ['store'], (g) => {
       g.set(this.#deadLetters?.size ?? 0, 'dead-letter');
       g.set(this.#late?.size ?? 0, 'late-data');
     });

@@ -13,7 +13,7 @@ export function pipelineMetrics(registry: Registry) {
     deadLettered: registry.counter('tributary_dead_letters_total', 'Messages or metrics refused and kept in the dead-letter store, by reason', ['reason']),
     lateAccepted: registry.counter('tributary_readings_late_accepted_total', 'Readings behind the watermark but within allowed lateness (their windows were re-emitted)'),
     resent: registry.counter('tributary_readings_resent_total', 'Readings sent again after a restart that were already in the ingest log (their acknowledgement was lost): not counted twice'),
-    pauses: registry.counter('tributary_backpressure_pauses_total', 'Times the sources were paused until the pipeline caught up, by what fell behind (log, analysis)', ['reason']),
+    pauses: registry.counter('tributary_backpressure_pauses_total', 'Times the sources were paused until the pipeline caught up, by what fell behind: log (the ingest log) or analysis (scoring and rules)', ['reason']),
     late: registry.counter('tributary_readings_late_total', 'Readings beyond allowed lateness, kept in the late-data store'),
     summaries: registry.counter('tributary_summaries_total', 'Summaries written to the outbox, by window kind', ['kind']),
     revisions: registry.counter('tributary_summary_revisions_total', 'Of those, re-emissions (revision > 0) caused by late data'),

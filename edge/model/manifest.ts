@@ -14,34 +14,34 @@ const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' });
 export const ModelManifestSchema = Type.Object(
   {
     name: { ...Name, description: 'model name, e.g. motor-baseline' },
-    version: Type.String({ minLength: 1, maxLength: 64, description: 'producer-ordered version, reported with every score' }),
+    version: Type.String({ minLength: 1, maxLength: 64, description: 'producer-ordered version, e.g. 2024-11-24.1; reported with every score' }),
     algorithm: Type.Union([Type.Literal('pca'), Type.Literal('autoencoder'), Type.Literal('external')], { description: 'how the graph was made' }),
-    window: { ...WindowSpecSchema, description: 'the window the features are taken over; must be one of the gateway\'s windows.definitions' },
-    features: Type.Array(Type.String({ minLength: 3 }), { minItems: 1, maxItems: 4096, description: 'ordered inputs, `<metric>.<feature>`' }),
+    window: { ...WindowSpecSchema, description: 'the window the features are taken over, as in windows.definitions (e.g. {kind: tumbling, sizeMs: 10000}); it must be one of the gateway\'s windows (ERR_MODEL_WINDOW)' },
+    features: Type.Array(Type.String({ minLength: 3 }), { minItems: 1, maxItems: 4096, description: 'ordered inputs, `<metric>.<feature>`, the feature one of count sum min max mean std rms first last slope peakToPeak (a metric name may itself contain dots: the feature is after the last one)' }),
     normalisation: Type.Object(
       {
         mean: Type.Array(Type.Number(), { description: 'per feature, in features order' }),
         std: Type.Array(Type.Number({ exclusiveMinimum: 0 }), { description: 'per feature, > 0; x\' = (x − mean) / std' }),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, description: 'how each input is standardised before the graph' },
     ),
-    input: Type.Object({ name: Type.String({ minLength: 1, description: 'graph input, float32 [N, features.length]' }) }, { additionalProperties: false }),
+    input: Type.Object({ name: Type.String({ minLength: 1, description: 'the graph\'s one input: float32 [N, features.length], N symbolic (the batch)' }) }, { additionalProperties: false, description: "the graph's input" }),
     output: Type.Object(
       {
-        name: Type.String({ minLength: 1, description: 'graph output, float32 [N] or [N, 1]' }),
+        name: Type.String({ minLength: 1, description: 'the graph output read as the score: float32 [N] or [N, 1]' }),
         meaning: Type.String({ minLength: 1, description: 'what the score is; higher = worse' }),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, description: "the graph's output: one score per row" },
     ),
     threshold: Type.Number({ description: 'score > threshold is anomalous' }),
     appliesTo: Type.Object(
       {
-        devices: Type.Optional(Type.Array({ ...Name, description: 'device id' }, { minItems: 1 })),
-        kinds: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+        devices: Type.Optional(Type.Array({ ...Name, description: 'device id' }, { minItems: 1, description: 'device ids' })),
+        kinds: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'device kinds (devices.kinds in the gateway config)' })),
       },
       { additionalProperties: false, description: 'devices and/or device kinds it scores' },
     ),
-    training: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'how it was trained; informational' })),
+    training: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'how it was made: source, createdAt, rows, split, calibration figures, algorithm details (informational)' })),
   },
   { additionalProperties: false },
 );

@@ -35,16 +35,15 @@ export function uplinkMetrics(r: Registry, view: UplinkView): UplinkMetrics {
     for (const c of UPLINK_CLASSES) g.set(view.inFlightItems(c), c);
   });
   r.gauge(`${p}_budget_tokens_bytes`, 'Bytes the bandwidth budget allows now (negative: paying back a large message; 0 with no budget)', [], (g) => g.set(view.tokens()));
-  const per = (name: string, help: string) => classCounter(r, `${p}_${name}`, help);
   const acksIgnored = r.counter(`${p}_acks_ignored_total`, 'Acks ignored, by reason: unknown_id (an id the outbox does not hold) or why the message did not decode', ['reason']);
   const downIgnored = r.counter(`${p}_down_ignored_total`, 'Messages on the down topics not handled, by kind (config and model: the gateway runs without push)', ['kind']);
   return {
-    sent: per('sent_items_total', 'Items sent (each copy), by class'),
-    batches: per('sent_batches_total', 'Messages sent, by class'),
-    bytes: per('sent_bytes_total', 'Payload bytes sent (after compression), by class'),
-    acked: per('acked_total', 'Items acknowledged by the cloud, by class'),
-    rejected: per('rejected_total', 'Items the cloud rejected for good (counted in the loss ledger), by class'),
-    retransmitted: per('retransmitted_total', 'Items sent again after an ack timeout or a lost connection, by class'),
+    sent: classCounter(r, `${p}_sent_items_total`, 'Items sent (each copy), by class'),
+    batches: classCounter(r, `${p}_sent_batches_total`, 'Messages sent, by class'),
+    bytes: classCounter(r, `${p}_sent_bytes_total`, 'Payload bytes sent (after compression), by class'),
+    acked: classCounter(r, `${p}_acked_total`, 'Items acknowledged by the cloud, by class'),
+    rejected: classCounter(r, `${p}_rejected_total`, 'Items the cloud rejected for good (counted in the loss ledger), by class'),
+    retransmitted: classCounter(r, `${p}_retransmitted_total`, 'Items sent again after an ack timeout or a lost connection, by class'),
     acksIgnored: (reason) => acksIgnored.labels(reason),
     downIgnored: (kind) => downIgnored.labels(kind),
     connects: r.counter(`${p}_connects_total`, "Connections established to the cloud's broker").labels(),

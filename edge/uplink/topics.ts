@@ -30,6 +30,43 @@ export const uplinkTopics = {
   allUp: `${ROOT}/+/+/up/+`,
 } as const;
 
+/** What each class's up topic carries, for the topic catalogue (and the README). */
+const CLASS_CARRIES: Readonly<Record<UplinkClass, string>> = {
+  alert: 'batches of alert events',
+  summary: 'batches of window summaries',
+  raw: 'flight-recorder snippets (raw readings around an alert)',
+  status: 'status reports: backlog and data-loss ledger',
+};
+
+export interface TopicSpec {
+  /** The topic, or a subscription filter, with `<gateway>` standing for a gateway id. */
+  readonly topic: string;
+  readonly direction: 'gateway → cloud' | 'cloud → gateway';
+  /** Published to, or subscribed to (a filter). */
+  readonly use: 'publish' | 'subscribe';
+  readonly carries: string;
+}
+
+/**
+ * Every topic of the uplink protocol, built by the functions above (so the catalogue cannot drift
+ * from what the two ends use): the up topics per class, the down topics, then the subscriptions.
+ */
+export function topicCatalogue(gateway = '<gateway>'): readonly TopicSpec[] {
+  return [
+    ...UPLINK_CLASSES.map((c): TopicSpec => ({ topic: uplinkTopics.up(gateway, c), direction: 'gateway → cloud', use: 'publish', carries: CLASS_CARRIES[c] })),
+    { topic: uplinkTopics.ack(gateway), direction: 'cloud → gateway', use: 'publish', carries: 'acknowledgements and rejections, by item id' },
+    { topic: uplinkTopics.config(gateway), direction: 'cloud → gateway', use: 'publish', carries: 'reserved (configuration push, issue #7)' },
+    { topic: uplinkTopics.model(gateway), direction: 'cloud → gateway', use: 'publish', carries: 'reserved (model push, issue #7)' },
+    { topic: uplinkTopics.down(gateway), direction: 'cloud → gateway', use: 'subscribe', carries: 'what a gateway subscribes to: everything addressed to it in its version' },
+    {
+      topic: uplinkTopics.allUp,
+      direction: 'gateway → cloud',
+      use: 'subscribe',
+      carries: 'what the cloud subscribes to: every version, gateway and class, so a newer gateway\'s message is dead-lettered rather than lost',
+    },
+  ];
+}
+
 export type ParsedTopic =
   | { readonly direction: 'up'; readonly version: string; readonly gateway: string; readonly class: string }
   | { readonly direction: 'down'; readonly version: string; readonly gateway: string; readonly kind: string };

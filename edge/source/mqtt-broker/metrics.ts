@@ -33,17 +33,17 @@ export interface BrokerMetrics {
 
 export function brokerMetrics(registry: Registry, live: BrokerGaugeSources): BrokerMetrics {
   const p = 'tributary_mqtt_broker';
-  registry.gauge(`${p}_connections`, 'Client connections open now, by listener', ['listener'], (g) => {
+  registry.gauge(`${p}_connections`, 'Client connections open now, by listener (tcp, tls)', ['listener'], (g) => {
     g.set(live.connections('tcp'), 'tcp');
     g.set(live.connections('tls'), 'tls');
   });
   registry.gauge(`${p}_messages_held`, 'Messages held while the source is paused', [], (g) => g.set(live.held()));
   registry.gauge(`${p}_unread_bytes`, 'Bytes waiting unread in client sockets (grows while the source is paused)', [], (g) => g.set(live.unreadBytes()));
   return {
-    connectionsTotal: registry.counter(`${p}_connections_total`, 'Client connections accepted, by listener', ['listener']),
+    connectionsTotal: registry.counter(`${p}_connections_total`, 'Client connections accepted, by listener (tcp, tls)', ['listener']),
     connectionsRefused: registry.counter(`${p}_connections_refused_total`, 'Connections dropped before MQTT, by reason (max_connections)', ['reason']),
-    authFailures: registry.counter(`${p}_auth_failures_total`, 'Clients refused at CONNECT or the TLS handshake, by reason', ['reason']),
-    publishesDenied: registry.counter(`${p}_publishes_denied_total`, 'PUBLISH packets refused by the topic ACL (the client is disconnected), by reason', ['reason']),
+    authFailures: registry.counter(`${p}_auth_failures_total`, 'Clients refused at CONNECT or the TLS handshake, by reason (missing_credentials, unknown_user, bad_password, bad_hash, tls_handshake, client_id_taken)', ['reason']),
+    publishesDenied: registry.counter(`${p}_publishes_denied_total`, 'PUBLISH packets refused by the topic ACL (the client is disconnected), by reason (unauthenticated, bad_topic; other_device on the gateway, other_gateway on the cloud)', ['reason']),
     subscribesDenied: registry.counter(`${p}_subscribes_denied_total`, 'SUBSCRIBE requests refused (this broker is ingest-only)').labels(),
     messages: registry.counter(`${p}_messages_received_total`, 'Authorised PUBLISH packets handed to the pipeline').labels(),
     bytes: registry.counter(`${p}_received_bytes_total`, 'Payload bytes of those messages').labels(),
