@@ -20,7 +20,8 @@
 // alert or summary never arrived is counted as missing, never left out silently.
 //
 // Knobs (environment): BENCH_E2E_RATES (readings/s, comma-separated; default 5000,10000,20000),
-// BENCH_E2E_MEASURE_MS (default 60000).
+// BENCH_E2E_MEASURE_MS (default 60000), BENCH_E2E_GATEWAY_FLAGS (node flags for the gateway),
+// BENCH_E2E_EDGE_CONFIG (JSON over the gateway's config sections, e.g. '{"flightRecorder":{"enabled":false}}').
 
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -60,8 +61,10 @@ const FOLLOWED = [
   ids('env-', 100, 50),
   Array.from({ length: 50 }, (_, i) => `probe-${String(i).padStart(3, '0')}`),
 ];
-/** As tributary-edge.service runs the gateway. */
-const GATEWAY_NODE_OPTIONS = ['--max-old-space-size=128'];
+/** As tributary-edge.service runs the gateway; BENCH_E2E_GATEWAY_FLAGS adds more (e.g. --cpu-prof). */
+const GATEWAY_NODE_OPTIONS = ['--max-old-space-size=128', ...(process.env.BENCH_E2E_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [])];
+/** BENCH_E2E_EDGE_CONFIG: JSON put over the gateway's config, section by section (experiments). */
+const EDGE_OVERRIDES = JSON.parse(process.env.BENCH_E2E_EDGE_CONFIG ?? '{}') as Record<string, unknown>;
 const MOTOR_MODEL = fileURLToPath(new URL('../../../edge/models/motor-baseline.onnx', import.meta.url));
 
 function ids(prefix: string, count: number, n: number): string[] {
@@ -108,6 +111,7 @@ async function measure(offered: number): Promise<BenchResult> {
         uplink: { url: `mqtt://127.0.0.1:${cloudMqtt}`, username: 'gw-e2e', tokenFile: join(dir.path, 'token') },
         http: { host: '127.0.0.1', port: gwHttp },
         log: { level: 'warn' },
+        ...EDGE_OVERRIDES,
       },
       GATEWAY_NODE_OPTIONS,
     );
@@ -143,6 +147,7 @@ async function measure(offered: number): Promise<BenchResult> {
       const rss: number[] = [g0.rssMB];
       while (preciseNow() - t0 < MEASURE_MS) {
         await sleep(1000);
+        for (const p of processes) if (p.child.exitCode !== null || p.child.signalCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode ?? p.child.signalCode}) during the run: ${p.stderr().slice(-3000)}`);
         rss.push(procUsage(gateway.pid).rssMB);
       }
       const t1 = preciseNow();
@@ -195,19 +200,28 @@ function latencies(closings: readonly Closing[], t0: number, t1: number, alertEv
   const closed = new Map<string, Closing>();
   for (const c of closings) if (c[2] >= t0 && c[2] < t1) closed.set(`${c[0]}|${c[1]}`, c);
 
-  const alertAt = new Map<string, number>();
+  // Where an alert's time goes, by the system's own stamps (Date.now(), ms): the gateway emitted it
+  // (event.emittedAt), the cloud's store began writing it (updatedAt), the stream delivered it.
+  const alertAt = new Map<string, { arrivedAt: number; emittedAt: number; storingAt: number }>();
   for (const e of alertEvents) {
-    const ev = (e.data as { event: { device: string; rule: string; at: number } }).event;
-    const key = `${ev.device}|${ev.at}`;
-    if (ev.rule === RULE && !alertAt.has(key)) alertAt.set(key, e.arrivedAt);
+    const a = e.data as { updatedAt: number; event: { device: string; rule: string; at: number; emittedAt: number } };
+    const key = `${a.event.device}|${a.event.at}`;
+    if (a.event.rule === RULE && !alertAt.has(key)) alertAt.set(key, { arrivedAt: e.arrivedAt, emittedAt: a.event.emittedAt, storingAt: a.updatedAt });
   }
   const alert: number[] = [];
+  const inGateway: number[] = [];
+  const toCloudStore: number[] = [];
+  const inCloud: number[] = [];
   let alertsExpected = 0;
   for (const [key, c] of closed) {
     if (!c[0].startsWith('probe-')) continue;
     alertsExpected++;
     const at = alertAt.get(key);
-    if (at !== undefined) alert.push(at - c[2]);
+    if (at === undefined) continue;
+    alert.push(at.arrivedAt - c[2]);
+    inGateway.push(at.emittedAt - c[2]);
+    toCloudStore.push(at.storingAt - at.emittedAt);
+    inCloud.push(at.arrivedAt - at.storingAt);
   }
 
   // Every summary's first arrival (revision 0), by window end.
@@ -249,6 +263,11 @@ function latencies(closings: readonly Closing[], t0: number, t1: number, alertEv
     alertMaxMs: q(alert, 1),
     alerts: alert.length,
     alertsMissing: alertsExpected - alert.length,
+    // The parts of alertP99Ms: publish → emitted by the gateway's rules; → the cloud's store begins
+    // writing it (outbox, uplink, cloud broker and ingest queue); → on the stream (write, bus, SSE).
+    alertGatewayP99Ms: q(inGateway, 0.99),
+    alertUplinkP99Ms: q(toCloudStore, 0.99),
+    alertCloudP99Ms: q(inCloud, 0.99),
     summaryP50Ms: q(summary, 0.5),
     summaryP99Ms: q(summary, 0.99),
     summaryP999Ms: q(summary, 0.999),

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 const CLI_MAIN = fileURLToPath(new URL('../../../edge/cli/main.js', import.meta.url));
 
 export interface CliProcess {
+  /** `tributary edge` or `tributary cloud`. */
+  readonly name: string;
   readonly child: ChildProcess;
   readonly pid: number;
   readonly exited: Promise<number | null>;
@@ -30,6 +32,7 @@ export function startCli(dir: string, name: string, command: 'edge' | 'cloud', c
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const proc: CliProcess = {
+    name: `tributary ${command}`,
     child,
     pid: child.pid!,
     exited,
