@@ -27,7 +27,7 @@ import { uplinkClientOptions } from './connection.js';
 import { InFlight } from './in-flight.js';
 import { laneOrder, takeOptions, type Lane } from './lanes.js';
 import { uplinkMetrics, type UplinkMetrics } from './metrics.js';
-import { decodeAck, encodeBatch, newBatchId, type Ack, type UplinkBatchInput } from './protocol.js';
+import { decodeAck, encodeBatchAsync, newBatchId, type Ack, type UplinkBatchInput } from './protocol.js';
 import { statusReport } from './status-report.js';
 import { TokenBucket } from './token-bucket.js';
 import { parseTopic, uplinkTopics, type UplinkClass } from './topics.js';
@@ -362,7 +362,11 @@ export class Uplink extends Resource {
     for (;;) {
       if (items.length === 0) return;
       const batch = { gateway: this.#o.gateway, class: lane.cls, batch: newBatchId(), sentAt: this.#o.clock.now(), items: items.map((i) => i.item) } as UplinkBatchInput;
-      const encoded = encodeBatch(batch, { gzip: this.#c.gzip, gzipMinBytes: this.#c.gzipMinBytes });
+      const encoded = await encodeBatchAsync(batch, { gzip: this.#c.gzip, gzipMinBytes: this.#c.gzipMinBytes });
+      if (!this.#connected) {
+        outbox.release(items.map((i) => i.entry), false);
+        return;
+      }
       if (encoded.payload.length <= this.#c.maxMessageBytes && encoded.jsonBytes <= MAX_DOCUMENT_BYTES) {
         this.#publish(lane.cls, batch.batch, items.map((i) => i.entry), encoded.topic, encoded.payload);
         return;

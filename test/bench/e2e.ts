@@ -175,7 +175,11 @@ async function measure(offered: number): Promise<BenchResult> {
         gatewayRssMB: round(Math.max(...rss), 1),
         gatewayRssStartMB: round(g0.rssMB, 1),
         gatewayRssEndMB: round(g1.rssMB, 1),
+        // The gateway's event loop over the measured interval: how long work waited for it.
+        gatewayLoopLagP99Ms: round((m1.get('tributary_event_loop_lag_seconds{quantile="0.99"}') ?? Number.NaN) * 1000, 1),
+        gatewayLoopLagMaxMs: round((m1.get('tributary_event_loop_lag_seconds{quantile="1"}') ?? Number.NaN) * 1000, 1),
         gatewayHeapUsedMB: mem('heap_used'),
+        gatewayHeapTotalMB: mem('heap_total'),
         gatewayExternalMB: mem('external'),
         cloudCpuPct: round(((c1.cpuMs - c0.cpuMs) / (t1 - t0)) * 100, 1),
         cloudRssMB: round(c1.rssMB, 1),
