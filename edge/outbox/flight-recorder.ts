@@ -145,8 +145,11 @@ export class FlightRecorder extends Resource {
       for (const cut of cuts) this.#schedule(cut, RETRY_MS);
       return;
     }
-    if (this.status !== 'open' && this.status !== 'closing') return;
-    cuts.forEach((cut, i) => {
+    for (const [i, cut] of cuts.entries()) {
+      // One snippet at a time, yielding between them: a pass of hundreds of snippets (JSON for every
+      // reading) must not hold the event loop, which the readings and the alerts go through.
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (this.status !== 'open' && this.status !== 'closing') return;
       const readings = found[i]!;
       const parts = snippetParts({ gateway: this.#o.gateway, device: cut.device, alert: cut.alert, from: cut.from, to: cut.to }, readings.map((r) => r.reading), c.maxPartBytes);
       for (const part of parts) this.#o.outbox.add('raw', part);
@@ -156,6 +159,6 @@ export class FlightRecorder extends Resource {
       this.#m.parts.inc(parts.length);
       this.#m.readings.inc(readings.length);
       this.#o.log.info({ alert: cut.alert, device: cut.device, readings: readings.length, parts: parts.length }, 'flight recorder: raw snippet queued');
-    });
+    }
   }
 }
