@@ -23,7 +23,9 @@
 // BENCH_E2E_MEASURE_MS (default 60000), BENCH_E2E_GATEWAY_FLAGS (node flags for the gateway),
 // BENCH_E2E_EDGE_CONFIG (JSON over the gateway's config sections, e.g. '{"flightRecorder":{"enabled":false}}').
 
+import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashPassword } from '../../edge/auth/password.js';
 import { freePort } from '../helpers/free-port.js';
@@ -34,8 +36,6 @@ import { procUsage, scrape, startCli, total, type CliProcess } from './e2e/proce
 import { child, next, stop } from './ingest/harness.js';
 import type { BenchResult } from './run.js';
 import { preciseNow, quantile, round } from './stats.js';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 const RATES = (process.env.BENCH_E2E_RATES ?? '5000,10000,20000').split(',').map(Number);
 const MEASURE_MS = Number(process.env.BENCH_E2E_MEASURE_MS ?? 60_000);
