@@ -57,13 +57,18 @@ export class Analysis {
   #queued = 0;
 
   constructor(private readonly o: AnalysisOptions) {
-    this.#assembler = new ObservationAssembler(o.retainMs);
+    this.#assembler = new ObservationAssembler(o.retainMs, (device, window) => o.scorer.scores(device, window));
     this.#rules = o.rules;
   }
 
   /** Batches cut but not yet scored and handed on. */
   get queued(): number {
     return this.#queued;
+  }
+
+  /** Windows kept so that a revision can be scored with every metric's features. */
+  get retained(): number {
+    return this.#assembler.retained;
   }
 
   /** Nothing gathered and nothing being scored: every summary handed in has been passed on. */

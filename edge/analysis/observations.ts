@@ -3,7 +3,11 @@
 // device), so the summaries emitted in one turn of the event loop form complete observations.
 //
 // A revision (late data) re-emits only the metrics it changed; the assembler keeps each device's
-// recent windows so the revised observation still carries every metric's features.
+// recent windows so the revised observation still carries every metric's features. Only windows
+// a model scores are kept (`keep`): a revision is scored again but never judged by the rules, so
+// any other window's features would be held for nothing. (With 1,000 devices, three metrics and
+// the default windows, keeping every window for allowed lateness + the longest window held about
+// 19,000 feature records, 35 MB of the gateway's heap; see docs on memory.)
 
 import type { Summary, WindowRef } from '../features/summary.js';
 import { flattenFeatures } from '../model/feature-vector.js';
@@ -33,11 +37,24 @@ export class ObservationAssembler {
   readonly #recent = new Map<string, Map<string, Recent>>();
   #pending = new Map<string, Observation>();
 
-  /** @param retainMs how long after its end (event time) a window can still be revised: allowed lateness + out-of-orderness + the longest window. */
-  constructor(private readonly retainMs: number) {}
+  /**
+   * @param retainMs how long after its end (event time) a window can still be revised: allowed lateness + out-of-orderness + the longest window.
+   * @param keep whether a device's window is worth keeping for its revisions (default: every window).
+   */
+  constructor(
+    private readonly retainMs: number,
+    private readonly keep: (device: string, window: WindowRef) => boolean = () => true,
+  ) {}
 
   get pending(): number {
     return this.#pending.size;
+  }
+
+  /** Windows kept for revisions, over all devices. */
+  get retained(): number {
+    let n = 0;
+    for (const recent of this.#recent.values()) n += recent.size;
+    return n;
   }
 
   add(summary: Summary): void {
@@ -61,7 +78,7 @@ export class ObservationAssembler {
     const out = [...this.#pending.values()];
     this.#pending = new Map();
     for (const obs of out) {
-      if (obs.summaries.every((s) => s.retracted)) continue;
+      if (obs.summaries.every((s) => s.retracted) || !this.keep(obs.device, obs.window)) continue;
       let recent = this.#recent.get(obs.device);
       if (recent === undefined) {
         recent = new Map();

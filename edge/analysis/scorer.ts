@@ -3,6 +3,7 @@
 // is reported and counted; its devices go unscored and everything else carries on.
 
 import type { ModelScore } from '../alert/alert.js';
+import type { WindowRef } from '../features/summary.js';
 import type { ScoringModel } from '../model/contract.js';
 import { windowMatches } from '../model/feature-rows.js';
 import { writeVector } from '../model/feature-vector.js';
@@ -56,6 +57,12 @@ export class Scorer {
       this.#byDevice.set(device, m);
     }
     return m ?? undefined;
+  }
+
+  /** Whether a model scores `device` on `window` (the windows the analysis stage keeps for revisions). */
+  scores(device: string, window: WindowRef): boolean {
+    const model = this.modelFor(device);
+    return model !== undefined && windowMatches(model.manifest.window, window);
   }
 
   /** Scores for the observations, by index (absent where no model applies, a feature is missing or the model failed). */

@@ -3,6 +3,11 @@
 // gateway clock has passed the end of that range (plus `settleMs` for stragglers), cut into raw
 // snippet parts and queued in the outbox, so an engineer can see what the machine did.
 //
+// Cuts run one pass at a time, and a pass takes every cut due by then: one read of the log serves
+// them all (ingest-log.ts aroundMany). An alert storm (hundreds of alerts raised within seconds)
+// thus costs a few passes over the log instead of one per alert, which had the gateway reading
+// the log at full speed and holding the reads' buffers until it ran out of memory.
+//
 // A cut waiting for its "after" part is kept in LevelDB (sublevel `obf`), so a restart in between
 // still makes it: the ingest log keeps readings by arrival for its retention, which must cover
 // beforeMs + afterMs + settleMs. Ids are deterministic (rawSnippetId), so a cut made twice queues
@@ -20,9 +25,9 @@ import type { LoggedReading } from '../store/ingest-log.js';
 import type { Outbox } from './outbox.js';
 import { snippetParts } from './snippet-parts.js';
 
-/** What the recorder needs of the ingest log. */
+/** What the recorder needs of the ingest log: several devices' readings by event-time range, in one pass. */
 export interface ReadingSource {
-  around(device: string, from: number, to: number, limit?: number): Promise<LoggedReading[]>;
+  aroundMany(queries: ReadonlyArray<{ device: string; from: number; to: number; limit?: number }>): Promise<LoggedReading[][]>;
 }
 
 export interface FlightRecorderOptions {
@@ -55,7 +60,10 @@ export class FlightRecorder extends Resource {
   readonly #o: FlightRecorderOptions;
   readonly #sub: Sublevel;
   readonly #timers = new Map<string, TimerHandle>();
-  readonly #running = new Set<Promise<void>>();
+  /** Cuts whose time has come, waiting for the next pass. */
+  #due: Cut[] = [];
+  /** The pass running now, if any. */
+  #pass: Promise<void> | undefined;
   readonly #m: { snippets: CounterChild; parts: CounterChild; readings: CounterChild; failures: CounterChild };
 
   constructor(options: FlightRecorderOptions) {
@@ -99,24 +107,50 @@ export class FlightRecorder extends Resource {
     // Waiting cuts stay on disk for the next start; running ones finish first.
     for (const t of this.#timers.values()) this.#o.clock.clear(t);
     this.#timers.clear();
-    await Promise.allSettled([...this.#running]);
+    this.#due = [];
+    await this.#pass;
     await this.#o.writer.flush();
   }
 
   #schedule(cut: Cut, delayMs: number): void {
     const timer = this.#o.clock.setTimeout(() => {
-      const run = this.#cut(cut).finally(() => this.#running.delete(run));
-      this.#running.add(run);
+      this.#due.push(cut);
+      this.#pass ??= this.#passes().finally(() => (this.#pass = undefined));
     }, Math.max(0, delayMs));
     timer.unref();
     this.#timers.set(cut.alert, timer);
   }
 
-  async #cut(cut: Cut): Promise<void> {
+  /** Cut what is due, in passes, until nothing is. */
+  async #passes(): Promise<void> {
+    // A yield, not a timer: every cut falling due at this instant joins the first pass.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.#due.length > 0 && this.status === 'open') {
+      const cuts = this.#due;
+      this.#due = [];
+      await this.#cut(cuts);
+    }
+  }
+
+  async #cut(cuts: readonly Cut[]): Promise<void> {
     const c = this.#o.config;
+    let found: LoggedReading[][];
     try {
-      const readings = await this.#o.readings.around(cut.device, cut.from, cut.to, c.maxReadings);
+      found = await this.#o.readings.aroundMany(cuts.map((cut) => ({ device: cut.device, from: cut.from, to: cut.to, limit: c.maxReadings })));
+    } catch (err) {
+      this.#m.failures.inc(cuts.length);
+      for (const cut of cuts) this.#timers.delete(cut.alert);
+      if (this.status !== 'open') return; // shutting down: the cuts stay on disk for the next start
+      this.#o.log.error({ err, cuts: cuts.length }, 'flight recorder: cutting snippets failed; retrying');
+      for (const cut of cuts) this.#schedule(cut, RETRY_MS);
+      return;
+    }
+    for (const [i, cut] of cuts.entries()) {
+      // One snippet at a time, yielding between them: a pass of hundreds of snippets (JSON for every
+      // reading) must not hold the event loop, which the readings and the alerts go through.
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
       if (this.status !== 'open' && this.status !== 'closing') return;
+      const readings = found[i]!;
       const parts = snippetParts({ gateway: this.#o.gateway, device: cut.device, alert: cut.alert, from: cut.from, to: cut.to }, readings.map((r) => r.reading), c.maxPartBytes);
       for (const part of parts) this.#o.outbox.add('raw', part);
       this.#o.writer.del(this.#sub, cut.alert);
@@ -125,12 +159,6 @@ export class FlightRecorder extends Resource {
       this.#m.parts.inc(parts.length);
       this.#m.readings.inc(readings.length);
       this.#o.log.info({ alert: cut.alert, device: cut.device, readings: readings.length, parts: parts.length }, 'flight recorder: raw snippet queued');
-    } catch (err) {
-      this.#m.failures.inc();
-      this.#timers.delete(cut.alert);
-      if (this.status !== 'open') return; // shutting down: the cut stays on disk for the next start
-      this.#o.log.error({ err, alert: cut.alert, device: cut.device }, 'flight recorder: cutting the snippet failed; retrying');
-      this.#schedule(cut, RETRY_MS);
     }
   }
 }

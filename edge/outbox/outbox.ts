@@ -99,7 +99,7 @@ export class Outbox extends Resource {
   readonly #ids = new Map<string, Entry | Entry[]>();
   readonly #ledger: LossLedger;
   readonly #m: OutboxMetrics;
-  readonly #listeners = new Set<() => void>();
+  readonly #listeners = new Set<(cls?: UplinkClass) => void>();
   #used = 0;
   #seq = 0;
   #expireTimer: TimerHandle | undefined;
@@ -173,7 +173,7 @@ export class Outbox extends Resource {
     this.#m.queued[cls].inc();
     if (cls !== 'alert') for (const old of held) if (!old.taken && old.rev < revision) this.#drop(old, 'superseded');
     this.#enforceBudget();
-    for (const listener of this.#listeners) listener();
+    for (const listener of this.#listeners) listener(cls);
     return 'queued';
   }
 
@@ -277,8 +277,11 @@ export class Outbox extends Resource {
     return this.#ledger;
   }
 
-  /** Call `listener` whenever items become available to send (queued, or released). Returns a function that stops it. */
-  onAvailable(listener: () => void): () => void {
+  /**
+   * Call `listener` whenever items become available to send: with the class of an item just
+   * queued, or without one when items were released to be sent again. Returns a function that stops it.
+   */
+  onAvailable(listener: (cls?: UplinkClass) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }

@@ -106,6 +106,14 @@ interface LogBatch extends BuiltBatch {
   readonly writes: readonly LogWrite[];
 }
 
+/** One device's readings in an event-time range (ms, inclusive), at most `limit` (default 100000). */
+export interface AroundQuery {
+  readonly device: string;
+  readonly from: number;
+  readonly to: number;
+  readonly limit?: number;
+}
+
 /** Segments fetched per LevelDB getMany while searching the flight recorder. */
 const SEARCH_CHUNK = 32;
 
@@ -264,27 +272,52 @@ export class IngestLog extends Resource {
    * log still holds (at most `limit`). Readings still waiting for disk are written first.
    */
   async around(device: string, from: number, to: number, limit = 100_000): Promise<LoggedReading[]> {
+    return (await this.aroundMany([{ device, from, to, limit }]))[0]!;
+  }
+
+  /**
+   * `around` for several queries in ONE pass over the log: the segments meeting any query's range
+   * are read once, each record checked against the queries of its device. The flight recorder cuts
+   * the snippets of many alerts at once this way (an alert storm must not read the log once per alert).
+   */
+  async aroundMany(queries: readonly AroundQuery[]): Promise<LoggedReading[][]> {
     this.assertOpen();
     await this.flush();
-    if (to < from) return [];
+    const out: LoggedReading[][] = queries.map(() => []);
     // A device without a ref can only be in records that spell its name (ref 0).
-    const ref = this.#codec.deviceRef(device) ?? 0;
+    const byRef = new Map<number, number[]>();
+    let from = Infinity;
+    let to = -Infinity;
+    queries.forEach((q, i) => {
+      if (q.to < q.from) return;
+      const ref = this.#codec.deviceRef(q.device) ?? 0;
+      byRef.set(ref, [...(byRef.get(ref) ?? []), i]);
+      from = Math.min(from, q.from);
+      to = Math.max(to, q.to);
+    });
+    if (byRef.size === 0) return out;
     const candidates = this.#segments.filter((m) => m.maxTs >= from && m.minTs <= to);
-    const out: LoggedReading[] = [];
     for (let c = 0; c < candidates.length; c += SEARCH_CHUNK) {
       const chunk = candidates.slice(c, c + SEARCH_CHUNK);
       const values = await this.#subs.segments.getMany(chunk.map((m) => seqKey(m.firstSeq)));
       values.forEach((value, j) => {
         if (value === undefined) return; // trimmed meanwhile
         segmentRecords(value).forEach((record, i) => {
-          if (this.#codec.peekDeviceRef(record) !== ref) return;
+          const wanted = byRef.get(this.#codec.peekDeviceRef(record));
+          if (wanted === undefined) return;
           const reading = this.#codec.decode(record);
-          if (reading.device === device && reading.ts >= from && reading.ts <= to) out.push({ seq: chunk[j]!.firstSeq + i, reading });
+          for (const k of wanted) {
+            const q = queries[k]!;
+            if (reading.device === q.device && reading.ts >= q.from && reading.ts <= q.to) out[k]!.push({ seq: chunk[j]!.firstSeq + i, reading });
+          }
         });
       });
     }
-    out.sort((a, b) => a.reading.ts - b.reading.ts || a.seq - b.seq);
-    return out.length > limit ? out.slice(0, limit) : out;
+    return out.map((list, k) => {
+      list.sort((a, b) => a.reading.ts - b.reading.ts || a.seq - b.seq);
+      const limit = queries[k]!.limit ?? 100_000;
+      return list.length > limit ? list.slice(0, limit) : list;
+    });
   }
 
   /** Delete what neither replay nor the flight recorder needs; returns how many records. Runs on its own timer too. */

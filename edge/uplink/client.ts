@@ -28,7 +28,7 @@ import { uplinkClientOptions } from './connection.js';
 import { InFlight } from './in-flight.js';
 import { laneOrder, takeOptions, type Lane } from './lanes.js';
 import { uplinkMetrics, type UplinkMetrics } from './metrics.js';
-import { decodeAck, encodeBatch, newBatchId, type Ack, type UplinkBatchInput } from './protocol.js';
+import { decodeAck, encodeBatchAsync, newBatchId, type Ack, type UplinkBatchInput } from './protocol.js';
 import type { AppliedReport } from './push-schemas.js';
 import { statusReport } from './status-report.js';
 import { TokenBucket } from './token-bucket.js';
@@ -38,6 +38,9 @@ import { parseTopic, uplinkTopics, type UplinkClass } from './topics.js';
 const MAX_DOCUMENT_BYTES = 16 << 20;
 
 export type DownKind = 'config' | 'model';
+
+/** What one pump sends: every lane, or only alert events (which do not linger). */
+type PumpScope = 'all' | 'alerts';
 
 export interface UplinkOptions {
   readonly gateway: string;
@@ -81,7 +84,9 @@ export class Uplink extends Resource {
   #pumpTimer: TimerHandle | undefined;
   #statusTimer: TimerHandle | undefined;
   #pumping = false;
-  #pumpAgain = false;
+  /** What a pump asked for while one was running: the running one goes round again for it. */
+  #pumpAgain: PumpScope | undefined;
+  #pumpQueued = false;
   #closing = false;
   #unsubscribe: (() => void) | undefined;
 
@@ -138,7 +143,9 @@ export class Uplink extends Resource {
   /** Reads the token and certificate files (ERR_FILE_READ) and starts connecting; does not wait for the broker. */
   protected async _open(): Promise<void> {
     this.#clientOptions = await uplinkClientOptions(this.#c, this.#o.gateway);
-    this.#unsubscribe = this.#o.outbox.onAvailable(() => this.#schedulePump(this.#c.lingerMs));
+    // An alert event does not linger: it goes at once, with the other alerts of its batch (queued in
+    // the same turn), ahead of everything else. Other items wait lingerMs to share messages.
+    this.#unsubscribe = this.#o.outbox.onAvailable((cls) => (cls === 'alert' ? this.#pumpSoon() : this.#schedulePump(this.#c.lingerMs)));
     this.#statusTimer = this.#o.clock.setInterval(() => void this.reportStatus().catch((err: unknown) => this.#o.log.error({ err }, 'uplink: status report failed')), this.#c.statusIntervalMs);
     this.#statusTimer.unref();
     await this.reportStatus();
@@ -273,6 +280,16 @@ export class Uplink extends Resource {
     }
   }
 
+  /** Pump once the current turn is over (alerts queued together go in one message). */
+  #pumpSoon(): void {
+    if (this.#pumpQueued || this.#closing) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => {
+      this.#pumpQueued = false;
+      void this.#pump('alerts');
+    });
+  }
+
   #schedulePump(delayMs: number): void {
     if (this.#pumpTimer || this.#closing) return;
     this.#pumpTimer = this.#o.clock.setTimeout(() => {
@@ -283,17 +300,19 @@ export class Uplink extends Resource {
   }
 
   /** Send what fits now; one pump at a time, re-run if asked meanwhile. */
-  async #pump(): Promise<void> {
+  async #pump(scope: PumpScope = 'all'): Promise<void> {
     if (this.#pumping) {
-      this.#pumpAgain = true;
+      this.#pumpAgain = this.#pumpAgain === 'all' || scope === 'all' ? 'all' : 'alerts';
       return;
     }
     this.#pumping = true;
     try {
+      let next: PumpScope | undefined = scope;
       do {
-        this.#pumpAgain = false;
-        await this.#sendWhatFits();
-      } while (this.#pumpAgain && this.#connected);
+        this.#pumpAgain = undefined;
+        await this.#sendWhatFits(next);
+        next = this.#pumpAgain;
+      } while (next !== undefined && this.#connected);
     } catch (err) {
       this.#o.log.error({ err }, 'uplink: sending failed; retrying shortly');
       this.#schedulePump(1000);
@@ -302,9 +321,9 @@ export class Uplink extends Resource {
     }
   }
 
-  async #sendWhatFits(): Promise<void> {
+  async #sendWhatFits(scope: PumpScope): Promise<void> {
     while (this.#connected && this.#inFlight.size < this.#c.maxInFlightBatches) {
-      const pick = this.#pick();
+      const pick = this.#pick(scope);
       if (pick === undefined) return;
       if ('waitMs' in pick) {
         this.#schedulePump(pick.waitMs);
@@ -319,12 +338,13 @@ export class Uplink extends Resource {
    * budget allows. Bulk lanes leave the last in-flight slot free, so a live item never waits for an
    * ack of backlog to be sent.
    */
-  #pick(): { lane: Lane; entries: QueuedItem[] } | { waitMs: number } | undefined {
+  #pick(scope: PumpScope): { lane: Lane; entries: QueuedItem[] } | { waitMs: number } | undefined {
     const now = this.#o.clock.now();
     const bulkMayGo = this.#inFlight.size < Math.max(1, this.#c.maxInFlightBatches - 1);
     let wait: number | undefined;
     for (const lane of this.#lanes) {
       if (lane.bulk && !bulkMayGo) continue;
+      if (scope === 'alerts' && lane.cls !== 'alert') continue; // the others keep lingering
       const options = takeOptions(lane, now, this.#c.liveWindowMs, this.#c.maxBatchItems);
       if (!this.#bucket.canSend(lane.bulk)) {
         if (this.#o.outbox.hasWaiting(lane.cls, options)) wait = Math.min(wait ?? Infinity, this.#bucket.waitMs(lane.bulk));
@@ -346,7 +366,11 @@ export class Uplink extends Resource {
     for (;;) {
       if (items.length === 0) return;
       const batch = { gateway: this.#o.gateway, class: lane.cls, batch: newBatchId(), sentAt: this.#o.clock.now(), items: items.map((i) => i.item) } as UplinkBatchInput;
-      const encoded = encodeBatch(batch, { gzip: this.#c.gzip, gzipMinBytes: this.#c.gzipMinBytes });
+      const encoded = await encodeBatchAsync(batch, { gzip: this.#c.gzip, gzipMinBytes: this.#c.gzipMinBytes });
+      if (!this.#connected) {
+        outbox.release(items.map((i) => i.entry), false);
+        return;
+      }
       if (encoded.payload.length <= this.#c.maxMessageBytes && encoded.jsonBytes <= MAX_DOCUMENT_BYTES) {
         this.#publish(lane.cls, batch.batch, items.map((i) => i.entry), encoded.topic, encoded.payload);
         return;

@@ -9,7 +9,7 @@ import { FakeClock } from '../../edge/clock/fake-clock.js';
 import type { FlightRecorderConfig } from '../../edge/config/uplink-schema.js';
 import { silentLogger } from '../../edge/observe/log.js';
 import { Registry } from '../../edge/observe/metrics.js';
-import { FlightRecorder } from '../../edge/outbox/flight-recorder.js';
+import { FlightRecorder, type ReadingSource } from '../../edge/outbox/flight-recorder.js';
 import { IngestLog } from '../../edge/store/ingest-log.js';
 import { rawSnippetId, type RawSnippet } from '../../edge/uplink/protocol.js';
 import { metric, Teardown } from '../helpers/mqtt.js';
@@ -32,7 +32,8 @@ interface Setup {
   recorder: FlightRecorder;
   /** The running recorder's metrics. */
   metrics: Registry;
-  startRecorder(): Promise<FlightRecorder>;
+  /** A recorder on the log (or on `readings`, e.g. the log behind a counter). */
+  startRecorder(readings?: ReadingSource): Promise<FlightRecorder>;
 }
 
 async function setup(): Promise<Setup> {
@@ -47,9 +48,9 @@ async function setup(): Promise<Setup> {
     clock, box, log,
     recorder: undefined as unknown as FlightRecorder,
     metrics: new Registry(),
-    async startRecorder() {
+    async startRecorder(readings: ReadingSource = log) {
       s.metrics = new Registry();
-      s.recorder = teardown.add(new FlightRecorder({ gateway: GW, config: CONFIG, readings: log, outbox: box.outbox, db: box.db, writer: box.writer, clock, log: silentLogger(), metrics: s.metrics }));
+      s.recorder = teardown.add(new FlightRecorder({ gateway: GW, config: CONFIG, readings, outbox: box.outbox, db: box.db, writer: box.writer, clock, log: silentLogger(), metrics: s.metrics }));
       await s.recorder.open();
       return s.recorder;
     },
@@ -95,6 +96,24 @@ describe('FlightRecorder', () => {
     expect(readings.map((r) => r.ts)).toEqual(Array.from({ length: 91 }, (_, i) => T + 60_000 + i * 1000));
     expect(readings[0]).toEqual({ ts: T + 60_000, receivedAt: T + 60_000, values: { temp: 60, vib_rms: 0.41, current: 60 } });
     expect([metric(s.metrics, 'tributary_flight_recorder_snippets_total'), metric(s.metrics, 'tributary_flight_recorder_readings_total')]).toEqual([1, 91]);
+  });
+
+  it('cuts the snippets of alerts due together in one pass over the log (an alert storm)', async () => {
+    const s = await setup();
+    await s.recorder.close();
+    const passes: number[] = [];
+    await s.startRecorder({ aroundMany: (queries) => (passes.push(queries.length), s.log.aroundMany(queries)) });
+    const storm = ['pump-1', 'pump-2', 'pump-1', 'pump-2', 'pump-1', 'pump-2'].map((device, n) => ({ ...raised(T + 100_000), device, id: (n + 1).toString(16).padStart(32, '0') }));
+    feed(s, 0, 160, (i) => i === 101 && storm.forEach((a) => s.recorder.alert(a)));
+    await waitFor(() => s.recorder.pending === 0, 'the cuts');
+    expect(passes).toEqual([6]);
+    const parts = await snippets(s);
+    for (const a of storm) {
+      const mine = parts.filter((p) => p.alert === a.id);
+      expect(mine.every((p) => p.device === a.device)).toBe(true);
+      expect(mine.flatMap((p) => p.readings).map((r) => r.ts)).toEqual(Array.from({ length: 91 }, (_, i) => T + 40_000 + i * 1000));
+    }
+    expect(metric(s.metrics, 'tributary_flight_recorder_snippets_total')).toBe(6);
   });
 
   it('cuts nothing for updated or cleared events', async () => {

@@ -267,6 +267,19 @@ describe('IngestLog: flight recorder and trimming', () => {
     expect(got.map((r) => [r.reading.ts - T, r.reading.values['temp']])).toEqual([[20, 3], [30, 2], [30, 5], [40, 4], [50, 0]]);
     expect(await o.log.around('pump-3', T, T + 100)).toEqual([]);
     expect(await o.log.around('pump-1', T + 100, T)).toEqual([]);
+    // Several queries in one pass: each gets what around() gives it alone.
+    const many = await o.log.aroundMany([
+      { device: 'pump-1', from: T + 20, to: T + 50 },
+      { device: 'pump-2', from: T, to: T + 100 },
+      { device: 'pump-1', from: T + 50, to: T + 60, limit: 1 },
+      { device: 'pump-3', from: T, to: T + 100 },
+    ]);
+    expect(many.map((list) => list.map((r) => [r.reading.device, r.reading.ts - T]))).toEqual([
+      [['pump-1', 20], ['pump-1', 30], ['pump-1', 30], ['pump-1', 40], ['pump-1', 50]],
+      [['pump-2', 30]],
+      [['pump-1', 50]],
+      [],
+    ]);
   });
 
   it('deletes segments below the replay floor and older than retention, keeping the newest record', async () => {

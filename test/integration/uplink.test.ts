@@ -9,6 +9,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Aedes } from 'aedes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../edge/clock/clock.js';
+import { FakeClock } from '../../edge/clock/fake-clock.js';
 import { silentLogger } from '../../edge/observe/log.js';
 import { Uplink } from '../../edge/uplink/client.js';
 import { encodeAck, uplinkTopics, type UplinkClass } from '../../edge/uplink/protocol.js';
@@ -75,6 +76,17 @@ describe('Uplink', () => {
     const bytes = metric(r.metrics, 'tributary_uplink_sent_bytes_total', 'summary');
     expect(bytes / 300).toBeLessThan(JSON.stringify(sent[0]).length / 3); // compressed well below the JSON
     expect(metric(r.metrics, 'tributary_outbox_acked_total', 'summary')).toBe(300);
+  });
+
+  it('sends alert events at once, without lingering, the alerts of one turn in one message', async () => {
+    // A fake clock that is never moved: lingerMs never passes, so whatever arrives did not wait for it.
+    const r = await rig({ clock: new FakeClock(), uplink: { lingerMs: 60_000 } });
+    await waitFor(() => r.uplink.connected && r.peer!.of('status').length === 1 && r.uplink.idle, 'the uplink to connect and send its first status report');
+    const alerts = [exampleAlert(GW, 'pump-1'), { ...exampleAlert(GW, 'pump-2'), id: 'b'.repeat(32) }];
+    for (const a of alerts) r.box.outbox.add('alert', a); // one turn: one message
+    await waitFor(() => r.peer!.of('alert').length === 2 && r.uplink.idle, 'the alerts to arrive');
+    expect(metric(r.metrics, 'tributary_uplink_sent_batches_total', 'alert')).toBe(1);
+    expect(r.box.outbox.stats().classes.alert.items).toBe(0);
   });
 
   it('counts a reject in the loss ledger and drops the item; the rest arrive', async () => {

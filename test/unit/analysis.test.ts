@@ -193,6 +193,24 @@ describe('analysis stage', () => {
     engine.close();
   });
 
+  it('keeps for revisions only the windows a model scores', async () => {
+    const model = new SumModel(manifest());
+    const { analysis, engine, out, add } = setup([model]);
+    for (const d of ['motor-1', 'pump-1']) {
+      add(d, 100, { a: 1, b: 1 });
+      add(d, 1500, { a: 1, b: 1 }); // closes [0, 1000) (both windows' first)
+    }
+    await analysis.settle();
+    // motor-1's tumbling window only: the model's window; the hopping windows and the pump's are not scored.
+    expect(analysis.retained).toBe(1);
+    add('pump-1', 200, { b: 9 }); // late: revises the pump's windows with b alone, unscored
+    await analysis.settle();
+    const revised = out.flatMap((o) => (o.kind === 'summary' && o.s.device === 'pump-1' && o.s.revision === 1 ? [[o.s.window.kind, o.s.metric, o.s.score]] : []));
+    expect(revised).toEqual([['tumbling', 'b', undefined], ['hopping', 'b', undefined]]);
+    expect(analysis.retained).toBe(1);
+    engine.close();
+  });
+
   it('a model naming a device wins over one naming its kind', () => {
     const byKind = new SumModel(manifest({ name: 'kind' }));
     const byDevice = new SumModel(manifest({ name: 'device', appliesTo: { devices: ['motor-7'] } }));

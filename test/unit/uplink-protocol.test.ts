@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { catalogue } from '../../edge/errors/catalogue.js';
 import {
-  decodeAck, decodeUplink, encodeAck, encodeBatch, newBatchId, parseTopic, protocolReason, PROTOCOL_VERSION, rawSnippetId, statusId,
+  decodeAck, decodeUplink, encodeAck, encodeBatch, encodeBatchAsync, newBatchId, parseTopic, protocolReason, PROTOCOL_VERSION, rawSnippetId, statusId,
   uplinkTopics, type ProtocolReason, type UplinkBatchInput, type UplinkDecodeResult,
 } from '../../edge/uplink/protocol.js';
 import { exampleAlert, exampleRaw, exampleStatus, exampleSummary } from '../helpers/uplink-items.js';
@@ -35,6 +35,14 @@ describe('uplink protocol: batches', () => {
     const r = expectOk(decodeUplink(enc.topic, enc.payload));
     expect(r.invalid).toEqual([]);
     expect(r.batch).toEqual({ v: PROTOCOL_VERSION, ...b });
+  });
+
+  it.each([{ gzip: false, gzipMinBytes: 0 }, { gzip: true, gzipMinBytes: 0 }, { gzip: true, gzipMinBytes: 1 << 20 }])('encodeBatchAsync gives the bytes encodeBatch gives ($gzip, $gzipMinBytes)', async (options) => {
+    for (const b of batches) {
+      const sync = encodeBatch(b, options);
+      const async = await encodeBatchAsync(b, options);
+      expect(async).toEqual(sync);
+    }
   });
 
   it('compresses only documents of at least gzipMinBytes, and compression pays on summaries', () => {

@@ -114,11 +114,11 @@ export class LevelCloudStore extends Resource implements CloudStore {
     return { db: this.#db!, layout: this.#layout! };
   }
 
-  /** Run a write after every earlier one, on an open store. */
-  #write<T>(job: (db: Db, layout: Layout) => Promise<T>): Promise<T> {
+  /** Run a write after every earlier one (`first`: before every waiting one), on an open store. */
+  #write<T>(job: (db: Db, layout: Layout) => Promise<T>, first = false): Promise<T> {
     try {
       const { db, layout } = this.#ready();
-      return this.#queue.run(() => job(db, layout));
+      return first ? this.#queue.runFirst(() => job(db, layout)) : this.#queue.run(() => job(db, layout));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -181,7 +181,9 @@ export class LevelCloudStore extends Resource implements CloudStore {
   }
 
   upsertAlerts(events: readonly CloudAlertEvent[]): Promise<AlertUpsertResult[]> {
-    return this.#write((db, layout) => upsertAlertsLevel(db, layout, events, this.#o.clock.now()));
+    // Ahead of waiting summary groups: alert records are keys of their own, and an alert reaches the
+    // live stream only once stored, so it must not queue behind a burst of summaries.
+    return this.#write((db, layout) => upsertAlertsLevel(db, layout, events, this.#o.clock.now()), true);
   }
 
   acknowledgeAlert(id: string, action: OperatorAction): Promise<StoredAlert> {

@@ -1,0 +1,285 @@
+// Benchmark `e2e`: the whole system as a user feels it. A simulated fleet (devices/, its own
+// process, real MQTT) → a gateway (`tributary edge`, its own process, as its systemd unit runs it:
+// the committed motor model loaded, an alert rule, an uplink) → a cloud (`tributary cloud`, its
+// own process, embedded broker and LevelDB), read by a viewer on the cloud's live stream (SSE).
+// One row per offered rate, each on fresh processes and data.
+//
+// What is timed (one machine, one clock: performance.timeOrigin + now in every process):
+// - the start is the publish of the reading that CLOSES a window: the device's first reading
+//   stamped at or after the window's end + maxOutOfOrdernessMs (its watermark passes the end).
+//   Until it is sent, the window may still change and nobody can know its summary or its alert.
+// - alert: that publish → the alert event (raised or cleared, threshold rule on vib_rms.mean, one
+//   per window of each probe device) arrives on the live stream: durable in the cloud's store, then
+//   published on its bus. (`alert*Ms`)
+// - summary: that publish → the window's summary arrives on the live stream, i.e. it is durable in
+//   the cloud's store (`summary*Ms`; 200 devices followed, every metric, both default windows).
+// - summary after window end: from the moment the device's clock read the window's end to the
+//   summary's arrival = summary latency + (closing reading's timestamp − window end), which holds
+//   the maxOutOfOrdernessMs the watermark waits. The target: ≤ allowedLatenessMs + 100 ms.
+// Only windows whose closing reading was published inside the measured interval count; one whose
+// alert or summary never arrived is counted as missing, never left out silently.
+//
+// Knobs (environment): BENCH_E2E_RATES (readings/s, comma-separated; default 5000,10000,20000),
+// BENCH_E2E_MEASURE_MS (default 60000), BENCH_E2E_GATEWAY_FLAGS (node flags for the gateway),
+// BENCH_E2E_EDGE_CONFIG (JSON over the gateway's config sections, e.g. '{"flightRecorder":{"enabled":false}}').
+
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hashPassword } from '../../edge/auth/password.js';
+import { freePort } from '../helpers/free-port.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import type { Closing, E2eFleetArgs, FromE2eFleet } from './e2e/fleet.js';
+import { openLiveStream, login, type LiveStream, type TimedEvent } from './e2e/live-stream.js';
+import { procUsage, scrape, startCli, total, type CliProcess } from './e2e/processes.js';
+import { child, next, stop } from './ingest/harness.js';
+import type { BenchResult } from './run.js';
+import { preciseNow, quantile, round } from './stats.js';
+
+const RATES = (process.env.BENCH_E2E_RATES ?? '5000,10000,20000').split(',').map(Number);
+const MEASURE_MS = Number(process.env.BENCH_E2E_MEASURE_MS ?? 60_000);
+/** Connections warm up, the first windows close, JIT settles. */
+const WARMUP_MS = 15_000;
+/** After the measured interval: what it closed still has this long to arrive. */
+const SETTLE_MS = 5_000;
+const WINDOW_MS = 10_000;
+const OUT_OF_ORDERNESS_MS = 2_000;
+const ALLOWED_LATENESS_MS = 30_000;
+const GROUPS: E2eFleetArgs['groups'] = [
+  { kind: 'motor', count: 500, idPrefix: 'm-' },
+  { kind: 'pump', count: 200, idPrefix: 'p-' },
+  { kind: 'environment', count: 100, idPrefix: 'env-' },
+];
+const PROBES = 200;
+const DEVICES = GROUPS.reduce((n, g) => n + g.count, 0) + PROBES;
+const RULE = 'probe-vibration';
+/** Followed on the live stream for summaries: 50 devices per stream (the stream's limit). */
+const FOLLOWED = [
+  ids('m-', 500, 50),
+  ids('p-', 200, 50),
+  ids('env-', 100, 50),
+  Array.from({ length: 50 }, (_, i) => `probe-${String(i).padStart(3, '0')}`),
+];
+/** As tributary-edge.service runs the gateway; BENCH_E2E_GATEWAY_FLAGS adds more (e.g. --cpu-prof). */
+const GATEWAY_NODE_OPTIONS = ['--max-old-space-size=128', ...(process.env.BENCH_E2E_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [])];
+/** BENCH_E2E_EDGE_CONFIG: JSON put over the gateway's config, section by section (experiments). */
+const EDGE_OVERRIDES = JSON.parse(process.env.BENCH_E2E_EDGE_CONFIG ?? '{}') as Record<string, unknown>;
+const MOTOR_MODEL = fileURLToPath(new URL('../../../edge/models/motor-baseline.onnx', import.meta.url));
+
+function ids(prefix: string, count: number, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(String(count).length, '0')}`);
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const rows: BenchResult[] = [];
+  for (const rate of RATES) rows.push(await measure(rate));
+  return rows;
+}
+
+async function measure(offered: number): Promise<BenchResult> {
+  using dir = tempDir('tributary-bench-e2e-');
+  const [cloudMqtt, cloudHttp, gwMqtt, gwHttp] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const token = 'e2e-gateway-token';
+  const viewerPassword = 'e2e-viewer-password';
+  writeFileSync(join(dir.path, 'token'), token);
+  const cloud = await startCli(dir.path, 'cloud', 'cloud', {
+    cloud: { id: 'cloud-e2e' },
+    dataDir: join(dir.path, 'cloud'),
+    gateways: { 'gw-e2e': { tokenHash: await hashPassword(token, { logN: 8 }) } },
+    mqtt: { broker: { host: '127.0.0.1', port: cloudMqtt } },
+    http: { host: '127.0.0.1', port: cloudHttp },
+    users: { viewer: { passwordHash: await hashPassword(viewerPassword, { logN: 8 }), role: 'viewer' } },
+    log: { level: 'warn' },
+  });
+  const processes: CliProcess[] = [cloud];
+  const streams: LiveStream[] = [];
+  try {
+    const gateway = await startCli(
+      dir.path,
+      'edge',
+      'edge',
+      {
+        gateway: { id: 'gw-e2e' },
+        dataDir: join(dir.path, 'edge'),
+        mqtt: { broker: { host: '127.0.0.1', port: gwMqtt } },
+        auth: { allowAnonymous: true },
+        windows: { maxOutOfOrdernessMs: OUT_OF_ORDERNESS_MS, allowedLatenessMs: ALLOWED_LATENESS_MS },
+        devices: { kinds: { motor: ['m-*'], pump: ['p-*'], environment: ['env-*'], probe: ['probe-*'] } },
+        models: [{ path: MOTOR_MODEL }],
+        alerts: { rules: [{ name: RULE, type: 'threshold', feature: 'vib_rms.mean', above: 2.8, kinds: ['probe'], raiseAfter: 1, clearAfter: 1, severity: 'warning' }] },
+        uplink: { url: `mqtt://127.0.0.1:${cloudMqtt}`, username: 'gw-e2e', tokenFile: join(dir.path, 'token') },
+        http: { host: '127.0.0.1', port: gwHttp },
+        log: { level: 'warn' },
+        ...EDGE_OVERRIDES,
+      },
+      GATEWAY_NODE_OPTIONS,
+    );
+    processes.unshift(gateway);
+    const api = `http://127.0.0.1:${cloudHttp}`;
+    const session = await login(api, 'viewer', viewerPassword);
+    const alerts = await openLiveStream(api, session, 'events=alert');
+    streams.push(alerts);
+    for (const devices of FOLLOWED) streams.push(await openLiveStream(api, session, `events=summaries&devices=${devices.join(',')}`));
+
+    const fleetArgs: E2eFleetArgs = {
+      url: `mqtt://127.0.0.1:${gwMqtt}`,
+      groups: GROUPS,
+      probes: PROBES,
+      ratePerSec: offered / DEVICES,
+      seed: 8,
+      windowMs: WINDOW_MS,
+      outOfOrdernessMs: OUT_OF_ORDERNESS_MS,
+      probeValues: [1.0, 4.0],
+    };
+    const fleet = child('../e2e/fleet', [JSON.stringify(fleetArgs)]);
+    try {
+      await next<Extract<FromE2eFleet, { type: 'ready' }>>(fleet, 'ready');
+      const metricsUrl = `http://127.0.0.1:${gwHttp}/metrics`;
+      const load0 = loadavg()[0]!;
+      fleet.send({ cmd: 'go' });
+      await sleep(WARMUP_MS);
+      const t0 = preciseNow();
+      const m0 = await scrape(metricsUrl);
+      const g0 = procUsage(gateway.pid);
+      const c0 = procUsage(cloud.pid);
+      const f0 = procUsage(fleet.pid!);
+      const rss: number[] = [g0.rssMB];
+      while (preciseNow() - t0 < MEASURE_MS) {
+        await sleep(1000);
+        for (const p of processes) if (p.child.exitCode !== null || p.child.signalCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode ?? p.child.signalCode}) during the run: ${p.stderr().slice(-3000)}`);
+        rss.push(procUsage(gateway.pid).rssMB);
+      }
+      const t1 = preciseNow();
+      const m1 = await scrape(metricsUrl);
+      const g1 = procUsage(gateway.pid);
+      const c1 = procUsage(cloud.pid);
+      const f1 = procUsage(fleet.pid!);
+      const load1 = loadavg()[0]!;
+      await sleep(SETTLE_MS);
+      const done = next<Extract<FromE2eFleet, { type: 'done' }>>(fleet, 'done');
+      fleet.send({ cmd: 'stop' });
+      const report = await done;
+      const seconds = (t1 - t0) / 1000;
+      const readings = total(m1, 'tributary_readings_decoded_total') - total(m0, 'tributary_readings_decoded_total');
+      const mem = (kind: string) => round((m1.get(`tributary_process_memory_bytes{kind="${kind}"}`) ?? Number.NaN) / 2 ** 20, 1);
+      const lat = latencies(report.closings, t0, t1, alerts.events, streams.slice(1).flatMap((s) => s.events));
+      return {
+        offeredPerSec: offered,
+        devices: DEVICES,
+        readingsPerSec: Math.round(readings / seconds),
+        ...lat,
+        summaryTargetMs: ALLOWED_LATENESS_MS + 100,
+        gatewayCpuPct: round(((g1.cpuMs - g0.cpuMs) / (t1 - t0)) * 100, 1),
+        gatewayCpuUsPerReading: round(((g1.cpuMs - g0.cpuMs) * 1000) / readings, 1),
+        gatewayRssMB: round(Math.max(...rss), 1),
+        gatewayRssStartMB: round(g0.rssMB, 1),
+        gatewayRssEndMB: round(g1.rssMB, 1),
+        // The gateway's event loop over the measured interval: how long work waited for it.
+        gatewayLoopLagP99Ms: round((m1.get('tributary_event_loop_lag_seconds{quantile="0.99"}') ?? Number.NaN) * 1000, 1),
+        gatewayLoopLagMaxMs: round((m1.get('tributary_event_loop_lag_seconds{quantile="1"}') ?? Number.NaN) * 1000, 1),
+        gatewayHeapUsedMB: mem('heap_used'),
+        gatewayHeapTotalMB: mem('heap_total'),
+        gatewayExternalMB: mem('external'),
+        cloudCpuPct: round(((c1.cpuMs - c0.cpuMs) / (t1 - t0)) * 100, 1),
+        cloudRssMB: round(c1.rssMB, 1),
+        fleetCpuPct: round(((f1.cpuMs - f0.cpuMs) / (t1 - t0)) * 100, 1),
+        fleetErrors: report.errors,
+        // Other work on the machine shows here (2 cores: above ~2 the processes queue for CPU).
+        loadAvgStart: round(load0, 2),
+        loadAvgEnd: round(load1, 2),
+        measuredSeconds: round(seconds, 1),
+      };
+    } finally {
+      await stop(fleet).catch(() => {});
+    }
+  } finally {
+    for (const s of streams) await s.close();
+    for (const p of processes) await p.stop();
+  }
+}
+
+/** The latencies of the windows closed by readings published in [t0, t1). */
+function latencies(closings: readonly Closing[], t0: number, t1: number, alertEvents: readonly TimedEvent[], summaryEvents: readonly TimedEvent[]): Record<string, number> {
+  const closed = new Map<string, Closing>();
+  for (const c of closings) if (c[2] >= t0 && c[2] < t1) closed.set(`${c[0]}|${c[1]}`, c);
+
+  // Where an alert's time goes, by the system's own stamps (Date.now(), ms): the gateway emitted it
+  // (event.emittedAt), the cloud's store began writing it (updatedAt), the stream delivered it.
+  const alertAt = new Map<string, { arrivedAt: number; emittedAt: number; storingAt: number }>();
+  for (const e of alertEvents) {
+    const a = e.data as { updatedAt: number; event: { device: string; rule: string; at: number; emittedAt: number } };
+    const key = `${a.event.device}|${a.event.at}`;
+    if (a.event.rule === RULE && !alertAt.has(key)) alertAt.set(key, { arrivedAt: e.arrivedAt, emittedAt: a.event.emittedAt, storingAt: a.updatedAt });
+  }
+  const alert: number[] = [];
+  const inGateway: number[] = [];
+  const toCloudStore: number[] = [];
+  const inCloud: number[] = [];
+  let alertsExpected = 0;
+  for (const [key, c] of closed) {
+    if (!c[0].startsWith('probe-')) continue;
+    alertsExpected++;
+    const at = alertAt.get(key);
+    if (at === undefined) continue;
+    alert.push(at.arrivedAt - c[2]);
+    inGateway.push(at.emittedAt - c[2]);
+    toCloudStore.push(at.storingAt - at.emittedAt);
+    inCloud.push(at.arrivedAt - at.storingAt);
+  }
+
+  // Every summary's first arrival (revision 0), by window end.
+  const summaryAt = new Map<string, number[]>();
+  const seen = new Set<string>();
+  for (const e of summaryEvents) {
+    for (const s of e.data as Array<{ id: string; device: string; window: { end: number } }>) {
+      if (seen.has(s.id)) continue;
+      seen.add(s.id);
+      const key = `${s.device}|${s.window.end}`;
+      let list = summaryAt.get(key);
+      if (!list) summaryAt.set(key, (list = []));
+      list.push(e.arrivedAt);
+    }
+  }
+  const followed = new Set(FOLLOWED.flat());
+  const summary: number[] = [];
+  const afterEnd: number[] = [];
+  let summaryWindowsExpected = 0;
+  let summaryWindowsMissing = 0;
+  for (const [key, c] of closed) {
+    if (!followed.has(c[0])) continue;
+    summaryWindowsExpected++;
+    const arrivals = summaryAt.get(key);
+    if (!arrivals) {
+      summaryWindowsMissing++;
+      continue;
+    }
+    for (const at of arrivals) {
+      summary.push(at - c[2]);
+      afterEnd.push(at - c[2] + (c[3] - c[1]));
+    }
+  }
+  const q = (values: number[], p: number) => round(quantile(values, p), 1);
+  return {
+    alertP50Ms: q(alert, 0.5),
+    alertP99Ms: q(alert, 0.99),
+    alertP999Ms: q(alert, 0.999),
+    alertMaxMs: q(alert, 1),
+    alerts: alert.length,
+    alertsMissing: alertsExpected - alert.length,
+    // The parts of alertP99Ms: publish → emitted by the gateway's rules; → the cloud's store begins
+    // writing it (outbox, uplink, cloud broker and ingest queue); → on the stream (write, bus, SSE).
+    alertGatewayP99Ms: q(inGateway, 0.99),
+    alertUplinkP99Ms: q(toCloudStore, 0.99),
+    alertCloudP99Ms: q(inCloud, 0.99),
+    summaryP50Ms: q(summary, 0.5),
+    summaryP99Ms: q(summary, 0.99),
+    summaryP999Ms: q(summary, 0.999),
+    summaries: summary.length,
+    summaryWindowsMissing,
+    summaryWindows: summaryWindowsExpected,
+    summaryAfterWindowEndP99Ms: q(afterEnd, 0.99),
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
