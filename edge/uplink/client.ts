@@ -86,6 +86,9 @@ export class Uplink extends Resource {
   #pumping = false;
   /** What a pump asked for while one was running: the running one goes round again for it. */
   #pumpAgain: PumpScope | undefined;
+  /** An alerts-only pump running beside the full one (which may be reading or compressing summaries). */
+  #pumpingAlerts = false;
+  #alertsAgain = false;
   #pumpQueued = false;
   #closing = false;
   #unsubscribe: (() => void) | undefined;
@@ -118,7 +121,7 @@ export class Uplink extends Resource {
 
   /** Nothing being sent and nothing waiting for an ack (what is left waits for the budget, a timer or a connection). */
   get idle(): boolean {
-    return !this.#pumping && this.#inFlight.size === 0;
+    return !this.#pumping && !this.#pumpingAlerts && this.#inFlight.size === 0;
   }
 
   health(): UplinkHealth {
@@ -299,8 +302,13 @@ export class Uplink extends Resource {
     this.#pumpTimer.unref();
   }
 
-  /** Send what fits now; one pump at a time, re-run if asked meanwhile. */
+  /**
+   * Send what fits now; one pump at a time, re-run if asked meanwhile. Alert events do not wait for
+   * a running pump (it may be reading a batch of summaries from LevelDB or compressing it): they
+   * have a pump of their own beside it, one at a time too.
+   */
   async #pump(scope: PumpScope = 'all'): Promise<void> {
+    if (scope === 'alerts' && this.#pumping) return this.#pumpAlerts();
     if (this.#pumping) {
       this.#pumpAgain = this.#pumpAgain === 'all' || scope === 'all' ? 'all' : 'alerts';
       return;
@@ -321,6 +329,25 @@ export class Uplink extends Resource {
     }
   }
 
+  async #pumpAlerts(): Promise<void> {
+    if (this.#pumpingAlerts) {
+      this.#alertsAgain = true;
+      return;
+    }
+    this.#pumpingAlerts = true;
+    try {
+      do {
+        this.#alertsAgain = false;
+        await this.#sendWhatFits('alerts');
+      } while (this.#alertsAgain && this.#connected);
+    } catch (err) {
+      this.#o.log.error({ err }, 'uplink: sending failed; retrying shortly');
+      this.#schedulePump(1000);
+    } finally {
+      this.#pumpingAlerts = false;
+    }
+  }
+
   async #sendWhatFits(scope: PumpScope): Promise<void> {
     while (this.#connected && this.#inFlight.size < this.#c.maxInFlightBatches) {
       const pick = this.#pick(scope);
@@ -335,15 +362,17 @@ export class Uplink extends Resource {
 
   /**
    * The first lane, in order, with items waiting and the budget to send them; or how long until the
-   * budget allows. Bulk lanes leave the last in-flight slot free, so a live item never waits for an
-   * ack of backlog to be sent.
+   * budget allows. In-flight slots are kept back by lane: alert events may use every one, other
+   * live items leave the last free for alerts, and bulk lanes the last two, so an alert never waits
+   * for an ack of summaries to be sent, nor a live item for an ack of backlog.
    */
   #pick(scope: PumpScope): { lane: Lane; entries: QueuedItem[] } | { waitMs: number } | undefined {
     const now = this.#o.clock.now();
-    const bulkMayGo = this.#inFlight.size < Math.max(1, this.#c.maxInFlightBatches - 1);
+    const max = this.#c.maxInFlightBatches;
     let wait: number | undefined;
     for (const lane of this.#lanes) {
-      if (lane.bulk && !bulkMayGo) continue;
+      const slots = lane.cls === 'alert' ? max : Math.max(1, max - (lane.bulk ? 2 : 1));
+      if (this.#inFlight.size >= slots) continue;
       if (scope === 'alerts' && lane.cls !== 'alert') continue; // the others keep lingering
       const options = takeOptions(lane, now, this.#c.liveWindowMs, this.#c.maxBatchItems);
       if (!this.#bucket.canSend(lane.bulk)) {

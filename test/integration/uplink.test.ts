@@ -89,6 +89,44 @@ describe('Uplink', () => {
     expect(r.box.outbox.stats().classes.alert.items).toBe(0);
   });
 
+  it('keeps an in-flight slot for alert events: summaries waiting for their acks never hold one back', async () => {
+    const r = await rig({ peer: false, uplink: { maxInFlightBatches: 3, maxBatchItems: 10, ackTimeoutMs: 60_000 } });
+    const sentBatches = (cls: UplinkClass) => metric(r.metrics, 'tributary_uplink_sent_batches_total', cls);
+    await waitFor(() => r.uplink.connected && sentBatches('status') === 1, 'the first status report to go');
+    for (const s of summaries(100)) r.box.outbox.add('summary', s);
+    // Nobody acknowledges: the status report and one message of summaries take the two slots they may.
+    await waitFor(() => sentBatches('summary') === 1 && r.uplink.inFlightBatches === 2, 'the summaries to take what they may');
+    r.box.outbox.add('alert', exampleAlert(GW, 'pump-1'));
+    await waitFor(() => sentBatches('alert') === 1, 'the alert to go');
+    expect(r.uplink.inFlightBatches).toBe(3);
+    expect(sentBatches('summary')).toBe(1);
+  });
+
+  it('sends an alert event while a pump waits on LevelDB for a batch of summaries', async () => {
+    const clock = new FakeClock();
+    const r = await rig({ clock, uplink: { lingerMs: 100 } });
+    await waitFor(() => r.uplink.connected && r.peer!.of('status').length === 1 && r.uplink.idle, 'the uplink to connect and send its first status report');
+    // LevelDB stops answering writes: the pump that takes the summaries waits for them to be written.
+    const { db } = r.box;
+    const batch = db.batch.bind(db) as (...args: unknown[]) => Promise<void>;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let writes = 0;
+    (db as unknown as { batch: (...args: unknown[]) => unknown }).batch = (...args: unknown[]) => {
+      if (args.length === 0) return batch();
+      writes++;
+      return gate.then(() => batch(...args));
+    };
+    for (const s of summaries(20)) r.box.outbox.add('summary', s);
+    clock.advance(100); // the linger is over: a pump takes the summaries and writes them first
+    await waitFor(() => writes === 1 && !r.uplink.idle, 'the pump to wait for the write');
+    r.box.outbox.add('alert', exampleAlert(GW, 'pump-1'));
+    await waitFor(() => r.peer!.of('alert').length === 1, 'the alert to arrive');
+    expect(r.peer!.of('summary')).toHaveLength(0);
+    release();
+    await waitFor(() => r.peer!.of('summary').length === 20, 'the summaries to arrive once written');
+  });
+
   it('counts a reject in the loss ledger and drops the item; the rest arrive', async () => {
     const r = await rig();
     const [bad, ...good] = summaries(5);
