@@ -349,7 +349,7 @@ export class Uplink extends Resource {
   }
 
   async #sendWhatFits(scope: PumpScope): Promise<void> {
-    while (this.#connected && this.#inFlight.size < this.#c.maxInFlightBatches) {
+    while (this.#connected) {
       const pick = this.#pick(scope);
       if (pick === undefined) return;
       if ('waitMs' in pick) {
@@ -362,17 +362,19 @@ export class Uplink extends Resource {
 
   /**
    * The first lane, in order, with items waiting and the budget to send them; or how long until the
-   * budget allows. In-flight slots are kept back by lane: alert events may use every one, other
-   * live items leave the last free for alerts, and bulk lanes the last two, so an alert never waits
-   * for an ack of summaries to be sent, nor a live item for an ack of backlog.
+   * budget allows. Alert events have maxInFlightBatches messages in flight of their own, so an alert
+   * never waits for an ack of summaries to be sent (nor, in a burst, for the acks of the alerts sent
+   * just before it); the other classes share maxInFlightBatches, and bulk lanes leave the last of
+   * those free, so a live item never waits for an ack of backlog.
    */
   #pick(scope: PumpScope): { lane: Lane; entries: QueuedItem[] } | { waitMs: number } | undefined {
     const now = this.#o.clock.now();
     const max = this.#c.maxInFlightBatches;
+    const alerts = this.#inFlight.batches('alert');
     let wait: number | undefined;
     for (const lane of this.#lanes) {
-      const slots = lane.cls === 'alert' ? max : Math.max(1, max - (lane.bulk ? 2 : 1));
-      if (this.#inFlight.size >= slots) continue;
+      const full = lane.cls === 'alert' ? alerts >= max : this.#inFlight.size - alerts >= (lane.bulk ? Math.max(1, max - 1) : max);
+      if (full) continue;
       if (scope === 'alerts' && lane.cls !== 'alert') continue; // the others keep lingering
       const options = takeOptions(lane, now, this.#c.liveWindowMs, this.#c.maxBatchItems);
       if (!this.#bucket.canSend(lane.bulk)) {

@@ -89,16 +89,18 @@ describe('Uplink', () => {
     expect(r.box.outbox.stats().classes.alert.items).toBe(0);
   });
 
-  it('keeps an in-flight slot for alert events: summaries waiting for their acks never hold one back', async () => {
-    const r = await rig({ peer: false, uplink: { maxInFlightBatches: 3, maxBatchItems: 10, ackTimeoutMs: 60_000 } });
+  it('gives alert events in-flight messages of their own: summaries and earlier alerts waiting for acks never hold one back', async () => {
+    const r = await rig({ peer: false, uplink: { maxInFlightBatches: 2, maxBatchItems: 10, ackTimeoutMs: 60_000 } });
     const sentBatches = (cls: UplinkClass) => metric(r.metrics, 'tributary_uplink_sent_batches_total', cls);
     await waitFor(() => r.uplink.connected && sentBatches('status') === 1, 'the first status report to go');
     for (const s of summaries(100)) r.box.outbox.add('summary', s);
-    // Nobody acknowledges: the status report and one message of summaries take the two slots they may.
-    await waitFor(() => sentBatches('summary') === 1 && r.uplink.inFlightBatches === 2, 'the summaries to take what they may');
+    // Nobody acknowledges: the status report and one message of summaries fill maxInFlightBatches.
+    await waitFor(() => sentBatches('summary') === 1 && r.uplink.inFlightBatches === 2, 'the summaries to fill what they may');
     r.box.outbox.add('alert', exampleAlert(GW, 'pump-1'));
-    await waitFor(() => sentBatches('alert') === 1, 'the alert to go');
-    expect(r.uplink.inFlightBatches).toBe(3);
+    await waitFor(() => sentBatches('alert') === 1, 'the first alert to go');
+    r.box.outbox.add('alert', { ...exampleAlert(GW, 'pump-2'), id: 'b'.repeat(32) });
+    await waitFor(() => sentBatches('alert') === 2, 'the second alert to go, in a message of its own');
+    expect(r.uplink.inFlightBatches).toBe(4);
     expect(sentBatches('summary')).toBe(1);
   });
 
