@@ -61,7 +61,7 @@ export const UplinkSchema = Type.Object(
     maxBatchItems: Type.Integer({ minimum: 1, maximum: 10_000, default: 500, description: 'items per message at most (default 500)' }),
     maxMessageBytes: Bytes('largest message payload, after compression; a batch that would be larger is split', 256 * 1024, 1024),
     maxInFlightBatches: Type.Integer({ minimum: 1, default: 8, description: 'messages sent and not yet acknowledged at most; alert events have as many again of their own, so they never wait for acks of other classes (default 8)' }),
-    lingerMs: Ms('wait this long after an item is queued before sending, so items share messages', 100),
+    lingerMs: Ms('items other than alert events are sent once none has been queued for this long (at most 10 times this long after the first), so items share messages and a burst of window closings is sent once it is over', 100),
     ackTimeoutMs: Ms('items of a message not acknowledged after this long are sent again', 30_000, 1),
     bytesPerSec: Type.Integer({ minimum: 0, default: 0, description: 'bandwidth budget: payload bytes per second on average; 0 is no limit (bytes per second, default 0)' }),
     burstBytes: Type.Optional(Type.Integer({ minimum: 1, description: 'largest burst above bytesPerSec (bytes, default 2 seconds of bytesPerSec)' })),

@@ -34,6 +34,9 @@ import { statusReport } from './status-report.js';
 import { TokenBucket } from './token-bucket.js';
 import { parseTopic, uplinkTopics, type UplinkClass } from './topics.js';
 
+/** Items linger at most this many times lingerMs after the first of them was queued. */
+const MAX_LINGER = 10;
+
 /** The receiver's limit on a document once decompressed (protocol.ts DecodeLimits default). */
 const MAX_DOCUMENT_BYTES = 16 << 20;
 
@@ -82,6 +85,10 @@ export class Uplink extends Resource {
   #lastError: string | undefined;
   #reconnectTimer: TimerHandle | undefined;
   #pumpTimer: TimerHandle | undefined;
+  #lingerTimer: TimerHandle | undefined;
+  /** When the first item the current linger waits for was queued (undefined: none waits). */
+  #lingerSince: number | undefined;
+  #lastQueuedAt = 0;
   #statusTimer: TimerHandle | undefined;
   #pumping = false;
   /** What a pump asked for while one was running: the running one goes round again for it. */
@@ -147,8 +154,8 @@ export class Uplink extends Resource {
   protected async _open(): Promise<void> {
     this.#clientOptions = await uplinkClientOptions(this.#c, this.#o.gateway);
     // An alert event does not linger: it goes at once, with the other alerts of its batch (queued in
-    // the same turn), ahead of everything else. Other items wait lingerMs to share messages.
-    this.#unsubscribe = this.#o.outbox.onAvailable((cls) => (cls === 'alert' ? this.#pumpSoon() : this.#schedulePump(this.#c.lingerMs)));
+    // the same turn), ahead of everything else. Other items linger to share messages.
+    this.#unsubscribe = this.#o.outbox.onAvailable((cls) => (cls === 'alert' ? this.#pumpSoon() : this.#linger()));
     this.#statusTimer = this.#o.clock.setInterval(() => void this.reportStatus().catch((err: unknown) => this.#o.log.error({ err }, 'uplink: status report failed')), this.#c.statusIntervalMs);
     this.#statusTimer.unref();
     await this.reportStatus();
@@ -158,7 +165,7 @@ export class Uplink extends Resource {
   protected async _close(): Promise<void> {
     this.#closing = true;
     this.#unsubscribe?.();
-    for (const t of [this.#reconnectTimer, this.#pumpTimer, this.#statusTimer]) if (t) this.#o.clock.clear(t);
+    for (const t of [this.#reconnectTimer, this.#pumpTimer, this.#lingerTimer, this.#statusTimer]) if (t) this.#o.clock.clear(t);
     this.#connected = false;
     const client = this.#client;
     this.#client = undefined;
@@ -291,6 +298,32 @@ export class Uplink extends Resource {
       this.#pumpQueued = false;
       void this.#pump('alerts');
     });
+  }
+
+  /**
+   * Items other than alert events go once none has been queued for lingerMs (at most
+   * MAX_LINGER × lingerMs after the first): windows close in bursts — every device at the same
+   * instant, the windows being aligned to the epoch — and the burst's summaries then go together
+   * once it is over, instead of being read, encoded and sent (and stored by the cloud) while the
+   * same burst's alert events are on their way.
+   */
+  #linger(): void {
+    const now = this.#o.clock.now();
+    this.#lastQueuedAt = now;
+    this.#lingerSince ??= now;
+    if (this.#lingerTimer === undefined && !this.#closing) this.#armLinger(this.#c.lingerMs);
+  }
+
+  #armLinger(delayMs: number): void {
+    this.#lingerTimer = this.#o.clock.setTimeout(() => {
+      this.#lingerTimer = undefined;
+      const due = Math.min(this.#lastQueuedAt + this.#c.lingerMs, this.#lingerSince! + MAX_LINGER * this.#c.lingerMs);
+      const now = this.#o.clock.now();
+      if (now < due) return this.#armLinger(due - now);
+      this.#lingerSince = undefined;
+      void this.#pump();
+    }, delayMs);
+    this.#lingerTimer.unref();
   }
 
   #schedulePump(delayMs: number): void {

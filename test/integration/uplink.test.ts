@@ -129,6 +129,33 @@ describe('Uplink', () => {
     await waitFor(() => r.peer!.of('summary').length === 20, 'the summaries to arrive once written');
   });
 
+  it('sends other items once none has been queued for lingerMs, and at most 10 × lingerMs after the first', async () => {
+    const clock = new FakeClock();
+    const r = await rig({ clock, uplink: { lingerMs: 100 } });
+    await waitFor(() => r.uplink.connected && r.peer!.of('status').length === 1 && r.uplink.idle, 'the uplink to connect and send its first status report');
+    const batch = summaries(40);
+    // A pump starts inside the timer that fires during advance(): idle goes false at once.
+    const step = (ms: number, i: number) => {
+      r.box.outbox.add('summary', batch[i]!);
+      clock.advance(ms);
+      return r.uplink.idle;
+    };
+    // A burst: one every 60 ms keeps the messages lingering past 100 ms after the first.
+    expect([step(60, 0), step(60, 1)]).toEqual([true, true]);
+    clock.advance(39);
+    expect(r.uplink.idle).toBe(true);
+    clock.advance(1); // 100 ms after the last one
+    expect(r.uplink.idle).toBe(false);
+    await waitFor(() => r.peer!.of('summary').length === 2 && r.uplink.idle, 'the two summaries to arrive');
+    expect(metric(r.metrics, 'tributary_uplink_sent_batches_total', 'summary')).toBe(1);
+    // Items queued every 50 ms without end go 1,000 ms after the first at the latest.
+    const idle: boolean[] = [];
+    for (let i = 0; i < 20; i++) idle.push(step(50, 2 + i));
+    expect(idle.slice(0, 19).every(Boolean)).toBe(true);
+    expect(idle[19]).toBe(false);
+    await waitFor(() => r.peer!.of('summary').length === 22, 'the next twenty to arrive');
+  });
+
   it('counts a reject in the loss ledger and drops the item; the rest arrive', async () => {
     const r = await rig();
     const [bad, ...good] = summaries(5);
