@@ -7,6 +7,7 @@ import type { AlertEvent } from '../../edge/alert/alert.js';
 import { summaryId, type Summary } from '../../edge/features/summary.js';
 import type { Clock } from '../../edge/clock/clock.js';
 import type { AckRef, RawSnippet, Reject, StatusReport, UplinkBatch, UplinkClass } from '../../edge/uplink/protocol.js';
+import { recordAlertEvents } from '../alerts/record.js';
 import type { CloudBus } from '../service/context.js';
 import type { CloudStore, GatewayUpdate, IngestResult, StoredSummary } from '../store/contract.js';
 import { isNewerStatus } from '../store/registry-merge.js';
@@ -83,15 +84,8 @@ function storedOf(ctx: ItemsContext, items: readonly Summary[], results: readonl
 }
 
 async function storeAlerts(ctx: ItemsContext, items: readonly AlertEvent[]): Promise<Answer> {
-  const results = await ctx.store.upsertAlerts(items);
+  const { results } = await recordAlertEvents(ctx, items);
   for (const r of results) ctx.metrics.item('alert', r.outcome).inc();
-  if (ctx.bus.listenerCount('alert') > 0) {
-    const changed = [...new Set(results.filter((r) => r.outcome === 'inserted' || r.outcome === 'replaced').map((r) => r.id))];
-    for (const id of changed) {
-      const alert = await ctx.store.alert(id);
-      if (alert) ctx.bus.emit('alert', alert);
-    }
-  }
   return { acks: items.map((a) => ref('alert', a)), rejects: [] };
 }
 

@@ -148,6 +148,8 @@ export interface AlertUpsertResult {
   readonly revision: number;
   readonly outcome: AlertUpsertOutcome;
   readonly state: AlertState;
+  /** The alert as stored once the whole upsert is written (the bus hears it without reading it back). */
+  readonly alert: StoredAlert;
 }
 
 export interface OperatorAction {

@@ -9,6 +9,12 @@
 //
 // Models and rules change only between two batches (between()): a config or model push never has
 // one batch scored or judged half by the old and half by the new.
+//
+// Devices no model scores do not wait for the models: their windows are judged and handed on in
+// the turn they close, ahead of the batches waiting to be scored, so an alert of such a device is
+// not held behind inference of the whole fleet. Only when that keeps each device's order: a device
+// with an observation still waiting in the chain, or any observation while a swap waits, goes
+// through the chain like the rest.
 
 import type { AlertEvent, DetectorResult, ModelScore, WindowObservation } from '../alert/alert.js';
 import type { Summary } from '../features/summary.js';
@@ -55,6 +61,10 @@ export class Analysis {
   #chain: Promise<void> = Promise.resolve();
   #scheduled = false;
   #queued = 0;
+  /** device → its observations waiting in the chain (to be scored, or behind a swap). */
+  readonly #inChain = new Map<string, number>();
+  /** between() calls whose function has not run yet. */
+  #swaps = 0;
 
   constructor(private readonly o: AnalysisOptions) {
     this.#assembler = new ObservationAssembler(o.retainMs, (device, window) => o.scorer.scores(device, window));
@@ -101,7 +111,8 @@ export class Analysis {
    */
   between<T>(fn: () => T): Promise<T> {
     this.#cut();
-    const run = this.#chain.then(fn);
+    this.#swaps++;
+    const run = this.#chain.then(fn).finally(() => this.#swaps--);
     this.#chain = run.then(
       () => undefined,
       () => undefined,
@@ -124,9 +135,26 @@ export class Analysis {
   #cut(): void {
     this.#scheduled = false;
     if (this.#assembler.pending === 0) return;
-    const batch = this.#assembler.drain();
+    const batch: Observation[] = [];
+    const now: Observation[] = [];
+    for (const obs of this.#assembler.drain()) {
+      if (this.#swaps === 0 && !this.#inChain.has(obs.device) && this.o.scorer.modelFor(obs.device) === undefined) now.push(obs);
+      else batch.push(obs);
+    }
+    if (now.length > 0) this.#hand(now, new Map());
+    if (batch.length === 0) return;
+    for (const obs of batch) this.#inChain.set(obs.device, (this.#inChain.get(obs.device) ?? 0) + 1);
     this.#queued++;
-    this.#chain = this.#chain.then(() => this.#process(batch)).finally(() => this.#queued--);
+    this.#chain = this.#chain
+      .then(() => this.#process(batch))
+      .finally(() => {
+        this.#queued--;
+        for (const obs of batch) {
+          const n = this.#inChain.get(obs.device)! - 1;
+          if (n === 0) this.#inChain.delete(obs.device);
+          else this.#inChain.set(obs.device, n);
+        }
+      });
   }
 
   async #process(batch: Observation[]): Promise<void> {
@@ -136,6 +164,11 @@ export class Analysis {
     } catch (err) {
       this.o.log.error({ err }, 'scoring failed; the batch goes on unscored');
     }
+    this.#hand(batch, scores);
+  }
+
+  /** Judge the observations of a batch (scores by index) and pass on its alert events, then its summaries. */
+  #hand(batch: readonly Observation[], scores: ReadonlyMap<number, ModelScore>): void {
     const events: AlertEvent[] = [];
     const out: Summary[] = [];
     batch.forEach((obs, i) => {

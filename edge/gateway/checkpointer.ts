@@ -7,6 +7,9 @@
 // emitted so far has been scored, judged and handed to the outbox), snapshot engine, rules and
 // position in one synchronous step, release the feed; then flush the stores' pending writes, save,
 // and let the log drop what the checkpoint now covers.
+//
+// With a phase (checkpoint-timing.ts) each checkpoint is timed half-way between two instants the
+// windows close, so holding the feed never holds the summaries and alerts of a whole fleet.
 
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import type { Logger } from '../observe/log.js';
@@ -14,6 +17,7 @@ import type { Registry } from '../observe/metrics.js';
 import type { CheckpointStore } from '../store/checkpoint.js';
 import type { IngestLog } from '../store/ingest-log.js';
 import type { WindowSnapshot } from '../window/snapshot.js';
+import { nextCheckpointAt, type Phase } from './checkpoint-timing.js';
 
 export interface CheckpointState {
   /** The newest log seq fed to the engine. */
@@ -31,6 +35,8 @@ export interface CheckpointerOptions {
   readonly logger: Logger;
   readonly metrics: Registry;
   readonly intervalMs: number;
+  /** Time each checkpoint to this phase (see checkpoint-timing.ts); default: every intervalMs from start(). */
+  readonly phase?: Phase;
   /** Stop feeding logged readings into the engine until resume(). */
   readonly pause: () => void;
   readonly resume: () => void;
@@ -43,6 +49,7 @@ export interface CheckpointerOptions {
 export class Checkpointer {
   #timer: TimerHandle | undefined;
   #running: Promise<void> | undefined;
+  #stopped = true;
   readonly #count;
   readonly #bytes;
   readonly #failures;
@@ -54,15 +61,25 @@ export class Checkpointer {
   }
 
   start(): void {
-    this.#timer = this.o.clock.setInterval(() => {
-      this.checkpoint().catch((err: unknown) => this.o.logger.error({ err }, 'checkpoint failed; will retry at the next interval'));
-    }, this.o.intervalMs);
-    this.#timer.unref();
+    this.#stopped = false;
+    this.#schedule(this.o.clock.now());
   }
 
   stop(): void {
+    this.#stopped = true;
     if (this.#timer) this.o.clock.clear(this.#timer);
     this.#timer = undefined;
+  }
+
+  #schedule(from: number): void {
+    if (this.#stopped) return;
+    const at = nextCheckpointAt(from, this.o.intervalMs, this.o.phase);
+    this.#timer = this.o.clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.checkpoint().catch((err: unknown) => this.o.logger.error({ err }, 'checkpoint failed; will retry at the next interval'));
+      this.#schedule(at);
+    }, Math.max(0, at - this.o.clock.now()));
+    this.#timer.unref();
   }
 
   /** Take and write a checkpoint now (one at a time: a second call shares the running one). */

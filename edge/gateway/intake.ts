@@ -16,6 +16,7 @@ import { CheckpointStore } from '../store/checkpoint.js';
 import type { Db } from '../store/db.js';
 import { IngestLog, type LoggedReading } from '../store/ingest-log.js';
 import type { WindowEngine, WindowEngineOptions } from '../window/contract.js';
+import { quietPhase } from './checkpoint-timing.js';
 import { Checkpointer } from './checkpointer.js';
 import { recover } from './recovery.js';
 import { ResendGuard } from './resend-guard.js';
@@ -123,6 +124,7 @@ export class Intake extends Resource {
       for await (const e of log.readFrom(Math.max(0, log.committedSeq - d.resendGuardReadings + 1))) tail.push(e.reading);
     }
     this.#guard = new ResendGuard(tail, d.resendGuardPerDevice, this.o.clock.now() + d.resendGuardMs);
+    const phase = quietPhase(this.o.engine.windows, this.o.engine.maxOutOfOrdernessMs);
     this.#checkpointer = new Checkpointer({
       store: checkpoints,
       log,
@@ -131,6 +133,7 @@ export class Intake extends Resource {
       logger: this.o.log,
       metrics: this.o.metrics,
       intervalMs: d.checkpointIntervalMs,
+      ...(phase ? { phase } : {}),
       pause: () => (this.#held ??= []),
       resume: () => {
         const held = this.#held ?? [];

@@ -16,8 +16,9 @@
 //
 // Disk: items go through the gateway's BatchWriter (one LevelDB batch per flush interval with the
 // other stores), deletions after acks too, so an SD card sees a few large writes rather than one
-// per item. An item is about 120 bytes on disk for a summary (item-codec.ts); what the outbox
-// holds in memory per item is its QueuedItem (class-queue.ts), for the budget, the queue order
+// per item. An alert event is kept in memory too until its batch is written, so the uplink sends
+// it at once instead of first writing (and waiting for) every summary batched with it. An item is
+// about 120 bytes on disk for a summary (item-codec.ts); what the outbox holds in memory per item is its QueuedItem (class-queue.ts), for the budget, the queue order
 // and acks by id, so memory grows with the budget (about 170 bytes per queued item, measured by `npm run bench -- uplink`).
 
 import type { Clock, TimerHandle } from '../clock/clock.js';
@@ -100,6 +101,8 @@ export class Outbox extends Resource {
   readonly #ledger: LossLedger;
   readonly #m: OutboxMetrics;
   readonly #listeners = new Set<(cls?: UplinkClass) => void>();
+  /** Alert events queued whose LevelDB write is still pending: read() takes them from here. */
+  readonly #unwritten = new Map<QueuedItem, Buffer>();
   #used = 0;
   #seq = 0;
   #expireTimer: TimerHandle | undefined;
@@ -169,6 +172,10 @@ export class Outbox extends Resource {
     const entry: Entry = { cls, seq, id, rev: revision, bytes: this.#prefix + key.length + value.length, queuedAt: now, taken: false, sends: 0, gone: false };
     this.#insert(entry);
     this.#o.writer.put(this.#items, key, value);
+    if (cls === 'alert') {
+      this.#unwritten.set(entry, value);
+      void this.#o.writer.written().then(() => this.#unwritten.delete(entry));
+    }
     this.#m.bytesWritten.inc(entry.bytes);
     this.#m.queued[cls].inc();
     if (cls !== 'alert') for (const old of held) if (!old.taken && old.rev < revision) this.#drop(old, 'superseded');
@@ -232,14 +239,22 @@ export class Outbox extends Resource {
 
   /**
    * The items of `entries` still queued, decoded, in the same order. Reads LevelDB, writing the
-   * batch writer's pending ops first when an item is not there yet. A record that cannot be
+   * batch writer's pending ops first when an item is not there yet (alert events not yet written
+   * come from memory: no LevelDB at all when a message holds only those). A record that cannot be
    * decoded is dropped (ledger reason `corrupt`) rather than wedging the uplink.
    */
   async read<C extends UplinkClass>(entries: readonly QueuedItem[]): Promise<Array<ReadItem<C>>> {
-    let values = await this.#items.getMany(entries.map((e) => itemKey(e.cls, e.seq)));
+    const values: Array<Buffer | undefined> = entries.map((e) => this.#unwritten.get(e));
+    const stored = async (): Promise<void> => {
+      const missing = entries.flatMap((e, i) => (values[i] === undefined && !e.gone ? [i] : []));
+      if (missing.length === 0) return;
+      const found = await this.#items.getMany(missing.map((i) => itemKey(entries[i]!.cls, entries[i]!.seq)));
+      missing.forEach((i, j) => (values[i] = found[j]));
+    };
+    await stored();
     if (values.some((v, i) => v === undefined && !entries[i]!.gone)) {
       await this.#o.writer.flush();
-      values = await this.#items.getMany(entries.map((e) => itemKey(e.cls, e.seq)));
+      await stored();
     }
     const out: Array<ReadItem<C>> = [];
     entries.forEach((entry, i) => {
@@ -369,6 +384,7 @@ export class Outbox extends Resource {
 
   #drop(e: Entry, reason: LossReason | 'acked' | 'superseded'): void {
     if (e.gone) return;
+    this.#unwritten.delete(e);
     this.#queues[e.cls].remove(e);
     this.#used -= e.bytes;
     const held = this.#ids.get(e.id);

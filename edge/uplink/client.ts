@@ -34,6 +34,9 @@ import { statusReport } from './status-report.js';
 import { TokenBucket } from './token-bucket.js';
 import { parseTopic, uplinkTopics, type UplinkClass } from './topics.js';
 
+/** Items linger at most this many times lingerMs after the first of them was queued. */
+const MAX_LINGER = 10;
+
 /** The receiver's limit on a document once decompressed (protocol.ts DecodeLimits default). */
 const MAX_DOCUMENT_BYTES = 16 << 20;
 
@@ -82,10 +85,17 @@ export class Uplink extends Resource {
   #lastError: string | undefined;
   #reconnectTimer: TimerHandle | undefined;
   #pumpTimer: TimerHandle | undefined;
+  #lingerTimer: TimerHandle | undefined;
+  /** When the first item the current linger waits for was queued (undefined: none waits). */
+  #lingerSince: number | undefined;
+  #lastQueuedAt = 0;
   #statusTimer: TimerHandle | undefined;
   #pumping = false;
   /** What a pump asked for while one was running: the running one goes round again for it. */
   #pumpAgain: PumpScope | undefined;
+  /** An alerts-only pump running beside the full one (which may be reading or compressing summaries). */
+  #pumpingAlerts = false;
+  #alertsAgain = false;
   #pumpQueued = false;
   #closing = false;
   #unsubscribe: (() => void) | undefined;
@@ -118,7 +128,7 @@ export class Uplink extends Resource {
 
   /** Nothing being sent and nothing waiting for an ack (what is left waits for the budget, a timer or a connection). */
   get idle(): boolean {
-    return !this.#pumping && this.#inFlight.size === 0;
+    return !this.#pumping && !this.#pumpingAlerts && this.#inFlight.size === 0;
   }
 
   health(): UplinkHealth {
@@ -144,8 +154,8 @@ export class Uplink extends Resource {
   protected async _open(): Promise<void> {
     this.#clientOptions = await uplinkClientOptions(this.#c, this.#o.gateway);
     // An alert event does not linger: it goes at once, with the other alerts of its batch (queued in
-    // the same turn), ahead of everything else. Other items wait lingerMs to share messages.
-    this.#unsubscribe = this.#o.outbox.onAvailable((cls) => (cls === 'alert' ? this.#pumpSoon() : this.#schedulePump(this.#c.lingerMs)));
+    // the same turn), ahead of everything else. Other items linger to share messages.
+    this.#unsubscribe = this.#o.outbox.onAvailable((cls) => (cls === 'alert' ? this.#pumpSoon() : this.#linger()));
     this.#statusTimer = this.#o.clock.setInterval(() => void this.reportStatus().catch((err: unknown) => this.#o.log.error({ err }, 'uplink: status report failed')), this.#c.statusIntervalMs);
     this.#statusTimer.unref();
     await this.reportStatus();
@@ -155,7 +165,7 @@ export class Uplink extends Resource {
   protected async _close(): Promise<void> {
     this.#closing = true;
     this.#unsubscribe?.();
-    for (const t of [this.#reconnectTimer, this.#pumpTimer, this.#statusTimer]) if (t) this.#o.clock.clear(t);
+    for (const t of [this.#reconnectTimer, this.#pumpTimer, this.#lingerTimer, this.#statusTimer]) if (t) this.#o.clock.clear(t);
     this.#connected = false;
     const client = this.#client;
     this.#client = undefined;
@@ -290,6 +300,32 @@ export class Uplink extends Resource {
     });
   }
 
+  /**
+   * Items other than alert events go once none has been queued for lingerMs (at most
+   * MAX_LINGER × lingerMs after the first): windows close in bursts — every device at the same
+   * instant, the windows being aligned to the epoch — and the burst's summaries then go together
+   * once it is over, instead of being read, encoded and sent (and stored by the cloud) while the
+   * same burst's alert events are on their way.
+   */
+  #linger(): void {
+    const now = this.#o.clock.now();
+    this.#lastQueuedAt = now;
+    this.#lingerSince ??= now;
+    if (this.#lingerTimer === undefined && !this.#closing) this.#armLinger(this.#c.lingerMs);
+  }
+
+  #armLinger(delayMs: number): void {
+    this.#lingerTimer = this.#o.clock.setTimeout(() => {
+      this.#lingerTimer = undefined;
+      const due = Math.min(this.#lastQueuedAt + this.#c.lingerMs, this.#lingerSince! + MAX_LINGER * this.#c.lingerMs);
+      const now = this.#o.clock.now();
+      if (now < due) return this.#armLinger(due - now);
+      this.#lingerSince = undefined;
+      void this.#pump();
+    }, delayMs);
+    this.#lingerTimer.unref();
+  }
+
   #schedulePump(delayMs: number): void {
     if (this.#pumpTimer || this.#closing) return;
     this.#pumpTimer = this.#o.clock.setTimeout(() => {
@@ -299,8 +335,13 @@ export class Uplink extends Resource {
     this.#pumpTimer.unref();
   }
 
-  /** Send what fits now; one pump at a time, re-run if asked meanwhile. */
+  /**
+   * Send what fits now; one pump at a time, re-run if asked meanwhile. Alert events do not wait for
+   * a running pump (it may be reading a batch of summaries from LevelDB or compressing it): they
+   * have a pump of their own beside it, one at a time too.
+   */
   async #pump(scope: PumpScope = 'all'): Promise<void> {
+    if (scope === 'alerts' && this.#pumping) return this.#pumpAlerts();
     if (this.#pumping) {
       this.#pumpAgain = this.#pumpAgain === 'all' || scope === 'all' ? 'all' : 'alerts';
       return;
@@ -321,8 +362,27 @@ export class Uplink extends Resource {
     }
   }
 
+  async #pumpAlerts(): Promise<void> {
+    if (this.#pumpingAlerts) {
+      this.#alertsAgain = true;
+      return;
+    }
+    this.#pumpingAlerts = true;
+    try {
+      do {
+        this.#alertsAgain = false;
+        await this.#sendWhatFits('alerts');
+      } while (this.#alertsAgain && this.#connected);
+    } catch (err) {
+      this.#o.log.error({ err }, 'uplink: sending failed; retrying shortly');
+      this.#schedulePump(1000);
+    } finally {
+      this.#pumpingAlerts = false;
+    }
+  }
+
   async #sendWhatFits(scope: PumpScope): Promise<void> {
-    while (this.#connected && this.#inFlight.size < this.#c.maxInFlightBatches) {
+    while (this.#connected) {
       const pick = this.#pick(scope);
       if (pick === undefined) return;
       if ('waitMs' in pick) {
@@ -335,15 +395,19 @@ export class Uplink extends Resource {
 
   /**
    * The first lane, in order, with items waiting and the budget to send them; or how long until the
-   * budget allows. Bulk lanes leave the last in-flight slot free, so a live item never waits for an
-   * ack of backlog to be sent.
+   * budget allows. Alert events have maxInFlightBatches messages in flight of their own, so an alert
+   * never waits for an ack of summaries to be sent (nor, in a burst, for the acks of the alerts sent
+   * just before it); the other classes share maxInFlightBatches, and bulk lanes leave the last of
+   * those free, so a live item never waits for an ack of backlog.
    */
   #pick(scope: PumpScope): { lane: Lane; entries: QueuedItem[] } | { waitMs: number } | undefined {
     const now = this.#o.clock.now();
-    const bulkMayGo = this.#inFlight.size < Math.max(1, this.#c.maxInFlightBatches - 1);
+    const max = this.#c.maxInFlightBatches;
+    const alerts = this.#inFlight.batches('alert');
     let wait: number | undefined;
     for (const lane of this.#lanes) {
-      if (lane.bulk && !bulkMayGo) continue;
+      const full = lane.cls === 'alert' ? alerts >= max : this.#inFlight.size - alerts >= (lane.bulk ? Math.max(1, max - 1) : max);
+      if (full) continue;
       if (scope === 'alerts' && lane.cls !== 'alert') continue; // the others keep lingering
       const options = takeOptions(lane, now, this.#c.liveWindowMs, this.#c.maxBatchItems);
       if (!this.#bucket.canSend(lane.bulk)) {

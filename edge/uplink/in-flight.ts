@@ -25,6 +25,13 @@ export class InFlight {
     this.#batches.set(batch.batch, batch);
   }
 
+  /** Messages in flight of one class. */
+  batches(cls: UplinkClass): number {
+    let n = 0;
+    for (const b of this.#batches.values()) if (b.cls === cls) n++;
+    return n;
+  }
+
   /** Items in flight of one class (not yet acknowledged or dropped). */
   items(cls: UplinkClass): number {
     let n = 0;

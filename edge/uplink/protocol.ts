@@ -113,7 +113,9 @@ export function encodeBatch(batch: UplinkBatchInput, options: EncodeOptions = {}
 /**
  * encodeBatch with the compression on libuv's thread pool: the same bytes, but the event loop does
  * not wait the few milliseconds (tens on a Pi) a batch of 500 summaries takes to compress, so the
- * gateway's alert path does not queue behind its summary uploads.
+ * gateway's alert path does not queue behind its summary uploads. A small document (an alert
+ * event's message) is compressed at once instead: tens of microseconds, where a turn on the pool
+ * would queue it behind LevelDB's writes and the summaries' compression.
  */
 export async function encodeBatchAsync(batch: UplinkBatchInput, options: EncodeOptions = {}): Promise<Encoded> {
   if (batch.items.length === 0) throw new TypeError('a batch carries at least one item');
@@ -121,7 +123,7 @@ export async function encodeBatchAsync(batch: UplinkBatchInput, options: EncodeO
   const json = Buffer.from(JSON.stringify(body));
   const topic = uplinkTopics.up(batch.gateway, batch.class);
   if (!wantsGzip(json, options)) return { topic, payload: json, compressed: false, jsonBytes: json.length };
-  return { topic, payload: await gzipAsync(json), compressed: true, jsonBytes: json.length };
+  return { topic, payload: json.length <= GZIP_AT_ONCE_BYTES ? gzipSync(json) : await gzipAsync(json), compressed: true, jsonBytes: json.length };
 }
 
 /** Encode an ack for `uplinkTopics.ack(gateway)`; `v` is filled in. */
@@ -182,6 +184,8 @@ export function protocolReason(code: ErrorCode): ProtocolReason | undefined {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 const gzipAsync = promisify(gzip);
+/** Documents up to this size are compressed on the event loop (encodeBatchAsync). */
+const GZIP_AT_ONCE_BYTES = 16 * 1024;
 
 const wantsGzip = (json: Buffer, options: EncodeOptions): boolean => options.gzip === true && json.length >= (options.gzipMinBytes ?? 256);
 

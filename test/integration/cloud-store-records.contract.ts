@@ -35,7 +35,9 @@ export function recordsContract(harness: () => Harness): void {
     const h = harness();
     const { store } = await h.open();
     const raised = alertEvent({ id: 'a1', revision: 0, state: 'raised' });
-    expect(await store.upsertAlerts([raised])).toEqual([{ id: 'a1', revision: 0, outcome: 'inserted', state: 'open' }]);
+    const [inserted] = await store.upsertAlerts([raised]);
+    expect(inserted).toMatchObject({ id: 'a1', revision: 0, outcome: 'inserted', state: 'open' });
+    expect(inserted!.alert).toEqual(await store.alert('a1'));
     expect((await store.upsertAlerts([raised]))[0]!.outcome).toBe('unchanged');
     expect((await store.upsertAlerts([alertEvent({ id: 'a1', revision: 1, state: 'updated' })]))[0]).toMatchObject({ outcome: 'replaced', state: 'open' });
     expect((await store.upsertAlerts([raised]))[0]!.outcome).toBe('stale');

@@ -56,6 +56,24 @@ describe('Outbox', () => {
     expect(stats.oldestAt).toBe(at);
   });
 
+  it('reads an alert event not yet written from memory, without writing the summaries batched ahead of it', async () => {
+    const { outbox, writer, db } = await open();
+    for (let n = 0; n < 300; n++) outbox.add('summary', summaryNo(n));
+    outbox.add('alert', alertNo(1));
+    const [alert] = outbox.take('alert', { from: 'oldest', max: 1 });
+    const read = await outbox.read([alert!]);
+    expect(read.map((r) => r.item)).toStrictEqual([alertNo(1)]);
+    // Nothing was written for it: the 301 puts still wait for the writer's interval.
+    expect(writer.pending).toBe(301);
+    expect(await outboxItems(db).get(itemKey('alert', alert!.seq))).toBeUndefined();
+    // Once written it comes from LevelDB like any item; a summary not yet written still makes the writer write.
+    outbox.add('summary', summaryNo(300));
+    const [summary] = outbox.take('summary', { from: 'newest', max: 1 });
+    expect((await outbox.read([alert!, summary!])).map((r) => r.item.id)).toEqual([alertNo(1).id, summaryNo(300).id]);
+    expect(writer.pending).toBe(0);
+    expect(await outboxItems(db).get(itemKey('alert', alert!.seq))).toBeDefined();
+  });
+
   it('releases every queued revision up to the acked one; an unknown id releases nothing', async () => {
     const { outbox, metrics } = await open();
     for (const rev of [0, 1, 2]) outbox.add('alert', alertNo(1, rev));

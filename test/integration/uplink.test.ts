@@ -89,6 +89,73 @@ describe('Uplink', () => {
     expect(r.box.outbox.stats().classes.alert.items).toBe(0);
   });
 
+  it('gives alert events in-flight messages of their own: summaries and earlier alerts waiting for acks never hold one back', async () => {
+    const r = await rig({ peer: false, uplink: { maxInFlightBatches: 2, maxBatchItems: 10, ackTimeoutMs: 60_000 } });
+    const sentBatches = (cls: UplinkClass) => metric(r.metrics, 'tributary_uplink_sent_batches_total', cls);
+    await waitFor(() => r.uplink.connected && sentBatches('status') === 1, 'the first status report to go');
+    for (const s of summaries(100)) r.box.outbox.add('summary', s);
+    // Nobody acknowledges: the status report and one message of summaries fill maxInFlightBatches.
+    await waitFor(() => sentBatches('summary') === 1 && r.uplink.inFlightBatches === 2, 'the summaries to fill what they may');
+    r.box.outbox.add('alert', exampleAlert(GW, 'pump-1'));
+    await waitFor(() => sentBatches('alert') === 1, 'the first alert to go');
+    r.box.outbox.add('alert', { ...exampleAlert(GW, 'pump-2'), id: 'b'.repeat(32) });
+    await waitFor(() => sentBatches('alert') === 2, 'the second alert to go, in a message of its own');
+    expect(r.uplink.inFlightBatches).toBe(4);
+    expect(sentBatches('summary')).toBe(1);
+  });
+
+  it('sends an alert event while a pump waits on LevelDB for a batch of summaries', async () => {
+    const clock = new FakeClock();
+    const r = await rig({ clock, uplink: { lingerMs: 100 } });
+    await waitFor(() => r.uplink.connected && r.peer!.of('status').length === 1 && r.uplink.idle, 'the uplink to connect and send its first status report');
+    // LevelDB stops answering writes: the pump that takes the summaries waits for them to be written.
+    const { db } = r.box;
+    const batch = db.batch.bind(db) as (...args: unknown[]) => Promise<void>;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let writes = 0;
+    (db as unknown as { batch: (...args: unknown[]) => unknown }).batch = (...args: unknown[]) => {
+      if (args.length === 0) return batch();
+      writes++;
+      return gate.then(() => batch(...args));
+    };
+    for (const s of summaries(20)) r.box.outbox.add('summary', s);
+    clock.advance(100); // the linger is over: a pump takes the summaries and writes them first
+    await waitFor(() => writes === 1 && !r.uplink.idle, 'the pump to wait for the write');
+    r.box.outbox.add('alert', exampleAlert(GW, 'pump-1'));
+    await waitFor(() => r.peer!.of('alert').length === 1, 'the alert to arrive');
+    expect(r.peer!.of('summary')).toHaveLength(0);
+    release();
+    await waitFor(() => r.peer!.of('summary').length === 20, 'the summaries to arrive once written');
+  });
+
+  it('sends other items once none has been queued for lingerMs, and at most 10 × lingerMs after the first', async () => {
+    const clock = new FakeClock();
+    const r = await rig({ clock, uplink: { lingerMs: 100 } });
+    await waitFor(() => r.uplink.connected && r.peer!.of('status').length === 1 && r.uplink.idle, 'the uplink to connect and send its first status report');
+    const batch = summaries(40);
+    // A pump starts inside the timer that fires during advance(): idle goes false at once.
+    const step = (ms: number, i: number) => {
+      r.box.outbox.add('summary', batch[i]!);
+      clock.advance(ms);
+      return r.uplink.idle;
+    };
+    // A burst: one every 60 ms keeps the messages lingering past 100 ms after the first.
+    expect([step(60, 0), step(60, 1)]).toEqual([true, true]);
+    clock.advance(39);
+    expect(r.uplink.idle).toBe(true);
+    clock.advance(1); // 100 ms after the last one
+    expect(r.uplink.idle).toBe(false);
+    await waitFor(() => r.peer!.of('summary').length === 2 && r.uplink.idle, 'the two summaries to arrive');
+    expect(metric(r.metrics, 'tributary_uplink_sent_batches_total', 'summary')).toBe(1);
+    // Items queued every 50 ms without end go 1,000 ms after the first at the latest.
+    const idle: boolean[] = [];
+    for (let i = 0; i < 20; i++) idle.push(step(50, 2 + i));
+    expect(idle.slice(0, 19).every(Boolean)).toBe(true);
+    expect(idle[19]).toBe(false);
+    await waitFor(() => r.peer!.of('summary').length === 22, 'the next twenty to arrive');
+  });
+
   it('counts a reject in the loss ledger and drops the item; the rest arrive', async () => {
     const r = await rig();
     const [bad, ...good] = summaries(5);

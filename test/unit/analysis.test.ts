@@ -15,6 +15,7 @@ import { silentLogger } from '../../edge/observe/log.js';
 import { Registry } from '../../edge/observe/metrics.js';
 import { createWindowEngine } from '../../edge/window/engine.js';
 import { SumModel } from '../helpers/sum-model.js';
+import { waitFor } from '../helpers/wait.js';
 
 const T0 = Date.UTC(2024, 10, 24, 12, 0, 0);
 
@@ -46,6 +47,16 @@ class ScoreRules implements AlertRules {
   seen(): void {}
   tick(): readonly AlertEvent[] {
     return [];
+  }
+}
+
+/** Rules that raise on every window whose a.mean is over 10, whatever the device. */
+class MeanRules extends ScoreRules {
+  override observe(obs: WindowObservation) {
+    this.seenObs.push(obs);
+    const hot = (obs.features['a.mean'] ?? 0) > 10 && obs.window.kind === 'tumbling';
+    const events: AlertEvent[] = hot ? [{ id: `m-${obs.device}-${obs.window.start}`, revision: 0, state: 'raised', gateway: 'gw', device: obs.device, rule: 'mean', ruleType: 'threshold', severity: 'warning', raisedAt: obs.window.end, at: obs.window.end, emittedAt: 0, message: 'mean', evidence: { rule: {} } }] : [];
+    return { detectors: [], events };
   }
 }
 
@@ -208,6 +219,60 @@ describe('analysis stage', () => {
     const revised = out.flatMap((o) => (o.kind === 'summary' && o.s.device === 'pump-1' && o.s.revision === 1 ? [[o.s.window.kind, o.s.metric, o.s.score]] : []));
     expect(revised).toEqual([['tumbling', 'b', undefined], ['hopping', 'b', undefined]]);
     expect(analysis.retained).toBe(1);
+    engine.close();
+  });
+
+  it('judges devices no model scores in the turn their windows close, without waiting for a slow model', async () => {
+    const model = new SumModel(manifest());
+    let release!: () => void;
+    model.gate = new Promise((resolve) => (release = resolve));
+    const { analysis, engine, out, add } = setup([model], new MeanRules());
+    for (const d of ['motor-1', 'pump-1']) add(d, 100, { a: 20, b: 2 });
+    for (const d of ['motor-1', 'pump-1']) add(d, 1000, { a: 0, b: 0 }); // both close [0, 1000)
+    await waitFor(() => model.calls.length === 1, 'the motor to be scored');
+    // The motor waits for its model; the pump's alert and summaries are out already, alert first.
+    expect(out[0]).toMatchObject({ kind: 'alert', e: { device: 'pump-1' } });
+    expect(out.length).toBeGreaterThan(1);
+    expect(out.every((o) => (o.kind === 'alert' ? o.e.device : o.s.device) === 'pump-1')).toBe(true);
+    release();
+    await analysis.settle();
+    expect(out.filter((o) => o.kind === 'alert').map((o) => (o.kind === 'alert' ? o.e.device : ''))).toEqual(['pump-1', 'motor-1']);
+    const motorTumbling = out.flatMap((o) => (o.kind === 'summary' && o.s.device === 'motor-1' && o.s.window.kind === 'tumbling' ? [o.s.score?.value] : []));
+    expect(motorTumbling).toEqual([22, 22]);
+    engine.close();
+  });
+
+  it('keeps each device in window order: an unscored device goes through the chain while a swap waits, or while its earlier window waits there', async () => {
+    const v1 = new SumModel(manifest());
+    const v2 = new SumModel(manifest({ version: '2' }));
+    let release1!: () => void;
+    let release2!: () => void;
+    v1.gate = new Promise((resolve) => (release1 = resolve));
+    v2.gate = new Promise((resolve) => (release2 = resolve));
+    const rules = new MeanRules();
+    const { analysis, engine, add, scorer } = setup([v1], rules);
+    const pumpWindows = () => rules.seenObs.filter((o) => o.device === 'pump-1' && o.window.kind === 'tumbling').map((o) => o.window.start - T0);
+    add('motor-1', 100, { a: 1, b: 1 });
+    add('motor-1', 1000, { a: 1, b: 1 }); // batch 1: waits for v1
+    await waitFor(() => v1.calls.length === 1, 'v1 to be asked');
+    const swapped = analysis.between(() => scorer.replace([v2]));
+    add('pump-1', 1100, { a: 20, b: 1 });
+    add('motor-1', 2000, { a: 1, b: 1 });
+    add('pump-1', 2000, { a: 1, b: 1 }); // batch 2, behind the swap: the pump's [1000, 2000) with the motor's, waiting for v2
+    await Promise.resolve();
+    release1();
+    await swapped;
+    await waitFor(() => v2.calls.length === 1, 'v2 to be asked');
+    add('pump-1', 3000, { a: 20, b: 1 }); // no swap waits now, but the pump's earlier window does: behind it
+    await Promise.resolve();
+    expect(pumpWindows()).toEqual([]);
+    release2();
+    await analysis.settle();
+    expect(pumpWindows()).toEqual([1000, 2000]);
+    // Nothing of the pump waits any more: its next window is judged in its own turn.
+    add('pump-1', 4000, { a: 1, b: 1 });
+    await Promise.resolve();
+    expect(pumpWindows()).toEqual([1000, 2000, 3000]);
     engine.close();
   });
 

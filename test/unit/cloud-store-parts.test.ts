@@ -87,7 +87,7 @@ describe('stored bytes', () => {
 });
 
 describe('serial queue', () => {
-  it('runs jobs one at a time in call order; runFirst goes ahead of the waiting ones; a failure stops nothing', async () => {
+  it('runs jobs one at a time in call order; a failure stops nothing', async () => {
     const queue = new SerialQueue();
     const ran: string[] = [];
     let release!: () => void;
@@ -100,16 +100,16 @@ describe('serial queue', () => {
     };
     const running = queue.run(job('running', gate));
     await Promise.resolve(); // it starts (on a microtask) and waits at the gate
-    const jobs = [running, queue.run(job('a')), queue.run(job('b')), queue.runFirst(job('urgent-1')), queue.run(job('c')), queue.runFirst(job('urgent-2'))];
+    const jobs = [running, queue.run(job('a')), queue.run(job('b')), queue.run(job('c'))];
     const idle = queue.idle();
     await Promise.resolve();
     expect(ran).toEqual(['running']); // the others wait for it
     release();
     const settled = await Promise.allSettled(jobs);
     await idle;
-    expect(ran).toEqual(['running', 'urgent-1', 'urgent-2', 'a', 'b', 'c']);
-    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
-    expect(queue.queued).toBe(4); // runFirst jobs are not counted: nothing waits behind them
+    expect(ran).toEqual(['running', 'a', 'b', 'c']);
+    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(queue.queued).toBe(4);
   });
 });
 

@@ -38,7 +38,10 @@ describe('uplink protocol: batches', () => {
   });
 
   it.each([{ gzip: false, gzipMinBytes: 0 }, { gzip: true, gzipMinBytes: 0 }, { gzip: true, gzipMinBytes: 1 << 20 }])('encodeBatchAsync gives the bytes encodeBatch gives ($gzip, $gzipMinBytes)', async (options) => {
-    for (const b of batches) {
+    // Small documents are compressed at once, large ones (500 summaries, past 16 KiB) on the thread pool.
+    const large: UplinkBatchInput = { gateway: GW, class: 'summary', batch: 'c'.repeat(32), sentAt: 1, items: Array.from({ length: 500 }, (_, i) => exampleSummary(GW, `motor-${i}`, 0, [1, 2, i])) };
+    expect(encodeBatch(large).jsonBytes).toBeGreaterThan(16 * 1024);
+    for (const b of [...batches, large]) {
       const sync = encodeBatch(b, options);
       const async = await encodeBatchAsync(b, options);
       expect(async).toEqual(sync);

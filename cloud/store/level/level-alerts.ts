@@ -12,7 +12,7 @@ export async function upsertAlertsLevel(db: Db, layout: Layout, events: readonly
   (await layout.alert.getMany(ids)).forEach((v, i) => v !== undefined && current.set(ids[i]!, json<StoredAlert>(v)));
   const existed = new Set(current.keys());
   const changed = new Set<string>();
-  const results: AlertUpsertResult[] = events.map((e) => {
+  const decided = events.map((e) => {
     const { outcome, alert } = applyAlertEvent(current.get(e.id), e, now);
     if (outcome === 'inserted' || outcome === 'replaced') {
       current.set(e.id, alert);
@@ -20,6 +20,7 @@ export async function upsertAlertsLevel(db: Db, layout: Layout, events: readonly
     }
     return { id: e.id, revision: e.revision, outcome, state: alert.state };
   });
+  const results: AlertUpsertResult[] = decided.map((r) => ({ ...r, alert: current.get(r.id)! }));
   const ops: LevelOp[] = [];
   for (const id of changed) {
     const a = current.get(id)!;

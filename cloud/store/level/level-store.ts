@@ -42,6 +42,12 @@ export class LevelCloudStore extends Resource implements CloudStore {
   readonly #o: ResolvedOptions;
   readonly #queue = new SerialQueue();
   /**
+   * Alert writes (gateways' events, operators' moves) one at a time on a queue of their own: alert
+   * records are keys no other write touches, so an alert never waits for a group of summaries to
+   * be planned and written, and reaches the live stream (which hears it only once stored) beside them.
+   */
+  readonly #alertQueue = new SerialQueue();
+  /**
    * Roll-up passes and retention, one at a time, beside the writes: a pass reads a snapshot taken
    * with its pending work, and only passes write buckets, so ingest never waits for a pass.
    */
@@ -101,7 +107,7 @@ export class LevelCloudStore extends Resource implements CloudStore {
 
   protected async _close(): Promise<void> {
     this.#scheduler.close();
-    await this.#queue.idle();
+    await Promise.all([this.#queue.idle(), this.#alertQueue.idle()]);
     // Pending work is durable; applying it now spares the next open the wait.
     if (this.#db && this.#pending.length) await this.#passes.run(() => this.#pass()).catch(() => {});
     await this.#passes.idle();
@@ -114,11 +120,11 @@ export class LevelCloudStore extends Resource implements CloudStore {
     return { db: this.#db!, layout: this.#layout! };
   }
 
-  /** Run a write after every earlier one (`first`: before every waiting one), on an open store. */
-  #write<T>(job: (db: Db, layout: Layout) => Promise<T>, first = false): Promise<T> {
+  /** Run a write after every earlier one on its queue (the alerts' or everything else's), on an open store. */
+  #write<T>(job: (db: Db, layout: Layout) => Promise<T>, queue = this.#queue): Promise<T> {
     try {
       const { db, layout } = this.#ready();
-      return first ? this.#queue.runFirst(() => job(db, layout)) : this.#queue.run(() => job(db, layout));
+      return queue.run(() => job(db, layout));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -181,9 +187,7 @@ export class LevelCloudStore extends Resource implements CloudStore {
   }
 
   upsertAlerts(events: readonly CloudAlertEvent[]): Promise<AlertUpsertResult[]> {
-    // Ahead of waiting summary groups: alert records are keys of their own, and an alert reaches the
-    // live stream only once stored, so it must not queue behind a burst of summaries.
-    return this.#write((db, layout) => upsertAlertsLevel(db, layout, events, this.#o.clock.now()), true);
+    return this.#write((db, layout) => upsertAlertsLevel(db, layout, events, this.#o.clock.now()), this.#alertQueue);
   }
 
   acknowledgeAlert(id: string, action: OperatorAction): Promise<StoredAlert> {
@@ -195,7 +199,7 @@ export class LevelCloudStore extends Resource implements CloudStore {
   }
 
   #operator(id: string, move: OperatorMove, action: OperatorAction): Promise<StoredAlert> {
-    return this.#write((db, layout) => operatorLevel(db, layout, id, move, action, this.#o.clock.now()));
+    return this.#write((db, layout) => operatorLevel(db, layout, id, move, action, this.#o.clock.now()), this.#alertQueue);
   }
 
   alert(id: string): Promise<StoredAlert | undefined> {

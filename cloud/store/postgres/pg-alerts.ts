@@ -12,7 +12,7 @@ export async function upsertAlertsPg(pool: pg.Pool, events: readonly CloudAlertE
   return inTransaction(pool, 'storing alerts', LOCKS.alerts, async (client) => {
     const current = await alertsById(client, [...new Set(events.map((e) => e.id))]);
     const changed = new Set<string>();
-    const results = events.map((e) => {
+    const decided = events.map((e) => {
       const { outcome, alert } = applyAlertEvent(current.get(e.id), e, now);
       if (outcome === 'inserted' || outcome === 'replaced') {
         current.set(e.id, alert);
@@ -20,6 +20,7 @@ export async function upsertAlertsPg(pool: pg.Pool, events: readonly CloudAlertE
       }
       return { id: e.id, revision: e.revision, outcome, state: alert.state };
     });
+    const results: AlertUpsertResult[] = decided.map((r) => ({ ...r, alert: current.get(r.id)! }));
     await putAlerts(client, [...changed].map((id) => current.get(id)!));
     return results;
   });

@@ -1,0 +1,43 @@
+// When checkpoints are taken: away from the instants windows close. A checkpoint holds the feed of
+// logged readings while the analysis stage drains and the state is snapshotted (tens of ms with
+// 1,000 devices); falling on the instant a whole fleet's windows close, it would hold every
+// summary and alert of that instant. Windows are aligned to the epoch, so they close (as the
+// gateway sees it: once a device's watermark passes the end) about maxOutOfOrdernessMs after a
+// multiple of the window period; checkpoints go half a period away from those instants.
+
+import type { WindowSpec } from '../window/contract.js';
+
+/** Instants `offsetMs` past every multiple of `periodMs` (ms since the epoch). */
+export interface Phase {
+  readonly periodMs: number;
+  readonly offsetMs: number;
+}
+
+/**
+ * Half-way between two window closings: the period is the greatest common divisor of the tumbling
+ * sizes and hopping slides (every window ends on a multiple of it). Undefined with session windows
+ * only, which close at no fixed instant.
+ */
+export function quietPhase(windows: readonly WindowSpec[], maxOutOfOrdernessMs: number): Phase | undefined {
+  const steps = windows.flatMap((w) => (w.kind === 'tumbling' ? [w.sizeMs] : w.kind === 'hopping' ? [w.slideMs] : []));
+  if (steps.length === 0) return undefined;
+  const periodMs = steps.reduce(gcd);
+  return { periodMs, offsetMs: (maxOutOfOrdernessMs + periodMs / 2) % periodMs };
+}
+
+/**
+ * The next checkpoint after one at `from`: `intervalMs` later, moved to the nearest instant of the
+ * phase (so at most half a period sooner or later). Without a phase, or when checkpoints come more
+ * often than the period, exactly `intervalMs` later.
+ */
+export function nextCheckpointAt(from: number, intervalMs: number, phase: Phase | undefined): number {
+  if (phase === undefined || intervalMs < phase.periodMs) return from + intervalMs;
+  const { periodMs, offsetMs } = phase;
+  const earliest = from + intervalMs - periodMs / 2;
+  return Math.ceil((earliest - offsetMs) / periodMs) * periodMs + offsetMs;
+}
+
+function gcd(a: number, b: number): number {
+  while (b > 0) [a, b] = [b, a % b];
+  return a;
+}
