@@ -3,12 +3,12 @@
 // messages in-process, in the authorisation hook, and publishes the acks through the broker.
 //
 // A message is handled inside authorizePublish: aedes writes the QoS 1 PUBACK only after that
-// hook's callback, which is called once the ingest has stored the message and published its ack,
-// and aedes reads no further packets from that gateway's socket until every packet of the current
-// read is done (see edge/source/mqtt-broker/delivery.ts). So a gateway can have no more in the
-// cloud's memory than one socket read, and a slow store slows each gateway's socket, not memory.
-// Past ingest.maxInFlightMessages over all gateways, the listeners stop reading altogether until
-// half of them are done.
+// hook's callback, which is called once the ingest has stored the message and published its ack.
+// That does not hold a gateway's socket: aedes parses again whenever more data arrives (a test on
+// h/lat saw an alert stored and acknowledged while a summary message of the same connection was
+// still being stored), so what bounds the cloud's memory is ingest.maxInFlightMessages: past it,
+// over all gateways, the listeners stop reading altogether until half of them are done. A
+// gateway itself keeps at most uplink.maxInFlightBatches messages unacknowledged per lane.
 
 import { Aedes, type PublishPacket } from 'aedes';
 import type { Clock } from '../../edge/clock/clock.js';

@@ -7,9 +7,10 @@
 // - `authorized` (called from authorizePublish once the ACL allows the message): QoS 1 and 2 when
 //   acks wait for durability. aedes writes the PUBACK (or PUBREC) only after authorizePublish's
 //   callback, so calling it once `emitDurable` resolves defers the PUBACK until the reading is on
-//   disk. PUBACKs stay in PUBLISH order (MQTT 3.1.1 §4.6) because the log resolves in append order,
-//   and aedes reads a client's next packets only when every packet of the current read is done,
-//   so a slow disk slows each publisher's socket instead of queueing in memory.
+//   disk. PUBACKs stay in PUBLISH order (MQTT 3.1.1 §4.6) because the log resolves in append order.
+//   Waiting PUBACKs do not stop aedes reading a client's socket (it parses again whenever data
+//   arrives; seen in the cloud's broker on h/lat), so what bounds memory under a slow disk is the
+//   sources' pause at durability.highWater, not the sockets.
 
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
 import type { SourceContext } from '../contract.js';
