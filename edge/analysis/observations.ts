@@ -12,7 +12,7 @@
 // A kept window's features are held as an array of numbers beside its device's list of names
 // (shared by the device's windows while its metrics stay the same), not as the observation's
 // object: with dozens of `<metric>.<feature>` keys that object is a hash table of boxed numbers,
-// ~2 KB a window against ~0.4 KB (500 motors × 9 windows: 9 MB against 2 MB).
+// ~2 KB a window against ~0.3 KB (heap snapshots at 1,000 devices: 7.7 MB against 0.55 MB).
 
 import type { Summary, WindowRef } from '../features/summary.js';
 import { flattenFeatures } from '../model/feature-vector.js';
