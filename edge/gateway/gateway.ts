@@ -33,6 +33,7 @@ import { FlightRecorder } from '../outbox/flight-recorder.js';
 import { Outbox } from '../outbox/outbox.js';
 import type { RawMessage, Source, SourceContext } from '../source/contract.js';
 import { createSources } from '../source/registry.js';
+import { withoutPacketNumberCache } from '../source/mqtt-broker/packet-writer.js';
 import { PushAgent, type LiveSwap } from '../push/agent.js';
 import { PushStore } from '../push/push-store.js';
 import { BatchWriter } from '../store/batch-writer.js';
@@ -184,6 +185,8 @@ export class Gateway extends Resource {
   protected async _open(): Promise<void> {
     const c = this.config;
     this.#startedAt = this.#clock.now();
+    // Before the uplink or a broker writes its first MQTT packet, which would build the cache.
+    withoutPacketNumberCache();
     this.#db = await openDb(c.dataDir);
     this.#revisionBase = (await nextEpoch(this.#db)) * REVISION_EPOCH;
     this.#writer = new BatchWriter({ db: this.#db, clock: this.#clock, log: this.#log, flushIntervalMs: c.stores.flushIntervalMs, writeErrors: this.#m.writeErrors });

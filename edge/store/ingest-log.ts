@@ -32,6 +32,7 @@ import { ingestLogMetrics, type IngestLogMetrics } from './ingest-log-metrics.js
 import { logSublevels, MAX_SEQ, prefixBytes, seqKey, seqOfKey, type BinarySublevel, type LogSublevels } from './ingest-log-keys.js';
 import { decodeMeta, encodeMeta, encodeSegment, segmentMeta, segmentRecords, type SegmentMeta } from './log-segment.js';
 import { dictionaryEntry, dictionaryKey, ReadingCodec, type DictionaryEntry } from './reading-codec.js';
+import { SegmentIndex } from './segment-index.js';
 
 export interface IngestLogOptions {
   /** The gateway's database (edge/store/db.ts); the log uses its sublevels `il`, `ils`, `ild`. */
@@ -129,7 +130,7 @@ export class IngestLog extends Resource {
   readonly #hardLimit: number;
   readonly #retention: number;
   /** Every segment on disk, oldest first: what trimming and the flight recorder decide by. */
-  #segments: SegmentMeta[] = [];
+  readonly #segments = new SegmentIndex();
   #trimTimer: TimerHandle | undefined;
   #trimming: Promise<number> | undefined;
   #closing = false;
@@ -199,7 +200,7 @@ export class IngestLog extends Resource {
       bytesWritten: c.bytes,
       commits: c.commits,
       queued: c.queued,
-      firstSeq: this.#segments[0]?.firstSeq ?? this.#next,
+      firstSeq: this.#segments.at(0)?.firstSeq ?? this.#next,
       nextSeq: this.#next,
       committedSeq: c.committed,
     };
@@ -296,7 +297,7 @@ export class IngestLog extends Resource {
       to = Math.max(to, q.to);
     });
     if (byRef.size === 0) return out;
-    const candidates = this.#segments.filter((m) => m.maxTs >= from && m.minTs <= to);
+    const candidates = this.#segments.overlapping(from, to);
     for (let c = 0; c < candidates.length; c += SEARCH_CHUNK) {
       const chunk = candidates.slice(c, c + SEARCH_CHUNK);
       const values = await this.#subs.segments.getMany(chunk.map((m) => seqKey(m.firstSeq)));
@@ -375,7 +376,7 @@ export class IngestLog extends Resource {
     let n = 0;
     let records = 0;
     for (; n < segments.length; n++) {
-      const m = segments[n]!;
+      const m = segments.at(n)!;
       const last = m.firstSeq + m.count - 1;
       // Needed for replay, holding the newest record (so seqs continue), or within retention: stop.
       if (last >= this.#floor || last >= committed || m.maxReceivedAt > cutoff) break;
@@ -383,13 +384,13 @@ export class IngestLog extends Resource {
     }
     if (n === 0) return 0;
     const ops: Del[] = [];
-    for (const m of segments.slice(0, n)) {
-      const key = seqKey(m.firstSeq);
+    for (let i = 0; i < n; i++) {
+      const key = seqKey(segments.at(i)!.firstSeq);
       ops.push({ type: 'del', sublevel: this.#subs.segments, key }, { type: 'del', sublevel: this.#subs.metas, key });
     }
     await this.#o.db.batch(ops, { sync: false });
     // Appends may have added segments meanwhile; the trimmed ones are still the first n.
-    this.#segments.splice(0, n);
+    this.#segments.dropOldest(n);
     this.#m.trimmed.inc(records);
     return records;
   }

@@ -1,6 +1,7 @@
 // Benchmark `e2e`: the whole system as a user feels it. A simulated fleet (devices/, its own
 // process, real MQTT) → a gateway (`tributary edge`, its own process, as its systemd unit runs it:
-// the committed motor model loaded, an alert rule, an uplink) → a cloud (`tributary cloud`, its
+// the committed motor model loaded, an alert rule, an uplink; node's flags and environment read
+// from edge/deploy/tributary-edge.service) → a cloud (`tributary cloud`, its
 // own process, embedded broker and LevelDB), read by a viewer on the cloud's live stream (SSE).
 // One row per offered rate, each on fresh processes and data.
 //
@@ -29,6 +30,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashPassword } from '../../edge/auth/password.js';
 import { freePort } from '../helpers/free-port.js';
+import { edgeServiceUnit, nodeLaunch } from '../helpers/systemd-unit.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import type { Closing, E2eFleetArgs, FromE2eFleet } from './e2e/fleet.js';
 import { openLiveStream, login, type LiveStream, type TimedEvent } from './e2e/live-stream.js';
@@ -61,8 +63,10 @@ const FOLLOWED = [
   ids('env-', 100, 50),
   Array.from({ length: 50 }, (_, i) => `probe-${String(i).padStart(3, '0')}`),
 ];
-/** As tributary-edge.service runs the gateway; BENCH_E2E_GATEWAY_FLAGS adds more (e.g. --cpu-prof). */
-const GATEWAY_NODE_OPTIONS = ['--max-old-space-size=128', ...(process.env.BENCH_E2E_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [])];
+/** As tributary-edge.service runs the gateway: its node flags and environment, read from the unit. */
+const SERVICE = nodeLaunch(edgeServiceUnit());
+/** The unit's flags; BENCH_E2E_GATEWAY_FLAGS adds more (e.g. --cpu-prof). */
+const GATEWAY_NODE_OPTIONS = [...SERVICE.nodeOptions, ...(process.env.BENCH_E2E_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [])];
 /** BENCH_E2E_EDGE_CONFIG: JSON put over the gateway's config, section by section (experiments). */
 const EDGE_OVERRIDES = JSON.parse(process.env.BENCH_E2E_EDGE_CONFIG ?? '{}') as Record<string, unknown>;
 const MOTOR_MODEL = fileURLToPath(new URL('../../../edge/models/motor-baseline.onnx', import.meta.url));
@@ -114,6 +118,7 @@ async function measure(offered: number): Promise<BenchResult> {
         ...EDGE_OVERRIDES,
       },
       GATEWAY_NODE_OPTIONS,
+      SERVICE.environment,
     );
     processes.unshift(gateway);
     const api = `http://127.0.0.1:${cloudHttp}`;

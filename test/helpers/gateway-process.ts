@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CLI_MAIN } from './simulator.js';
+import { edgeServiceUnit, nodeLaunch } from './systemd-unit.js';
 
 /** A TCP port nothing listens on right now (for a process that must bind the same port again later). */
 export async function freePort(): Promise<number> {
@@ -25,10 +26,16 @@ export interface GatewayProcess {
   stderr: string;
 }
 
-/** Start `tributary edge --config <config>` (a JSON/YAML file) and resolve once it says it is running. */
+/** How tributary-edge.service runs node (its flags: the heap limits; its environment): the fault tests run what ships. */
+const SERVICE = nodeLaunch(edgeServiceUnit());
+
+/** Start `tributary edge --config <config>` (a JSON/YAML file) as the systemd unit runs it, and resolve once it says it is running. */
 export function startGatewayProcess(config: string): Promise<GatewayProcess> {
   const httpPort = (JSON.parse(readFileSync(config, 'utf8')) as { http?: { port?: number } }).http?.port ?? 9464;
-  const child = spawn(process.execPath, [CLI_MAIN, 'edge', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...SERVICE.nodeOptions, CLI_MAIN, 'edge', '--config', config], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...SERVICE.environment },
+  });
   const running: GatewayProcess = { child, httpPort, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))), stderr: '' };
   return new Promise((resolve, reject) => {
     child.stderr!.on('data', (chunk: Buffer) => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../edge/config/load.js';
+import { nodeLaunch, one, unitKeys } from '../helpers/systemd-unit.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -59,22 +60,6 @@ function stage(dir: string): Staged {
     mode: (path) => statSync(join(root, path)).mode & 0o7777,
   };
 }
-
-/** `Key=Value` lines of a unit file, each key with every value it was given. */
-function unitKeys(text: string): Map<string, string[]> {
-  const keys = new Map<string, string[]>();
-  for (const line of text.split('\n')) {
-    const m = /^([A-Za-z]+)=(.*)$/.exec(line);
-    if (m) keys.set(m[1]!, [...(keys.get(m[1]!) ?? []), m[2]!]);
-  }
-  return keys;
-}
-
-const one = (keys: Map<string, string[]>, key: string): string => {
-  const values = keys.get(key);
-  if (values?.length !== 1) throw new Error(`expected one ${key}=, got ${JSON.stringify(values)}`);
-  return values[0]!;
-};
 
 /** Megabytes in a systemd size such as 256M or 1G. */
 const megabytes = (size: string): number => Number(size.slice(0, -1)) * (size.endsWith('G') ? 1024 : size.endsWith('M') ? 1 : NaN);
@@ -240,14 +225,17 @@ describe.skipIf(!hasSystemd || !hasUsrBinNode)('the installed systemd units (ski
     { name: 'tributary-edge.service', command: 'edge', config: '/etc/tributary/edge.yaml' },
     { name: 'tributary-cloud.service', command: 'cloud', config: '/etc/tributary/cloud.yaml' },
   ])('$name agrees with the installed tree, the user and its own limits', ({ name, command, config }) => {
-    const unit = unitKeys(readFileSync(join(REPO, name.includes('edge') ? 'edge/deploy' : 'cloud/deploy', name), 'utf8'));
+    const text = readFileSync(join(REPO, name.includes('edge') ? 'edge/deploy' : 'cloud/deploy', name), 'utf8');
+    const unit = unitKeys(text);
     const bin = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { bin: { tributary: string } }).bin.tributary;
-    const m = /^\/usr\/bin\/node --max-old-space-size=(\d+) (\S+) (\w+) --config (\S+)$/.exec(one(unit, 'ExecStart'));
-    expect(m).not.toBeNull();
-    const [, heapMB, script, cmd, configPath] = m!;
-    expect(script).toBe(`/opt/tributary/${bin}`);
-    expect(cmd).toBe(command);
-    expect(configPath).toBe(config);
+    const launch = nodeLaunch(text);
+    expect(launch.args).toEqual([`/opt/tributary/${bin}`, command, '--config', config]);
+    const heapMB = launch.nodeOptions.find((o) => o.startsWith('--max-old-space-size='))?.split('=')[1];
+    expect(heapMB).toMatch(/^\d+$/);
+    // Node takes the unit's flags and environment as they are (a mistyped V8 flag is an error, not ignored).
+    const node = spawnSync(process.execPath, [...launch.nodeOptions, '-e', '0'], { encoding: 'utf8', env: { ...process.env, ...launch.environment } });
+    expect(node.stderr).toBe('');
+    expect(node.status).toBe(0);
     // The heap cap sits below the throttle point, which sits below the hard limit.
     expect(Number(heapMB)).toBeLessThan(megabytes(one(unit, 'MemoryHigh')));
     expect(megabytes(one(unit, 'MemoryHigh'))).toBeLessThan(megabytes(one(unit, 'MemoryMax')));

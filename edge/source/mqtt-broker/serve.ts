@@ -8,6 +8,7 @@ import type { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import { readConfiguredFile } from '../../config/read-file.js';
 import { Listeners } from './listeners.js';
+import { withoutPacketNumberCache } from './packet-writer.js';
 import type { BrokerMetrics } from './metrics.js';
 
 export interface BrokerListenerConfig {
@@ -20,6 +21,7 @@ export interface BrokerListenerConfig {
 
 /** Listeners for `aedes` as `c` says (not yet open). Throws ERR_FILE_READ for a TLS file it cannot read. */
 export async function brokerListeners(aedes: Aedes, c: BrokerListenerConfig, log: Logger, m: BrokerMetrics): Promise<Listeners> {
+  withoutPacketNumberCache();
   const tls = c.tls && {
     port: c.tls.port,
     cert: await readConfiguredFile(c.tls.certFile, 'TLS certificate'),

@@ -23,12 +23,13 @@ export interface CliProcess {
 
 /**
  * Write `config` (JSON, which YAML reads) as `<dir>/<name>.json` and run `tributary <command>
- * --config` on it; resolves once stderr says it is running. `nodeOptions` go before the CLI's path.
+ * --config` on it; resolves once stderr says it is running. `nodeOptions` go before the CLI's path;
+ * `env` is set over this process's environment.
  */
-export function startCli(dir: string, name: string, command: 'edge' | 'cloud', config: unknown, nodeOptions: readonly string[] = []): Promise<CliProcess> {
+export function startCli(dir: string, name: string, command: 'edge' | 'cloud', config: unknown, nodeOptions: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<CliProcess> {
   const path = join(dir, `${name}.json`);
   writeFileSync(path, JSON.stringify(config));
-  const child = spawn(process.execPath, [...nodeOptions, CLI_MAIN, command, '--config', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeOptions, CLI_MAIN, command, '--config', path], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const proc: CliProcess = {
