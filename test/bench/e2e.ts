@@ -22,7 +22,8 @@
 //
 // Knobs (environment): BENCH_E2E_RATES (readings/s, comma-separated; default 5000,10000,20000),
 // BENCH_E2E_MEASURE_MS (default 60000), BENCH_E2E_GATEWAY_FLAGS (node flags for the gateway),
-// BENCH_E2E_EDGE_CONFIG (JSON over the gateway's config sections, e.g. '{"flightRecorder":{"enabled":false}}').
+// BENCH_E2E_EDGE_CONFIG (JSON over the gateway's config sections, e.g. '{"flightRecorder":{"enabled":false}}'),
+// BENCH_E2E_PROBES (alerting devices, default 200: an alert storm at every boundary; fewer: sparse alerts).
 
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -48,12 +49,18 @@ const SETTLE_MS = 5_000;
 const WINDOW_MS = 10_000;
 const OUT_OF_ORDERNESS_MS = 2_000;
 const ALLOWED_LATENESS_MS = 30_000;
+/**
+ * BENCH_E2E_PROBES (default 200, at most 200): probe devices, each raising or clearing an alert in
+ * every window, all at the same window boundary — an alert storm. Fewer probes measure sparser
+ * alerts under the same load: environment sensors take the probes' place, so the fleet stays
+ * 1,000 devices at the same rate.
+ */
+const PROBES = Math.min(200, Math.max(1, Number(process.env.BENCH_E2E_PROBES ?? 200)));
 const GROUPS: E2eFleetArgs['groups'] = [
   { kind: 'motor', count: 500, idPrefix: 'm-' },
   { kind: 'pump', count: 200, idPrefix: 'p-' },
-  { kind: 'environment', count: 100, idPrefix: 'env-' },
+  { kind: 'environment', count: 100 + (200 - PROBES), idPrefix: 'env-' },
 ];
-const PROBES = 200;
 const DEVICES = GROUPS.reduce((n, g) => n + g.count, 0) + PROBES;
 const RULE = 'probe-vibration';
 /** Followed on the live stream for summaries: 50 devices per stream (the stream's limit). */
@@ -61,7 +68,7 @@ const FOLLOWED = [
   ids('m-', 500, 50),
   ids('p-', 200, 50),
   ids('env-', 100, 50),
-  Array.from({ length: 50 }, (_, i) => `probe-${String(i).padStart(3, '0')}`),
+  Array.from({ length: Math.min(50, PROBES) }, (_, i) => `probe-${String(i).padStart(3, '0')}`),
 ];
 /** As tributary-edge.service runs the gateway: its node flags and environment, read from the unit. */
 const SERVICE = nodeLaunch(edgeServiceUnit());
@@ -172,6 +179,7 @@ async function measure(offered: number): Promise<BenchResult> {
       return {
         offeredPerSec: offered,
         devices: DEVICES,
+        probes: PROBES,
         readingsPerSec: Math.round(readings / seconds),
         ...lat,
         summaryTargetMs: ALLOWED_LATENESS_MS + 100,
