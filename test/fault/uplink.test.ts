@@ -53,7 +53,7 @@ async function drained(r: Rig, timeoutMs = 20_000): Promise<void> {
 }
 
 describe('uplink faults that lose nothing', () => {
-  const cases: Array<[string, (r: Rig) => void | Promise<void>, (r: Rig) => void]> = [
+  const cases: Array<[string, (r: Rig) => void | Promise<void>, (r: Rig) => void | Promise<void>]> = [
     [
       'malformed acks for the first messages',
       (r) => {
@@ -65,7 +65,17 @@ describe('uplink faults that lose nothing', () => {
     [
       'acks for ids nobody sent in every ack',
       (r) => void (r.peer!.faults.unknownIds = 3),
-      (r) => expect(metric(r.metrics, 'tributary_uplink_acks_ignored_total', 'unknown_id')).toBe(3 * r.peer!.acksSent),
+      // Three unknown ids in every ack the peer sent, plus ids no longer held for a good reason: an
+      // item sent again after an ack timeout (ackTimeoutMs is short here) is acked twice, and an ack
+      // of alert pump-1's revision 2 also takes its revisions 0 and 1 when it arrives before theirs
+      // (alerts have messages in flight of their own, so their acks may cross): at most 2. The
+      // outbox can drain before the last acks are read: wait for them.
+      async (r) => {
+        const ignored = () => metric(r.metrics, 'tributary_uplink_acks_ignored_total', 'unknown_id');
+        await waitFor(() => ignored() >= 3 * r.peer!.acksSent, 'three unknown ids counted per ack sent');
+        const retransmitted = ['summary', 'alert', 'raw', 'status'].reduce((n, c) => n + metric(r.metrics, 'tributary_uplink_retransmitted_total', c), 0);
+        expect(ignored() - 3 * r.peer!.acksSent).toBeLessThanOrEqual(retransmitted + 2);
+      },
     ],
     [
       'the peer dropping its connection in the middle of a batch',
@@ -104,7 +114,7 @@ describe('uplink faults that lose nothing', () => {
     expectHeldExactly(r.peer!, 'alert', alerts);
     expectHeldExactly(r.peer!, 'raw', raws);
     expect(r.box.outbox.ledger.entries()).toEqual([]);
-    check(r);
+    await check(r);
   });
 });
 
