@@ -7,6 +7,12 @@
 // another, so each device's windows reach the rules in event-time order; while one batch is being
 // scored the next one gathers, which is what keeps batches large under load.
 //
+// Summaries may be handed on in slices, one per turn of the event loop (summarySlice): alert
+// events go on at once, while a whole fleet's summaries (the outbox encodes each) leave room
+// between slices for ingest-log commits and sockets, so a reading that closes a window is not held
+// behind the encoding of every other device's. settle() and idle count the slices still waiting, so
+// a checkpoint never covers a summary not yet in the outbox.
+//
 // Models and rules change only between two batches (between()): a config or model push never has
 // one batch scored or judged half by the old and half by the new.
 //
@@ -22,6 +28,7 @@ import type { Logger } from '../observe/log.js';
 import type { AnalysisMetrics } from './metrics.js';
 import { ObservationAssembler, type Observation } from './observations.js';
 import type { Scorer } from './scorer.js';
+import { SliceLane } from './slice-lane.js';
 
 /** The alert rules and detectors, as the analysis stage drives them. */
 export interface AlertRules {
@@ -50,6 +57,8 @@ export interface AnalysisOptions {
   readonly metrics: AnalysisMetrics;
   /** Summaries of a batch, scores attached where a model applies, in emission order. */
   readonly onSummaries: (summaries: Summary[]) => void;
+  /** Hand summaries on this many per turn of the event loop (see above); without it, all at once. */
+  readonly summarySlice?: number;
   /** Alert events of a batch; called before onSummaries so alerts reach the outbox first. */
   readonly onAlerts: (events: readonly AlertEvent[]) => void;
   readonly onJudged?: (judged: Judged) => void;
@@ -65,15 +74,22 @@ export class Analysis {
   readonly #inChain = new Map<string, number>();
   /** between() calls whose function has not run yet. */
   #swaps = 0;
+  readonly #lane: SliceLane<Summary> | undefined;
 
   constructor(private readonly o: AnalysisOptions) {
     this.#assembler = new ObservationAssembler(o.retainMs, (device, window) => o.scorer.scores(device, window));
     this.#rules = o.rules;
+    this.#lane = o.summarySlice === undefined ? undefined : new SliceLane(o.summarySlice, o.onSummaries, (err) => o.log.error({ err }, 'handing on summaries failed; the slice is skipped'));
   }
 
   /** Batches cut but not yet scored and handed on. */
   get queued(): number {
     return this.#queued;
+  }
+
+  /** Summaries judged and waiting for their slice (summarySlice). */
+  get pendingSummaries(): number {
+    return this.#lane?.size ?? 0;
   }
 
   /** Windows kept so that a revision can be scored with every metric's features. */
@@ -83,7 +99,7 @@ export class Analysis {
 
   /** Nothing gathered and nothing being scored: every summary handed in has been passed on. */
   get idle(): boolean {
-    return this.#queued === 0 && this.#assembler.pending === 0;
+    return this.#queued === 0 && this.#assembler.pending === 0 && this.pendingSummaries === 0;
   }
 
   /** A summary from the window engine. */
@@ -129,7 +145,8 @@ export class Analysis {
   /** Resolves once every summary handed in so far has been scored, judged and passed on. */
   settle(): Promise<void> {
     this.#cut();
-    return this.#chain;
+    const lane = this.#lane;
+    return lane ? this.#chain.then(() => lane.drained()) : this.#chain;
   }
 
   #cut(): void {
@@ -179,7 +196,8 @@ export class Analysis {
       this.o.onJudged?.(judged);
     });
     if (events.length) this.#emitEvents(events);
-    this.o.onSummaries(out);
+    if (this.#lane) this.#lane.push(out);
+    else this.o.onSummaries(out);
   }
 
   #judge(obs: Observation, score: ModelScore | undefined): Judged {

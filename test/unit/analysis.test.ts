@@ -60,7 +60,7 @@ class MeanRules extends ScoreRules {
   }
 }
 
-function setup(models: SumModel[], rules?: AlertRules) {
+function setup(models: SumModel[], rules?: AlertRules, summarySlice?: number) {
   const clock = new FakeClock(T0 + 60_000);
   const registry = new Registry();
   const metrics = analysisMetrics(registry);
@@ -76,6 +76,7 @@ function setup(models: SumModel[], rules?: AlertRules) {
     onSummaries: (ss) => ss.forEach((s) => out.push({ kind: 'summary', s })),
     onAlerts: (es) => es.forEach((e) => out.push({ kind: 'alert', e })),
     onJudged: (j) => judged.push(j),
+    ...(summarySlice !== undefined ? { summarySlice } : {}),
   });
   const engine = createWindowEngine({
     gateway: 'gw',
@@ -94,6 +95,28 @@ function setup(models: SumModel[], rules?: AlertRules) {
 }
 
 describe('analysis stage', () => {
+  it('with summarySlice, hands alert events on at once and summaries in slices; settle() and idle wait for the slices', async () => {
+    const { analysis, engine, out, add } = setup([], new MeanRules(), 2);
+    for (const d of ['pump-1', 'pump-2', 'pump-3']) add(d, 100, { a: 20, b: 1 });
+    // One turn: every device's reading at 1000 ms closes [0, 1000) (tumbling) and the first hopping window.
+    for (const d of ['pump-1', 'pump-2', 'pump-3']) add(d, 1000, { a: 0, b: 0 });
+    await Promise.resolve(); // the stage cuts its batch in a microtask
+    // The alerts are out; the summaries (3 devices × 2 metrics × 2 windows) wait for their turns.
+    expect(out.map((o) => o.kind)).toEqual(['alert', 'alert', 'alert']);
+    expect(analysis.pendingSummaries).toBe(12);
+    expect(analysis.idle).toBe(false);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(out.filter((o) => o.kind === 'summary').length).toBeLessThanOrEqual(2);
+    await analysis.settle();
+    expect(analysis.idle).toBe(true);
+    expect(analysis.pendingSummaries).toBe(0);
+    const summaries = out.flatMap((o) => (o.kind === 'summary' ? [`${o.s.device}/${o.s.metric}/${o.s.window.kind}`] : []));
+    expect(summaries).toHaveLength(12);
+    // Per device, the order the engine emitted them in (one device's summaries before the next's).
+    expect(summaries.map((k) => k.split('/')[0])).toEqual(['pump-1', 'pump-1', 'pump-1', 'pump-1', 'pump-2', 'pump-2', 'pump-2', 'pump-2', 'pump-3', 'pump-3', 'pump-3', 'pump-3']);
+    engine.close();
+  });
+
   it('scores every device due at one instant in one batched call, and the score joins each metric summary', async () => {
     const model = new SumModel(manifest());
     const { analysis, engine, out, add } = setup([model]);
