@@ -33,6 +33,7 @@ import { hashPassword } from '../../edge/auth/password.js';
 import { freePort } from '../helpers/free-port.js';
 import { edgeServiceUnit, nodeLaunch } from '../helpers/systemd-unit.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait.js';
 import type { Closing, E2eFleetArgs, FromE2eFleet } from './e2e/fleet.js';
 import { openLiveStream, login, type LiveStream, type TimedEvent } from './e2e/live-stream.js';
 import { procUsage, scrape, startCli, total, type CliProcess } from './e2e/processes.js';
@@ -42,9 +43,9 @@ import { preciseNow, quantile, round } from './stats.js';
 
 const RATES = (process.env.BENCH_E2E_RATES ?? '5000,10000,20000').split(',').map(Number);
 const MEASURE_MS = Number(process.env.BENCH_E2E_MEASURE_MS ?? 60_000);
-/** Connections warm up, the first windows close, JIT settles. */
-const WARMUP_MS = 15_000;
-/** After the measured interval: what it closed still has this long to arrive. */
+/** Warm-up (connections, the first windows, JIT): until this many window boundaries' alerts have reached the live stream. */
+const WARMUP_BOUNDARIES = 2;
+/** After the measured interval: what it closed has at most this long to arrive (then it counts as missing). */
 const SETTLE_MS = 5_000;
 const WINDOW_MS = 10_000;
 const OUT_OF_ORDERNESS_MS = 2_000;
@@ -150,17 +151,30 @@ async function measure(offered: number): Promise<BenchResult> {
       const metricsUrl = `http://127.0.0.1:${gwHttp}/metrics`;
       const load0 = loadavg()[0]!;
       fleet.send({ cmd: 'go' });
-      await sleep(WARMUP_MS);
+      const boundaries = () => new Set(alerts.events.map((e) => (e.data as { event: { at: number } }).event.at)).size;
+      await waitFor(() => boundaries() >= WARMUP_BOUNDARIES, `alerts of ${WARMUP_BOUNDARIES} window boundaries on the live stream (warm-up)`, 120_000, 100);
       const t0 = preciseNow();
       const m0 = await scrape(metricsUrl);
       const g0 = procUsage(gateway.pid);
       const c0 = procUsage(cloud.pid);
       const f0 = procUsage(fleet.pid!);
+      // The gateway's RSS sampled every second; a process that dies ends the run with its stderr.
       const rss: number[] = [g0.rssMB];
-      while (preciseNow() - t0 < MEASURE_MS) {
-        await sleep(1000);
-        for (const p of processes) if (p.child.exitCode !== null || p.child.signalCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode ?? p.child.signalCode}) during the run: ${p.stderr().slice(-3000)}`);
-        rss.push(procUsage(gateway.pid).rssMB);
+      let died: Error | undefined;
+      const sampler = setInterval(() => {
+        for (const p of processes) if (p.child.exitCode !== null || p.child.signalCode !== null) died ??= new Error(`${p.name} exited (${p.child.exitCode ?? p.child.signalCode}) during the run: ${p.stderr().slice(-3000)}`);
+        if (!died) rss.push(procUsage(gateway.pid).rssMB);
+      }, 1000);
+      // The measured interval ends once the gateway has decoded MEASURE_MS' worth of readings at the offered rate.
+      const decoded0 = total(m0, 'tributary_readings_decoded_total');
+      const measured = async () => {
+        if (died) throw died;
+        return total(await scrape(metricsUrl), 'tributary_readings_decoded_total') - decoded0 >= (offered * MEASURE_MS) / 1000;
+      };
+      try {
+        await waitFor(measured, `${(offered * MEASURE_MS) / 1000} readings decoded by the gateway`, MEASURE_MS * 3, 250);
+      } finally {
+        clearInterval(sampler);
       }
       const t1 = preciseNow();
       const m1 = await scrape(metricsUrl);
@@ -168,14 +182,20 @@ async function measure(offered: number): Promise<BenchResult> {
       const c1 = procUsage(cloud.pid);
       const f1 = procUsage(fleet.pid!);
       const load1 = loadavg()[0]!;
-      await sleep(SETTLE_MS);
       const done = next<Extract<FromE2eFleet, { type: 'done' }>>(fleet, 'done');
       fleet.send({ cmd: 'stop' });
       const report = await done;
+      // What the interval closed arrives, or after SETTLE_MS counts as missing.
+      const events = () => latencies(report.closings, t0, t1, alerts.events, streams.slice(1).flatMap((s) => s.events));
+      const arrived = () => {
+        const l = events();
+        return l.alertsMissing === 0 && l.summaryWindowsMissing === 0;
+      };
+      await waitFor(arrived, 'every window closed in the interval on the live stream', SETTLE_MS, 100).catch(() => undefined); // the rest is reported missing
       const seconds = (t1 - t0) / 1000;
       const readings = total(m1, 'tributary_readings_decoded_total') - total(m0, 'tributary_readings_decoded_total');
       const mem = (kind: string) => round((m1.get(`tributary_process_memory_bytes{kind="${kind}"}`) ?? Number.NaN) / 2 ** 20, 1);
-      const lat = latencies(report.closings, t0, t1, alerts.events, streams.slice(1).flatMap((s) => s.events));
+      const lat = events();
       return {
         offeredPerSec: offered,
         devices: DEVICES,
@@ -295,4 +315,3 @@ function latencies(closings: readonly Closing[], t0: number, t1: number, alertEv
   };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

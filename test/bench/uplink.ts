@@ -24,6 +24,7 @@ import { createWindowEngine } from '../../edge/window/engine.js';
 import type { BenchResult } from './run.js';
 import { preciseNow, quantile, round } from './stats.js';
 import type { FromCloud, ToCloud } from './uplink/cloud.js';
+import { waitFor } from '../helpers/wait.js';
 
 export const BACKLOG = 50_000;
 /** 1,000 devices × 3 metrics × 2 windows (10 s tumbling, 60/10 s hopping): 600 summaries a second. */
@@ -117,7 +118,8 @@ export async function drain(gzip: boolean): Promise<DrainResult> {
     }
     const seconds = (preciseNow() - started) / 1000;
     clearInterval(ticker);
-    await new Promise((resolve) => setTimeout(resolve, 500)); // the live items in flight arrive
+    // The live items in flight arrive: every summary queued has been acknowledged by the peer.
+    await waitFor(() => box.outbox.stats().classes.summary.items === 0, 'the last live summaries acknowledged', 30_000);
     const answer = await cloud.ask({ cmd: 'arrivals', ids: [...queuedAt.keys()] });
     const arrivals = answer.type === 'arrivals' ? answer.arrivals : [];
     const latencies = arrivals.map(([id, at]) => at - queuedAt.get(id)!);

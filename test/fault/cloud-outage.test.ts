@@ -89,13 +89,21 @@ describe('a 5-minute cloud outage during a 1,000-device stream', () => {
     }, 1000);
 
     try {
-      await new Promise((r) => setTimeout(r, BEFORE_MS));
+      // Streaming before the outage: the cloud holds summaries of every device.
+      const devicesHeld = () => new Set(cloud!.peer.of('summary').map((h) => (h.item as Summary).device).filter((d) => d.startsWith('dev-'))).size;
+      await waitFor(() => devicesHeld() === DEVICES, 'summaries of every device at the cloud before the outage', BEFORE_MS + 60_000, 200);
       // The link goes down: the cloud's broker stops. What the cloud held before stays held (as its store would).
       const before = cloud.peer;
       await cloud.peer.close();
       await cloud.broker.close();
       const downAt = Date.now();
-      await new Promise((r) => setTimeout(r, OUTAGE_MS));
+      // The outage lasts until the gateway has held summaries unsent for OUTAGE_MS, by its own metric.
+      const unsentAgeMs = async () => {
+        const text = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+        const line = text.split('\n').find((l) => l.startsWith('tributary_outbox_oldest_unsent_age_seconds{class="summary"}'));
+        return Number(line?.split(' ').pop() ?? 0) * 1000;
+      };
+      await waitFor(async () => (await unsentAgeMs()) >= OUTAGE_MS, `the gateway holding summaries unsent for ${OUTAGE_MS} ms`, OUTAGE_MS + 60_000, 500);
       cloud = await startCloud(cloudPort);
       const upAt = Date.now();
       const peer = cloud.peer;
