@@ -15,6 +15,7 @@ import { AckPeer } from '../helpers/ack-peer.js';
 import { startPlainBroker, type PlainBroker } from '../helpers/mqtt.js';
 import { freePort, startGatewayProcess } from '../helpers/gateway-process.js';
 import { tempDir, type TempDir } from '../helpers/temp-dir.js';
+import { scrape } from '../helpers/scrape.js';
 import { waitFor } from '../helpers/wait.js';
 
 const PUBLISHER = fileURLToPath(new URL('../../dist/test/fault/qos1-publisher.js', import.meta.url));
@@ -98,11 +99,7 @@ describe('a 5-minute cloud outage during a 1,000-device stream', () => {
       await cloud.broker.close();
       const downAt = Date.now();
       // The outage lasts until the gateway has held summaries unsent for OUTAGE_MS, by its own metric.
-      const unsentAgeMs = async () => {
-        const text = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
-        const line = text.split('\n').find((l) => l.startsWith('tributary_outbox_oldest_unsent_age_seconds{class="summary"}'));
-        return Number(line?.split(' ').pop() ?? 0) * 1000;
-      };
+      const unsentAgeMs = async () => ((await scrape(`http://127.0.0.1:${gw.httpPort}/metrics`)).get('tributary_outbox_oldest_unsent_age_seconds{class="summary"}') ?? 0) * 1000;
       await waitFor(async () => (await unsentAgeMs()) >= OUTAGE_MS, `the gateway holding summaries unsent for ${OUTAGE_MS} ms`, OUTAGE_MS + 60_000, 500);
       cloud = await startCloud(cloudPort);
       const upAt = Date.now();

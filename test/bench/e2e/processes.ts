@@ -66,22 +66,3 @@ export function procUsage(pid: number): { cpuMs: number; rssMB: number } {
   const rssKB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
   return { cpuMs, rssMB: rssKB / 1024 };
 }
-
-/** Every series of a Prometheus text exposition: `name{labels}` → value. */
-export async function scrape(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(url)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    out.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return out;
-}
-
-/** The sum of every series of `name` (any labels). */
-export function total(series: ReadonlyMap<string, number>, name: string): number {
-  let sum = 0;
-  for (const [key, value] of series) if (key === name || key.startsWith(`${name}{`)) sum += value;
-  return sum;
-}
