@@ -1,11 +1,15 @@
-// What the analysis stage hands to alert rules (a window observation) and what they emit (alert
-// events). Alert events are part of the uplink protocol: the cloud keeps the highest revision per id.
+// What the analysis stage hands to alert rules (a window observation, or a raw reading for
+// `reading-threshold`) and what they emit (alert events). Alert events are part of the uplink
+// protocol: the cloud keeps the highest revision per id.
 
 import type { WindowRef } from '../features/summary.js';
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
 
-export type AlertRuleType = 'threshold' | 'rate-of-change' | 'score' | 'silent' | 'detector';
+/** Every rule type a gateway raises alerts for: the uplink protocol and the checkpoint check list them from here. */
+export const ALERT_RULE_TYPES = ['threshold', 'rate-of-change', 'score', 'silent', 'detector', 'reading-threshold'] as const;
+
+export type AlertRuleType = (typeof ALERT_RULE_TYPES)[number];
 
 /** A model's verdict on one device's window: the score joins that window's summaries. */
 export interface ModelScore {
@@ -51,22 +55,27 @@ export interface WindowObservation {
 export interface AlertEvidence {
   /** The rule as configured (type, parameters, hysteresis). */
   readonly rule: Readonly<Record<string, unknown>>;
-  /** The window that caused this event; absent for `silent`, which fires on the clock. */
+  /** The window that caused this event; absent for `silent` (judged on the clock) and `reading-threshold` (on each reading). */
   readonly window?: WindowRef;
-  /** The features the rule looked at, `<metric>.<feature>` → value. */
+  /**
+   * `reading-threshold`: the reading that caused this event, its event time (`ts`, ms since the
+   * epoch, the device's clock) and when the gateway received it (`receivedAt`, gateway clock).
+   */
+  readonly reading?: { readonly ts: number; readonly receivedAt: number };
+  /** The features the rule looked at, `<metric>.<feature>` → value; for `reading-threshold`, `<metric>` → the reading's value. */
   readonly features?: Readonly<Record<string, number>>;
   readonly score?: ModelScore;
   readonly detector?: DetectorResult;
-  /** Consecutive bad (raise) or good (clear) windows counted by the hysteresis. */
+  /** Consecutive bad (raise) or good (clear) windows (readings, for `reading-threshold`) counted by the hysteresis. */
   readonly bad?: number;
   readonly good?: number;
   /** `silent`: last reading seen (ms since the epoch, gateway clock). */
   readonly lastSeen?: number;
   /**
-   * Numbers the rule derived, by name: `excess` (how far beyond the limit in this window, ≤ 0
-   * within it) and `reported` (the excess the occurrence last reported) for windowed rules;
-   * `ratePerSecond`, `previous`, `seconds` (rate-of-change); `over`, `of` (score: windows over
-   * the threshold among the last M); `silentMs` (silent).
+   * Numbers the rule derived, by name: `excess` (how far beyond the limit in this window or
+   * reading, ≤ 0 within it) and `reported` (the excess the occurrence last reported) for windowed
+   * and reading rules; `ratePerSecond`, `previous`, `seconds` (rate-of-change); `over`, `of`
+   * (score: windows over the threshold among the last M); `silentMs` (silent).
    */
   readonly computed?: Readonly<Record<string, number>>;
 }
@@ -87,9 +96,9 @@ export interface AlertEvent {
   readonly rule: string;
   readonly ruleType: AlertRuleType;
   readonly severity: AlertSeverity;
-  /** Event time (ms since the epoch) at which the occurrence was raised: the end of the window that raised it. */
+  /** Event time (ms since the epoch) at which the occurrence was raised: the end of the window that raised it (the reading's ts for `reading-threshold`). */
   readonly raisedAt: number;
-  /** Event time of this event (window end, or the gateway clock for `silent`). */
+  /** Event time of this event (window end, the reading's ts for `reading-threshold`, or the gateway clock for `silent`). */
   readonly at: number;
   /** Gateway clock when this event was emitted. */
   readonly emittedAt: number;

@@ -1,8 +1,10 @@
 // The alert engine: runs the streaming detectors on each closed device window, then the alert
-// rules, and turns bad and good windows into alert events (raised, updated, cleared) per device.
+// rules, and turns bad and good windows — and, for `reading-threshold`, bad and good readings —
+// into alert events (raised, updated, cleared) per device.
 //
 // Lifecycle: construct → observe() once per closed device window, in window order per device;
-// seen() on every reading, tick() on the clock for `silent` rules (run) → snapshot() for a
+// reading() on every reading as it enters the windows (ingest-log order), seen() on every reading
+// as it arrives, tick() on the clock for `silent` rules (run) → snapshot() for a
 // checkpoint; restore() it into a new engine after a crash, or takeOver() a running engine's state
 // when a config push changes the rules. Everything runs on the injected clock
 // only, so `tributary eval` replays recordings through it on a fake clock.
@@ -13,13 +15,14 @@
 
 import type { Clock } from '../clock/clock.js';
 import { checkAnalysisConfig } from '../config/analysis-check.js';
-import type { AlertRuleConfig, DetectorConfig, WindowedRuleConfig } from '../config/analysis-schema.js';
+import type { AlertRuleConfig, DetectorConfig, ReadingRuleConfig, WindowedRuleConfig } from '../config/analysis-schema.js';
+import type { Reading } from '../decode/reading.js';
 import type { WindowSpec } from '../window/contract.js';
 import { windowKey } from '../window/key.js';
 import type { AlertEvent, DetectorResult, WindowObservation } from './alert.js';
 import { DetectorSet, type DetectorCounters, type DetectorInstances } from './detector-set.js';
-import { emit, newTrack, step, type Track } from './occurrence.js';
-import { judge } from './rule-types.js';
+import { emit, newTrack, readingBasis, step, windowBasis, type Track } from './occurrence.js';
+import { judge, judgeReading } from './rule-types.js';
 import { Scope } from './scope.js';
 import { checkSilence, type SilentRule } from './silent.js';
 import { checkSnapshot, type DeviceSnapshot, type EngineSnapshot } from './snapshot.js';
@@ -92,6 +95,8 @@ export class AlertEngine {
   readonly #maxDevices: number;
   readonly #windowed: ReadonlyArray<{ readonly rule: WindowedRuleConfig; readonly scope: Scope }>;
   readonly #silent: ReadonlyArray<{ readonly rule: SilentRule; readonly scope: Scope }>;
+  /** metric → the reading rules watching it: a reading carrying none of these metrics is skipped after one lookup each. */
+  readonly #byMetric: ReadonlyMap<string, ReadonlyArray<{ readonly rule: ReadingRuleConfig; readonly scope: Scope }>>;
   readonly #rules: ReadonlyMap<string, AlertRuleConfig>;
   readonly #detectors: DetectorSet;
   readonly #devices = new Map<string, DeviceState>();
@@ -117,8 +122,11 @@ export class AlertEngine {
     this.#clock = clock;
     this.#kindOf = options.kindOf ?? (() => undefined);
     this.#detectors = new DetectorSet(detectors, defaultWindow);
-    this.#windowed = rules.filter((r) => r.type !== 'silent').map((rule) => ({ rule, scope: new Scope(rule, defaultWindow) }));
-    this.#silent = rules.filter((r) => r.type === 'silent').map((rule) => ({ rule, scope: new Scope(rule, defaultWindow) }));
+    this.#windowed = rules.filter((r) => r.type !== 'silent' && r.type !== 'reading-threshold').map((rule) => ({ rule, scope: new Scope(rule, defaultWindow) }));
+    this.#silent = rules.filter((r) => r.type === 'silent').map((rule) => ({ rule, scope: new Scope(rule) }));
+    const byMetric = new Map<string, Array<{ readonly rule: ReadingRuleConfig; readonly scope: Scope }>>();
+    for (const rule of rules) if (rule.type === 'reading-threshold') byMetric.set(rule.metric, [...(byMetric.get(rule.metric) ?? []), { rule, scope: new Scope(rule) }]);
+    this.#byMetric = byMetric;
     this.#rules = new Map(rules.map((r) => [r.name, r]));
     this.#ruleCounters = Object.fromEntries(rules.map((r) => [r.name, { raised: 0, updated: 0, cleared: 0 }]));
   }
@@ -159,10 +167,43 @@ export class AlertEngine {
       if (scope.window !== window || !scope.includes(obs.device, kind)) continue;
       const track = this.#track(dev, rule.name);
       const j = judge(rule, obs, results, track.memory);
-      const event = j && step(track, j, { gateway: this.#gateway, device: obs.device, rule, emittedAt: now }, obs.window);
+      const event = j && step(track, j, { gateway: this.#gateway, device: obs.device, rule, emittedAt: now }, windowBasis(obs.window));
       if (event) events.push(this.#count(event));
     }
     return { detectors, events };
+  }
+
+  /**
+   * One reading as it enters the windows, in ingest-log order: the `reading-threshold` rules
+   * watching a metric it carries and this device judge it, each event at the reading's ts. A
+   * reading none of them watches costs one lookup per watched metric and leaves every state as it
+   * was; so does a value that is not finite. Called in the same order on a replay, it re-creates
+   * the same events.
+   */
+  reading(r: Reading): AlertEvent[] {
+    const events: AlertEvent[] = [];
+    if (this.#byMetric.size === 0) return events;
+    let dev: DeviceState | undefined;
+    let kind: (() => string | undefined) | undefined;
+    let now = 0;
+    for (const [metric, watching] of this.#byMetric) {
+      if (r.values[metric] === undefined) continue;
+      kind ??= this.#kindLookup(r.device);
+      for (const { rule, scope } of watching) {
+        if (!scope.includes(r.device, kind)) continue;
+        const j = judgeReading(rule, r.values);
+        if (!j) continue;
+        if (!dev) {
+          dev = this.#device(r.device);
+          if (!dev) return events;
+          now = this.#clock.now();
+          dev.lastActive = now;
+        }
+        const event = step(this.#track(dev, rule.name), j, { gateway: this.#gateway, device: r.device, rule, emittedAt: now }, readingBasis(r));
+        if (event) events.push(this.#count(event));
+      }
+    }
+    return events;
   }
 
   /** A reading from `device` arrived at `at` (gateway clock): `silent` rules count from the latest. */

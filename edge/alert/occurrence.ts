@@ -1,8 +1,9 @@
 // One rule on one device: the hysteresis counters and the open occurrence, if any, and the events
-// a judged window turns into. At most one occurrence per (rule, device) is open at a time.
+// a judged window (or, for `reading-threshold`, a judged reading) turns into. At most one
+// occurrence per (rule, device) is open at a time.
 //
 // The `updated` policy, so an alert that stays bad does not flood the outbox: while open, a bad
-// window emits `updated` only when
+// window or reading emits `updated` only when
 //   - its excess over the limit has at least doubled since last reported AND grown by at least
 //     the rule's updateStep (default 10% of the limit's magnitude): at most a handful of updates
 //     however long the occurrence lasts, one per doubling of how bad it is; or
@@ -11,7 +12,7 @@
 // Severity is fixed per rule: escalation is a second rule with a further limit and a higher severity.
 
 import { createHash } from 'node:crypto';
-import type { AlertRuleConfig, WindowedRuleConfig } from '../config/analysis-schema.js';
+import type { AlertRuleConfig, SteppedRuleConfig } from '../config/analysis-schema.js';
 import type { WindowRef } from '../features/summary.js';
 import type { AlertEvent, AlertEvidence } from './alert.js';
 import type { Judgement, RuleMemory } from './rule-types.js';
@@ -28,9 +29,9 @@ export interface Occurrence {
 }
 
 export interface Track {
-  /** Consecutive bad windows (0 after a good one). */
+  /** Consecutive bad windows or readings (0 after a good one). */
   bad: number;
-  /** Consecutive good windows (0 after a bad one). */
+  /** Consecutive good windows or readings (0 after a bad one). */
   good: number;
   memory: RuleMemory;
   open?: Occurrence;
@@ -88,8 +89,24 @@ export function emit(
   return event;
 }
 
-/** Feed one judged window through the hysteresis; the event it causes, if any. */
-export function step(track: Track, j: Judgement, ctx: EventContext & { readonly rule: WindowedRuleConfig }, window: WindowRef): AlertEvent | undefined {
+/** What was judged, as its events tell it: event time, the word for it in messages, and the evidence naming it. */
+export interface Basis {
+  /** Event time: the window's end, or the reading's ts. */
+  readonly at: number;
+  readonly unit: 'window' | 'reading';
+  readonly evidence: Pick<AlertEvidence, 'window' | 'reading'>;
+}
+
+export const windowBasis = (window: WindowRef): Basis => ({ at: window.end, unit: 'window', evidence: { window } });
+
+export const readingBasis = (reading: { readonly ts: number; readonly receivedAt: number }): Basis => ({
+  at: reading.ts,
+  unit: 'reading',
+  evidence: { reading: { ts: reading.ts, receivedAt: reading.receivedAt } },
+});
+
+/** Feed one judged window or reading through the hysteresis; the event it causes, if any. */
+export function step(track: Track, j: Judgement, ctx: EventContext & { readonly rule: SteppedRuleConfig }, basis: Basis): AlertEvent | undefined {
   if (j.bad) {
     track.bad++;
     track.good = 0;
@@ -99,7 +116,7 @@ export function step(track: Track, j: Judgement, ctx: EventContext & { readonly 
   }
   const open = track.open;
   const evidence = (reported: number): Omit<AlertEvidence, 'rule'> => ({
-    window,
+    ...basis.evidence,
     features: j.features,
     ...(j.score && { score: j.score }),
     ...(j.detector && { detector: j.detector }),
@@ -107,11 +124,11 @@ export function step(track: Track, j: Judgement, ctx: EventContext & { readonly 
     good: track.good,
     computed: { ...j.computed, excess: j.excess, reported },
   });
-  const windows = (n: number) => `${n} window${n === 1 ? '' : 's'}`;
+  const count = (n: number) => `${n} ${basis.unit}${n === 1 ? '' : 's'}`;
   if (!open) {
     if (!j.bad || track.bad < ctx.rule.raiseAfter) return undefined;
     const reported = Math.max(0, j.excess);
-    const event = emit(track, ctx, 'raised', window.end, `${j.detail}; bad ${windows(track.bad)} in a row`, evidence(reported));
+    const event = emit(track, ctx, 'raised', basis.at, `${j.detail}; bad ${count(track.bad)} in a row`, evidence(reported));
     track.open!.reported = reported;
     if (j.variant !== undefined) track.open!.variants = [j.variant];
     return event;
@@ -122,11 +139,11 @@ export function step(track: Track, j: Judgement, ctx: EventContext & { readonly 
     const changed = j.variant !== undefined && !open.variants?.includes(j.variant);
     if (!worse && !changed) return undefined;
     const reported = Math.max(open.reported, j.excess);
-    const event = emit(track, ctx, 'updated', window.end, `${worse ? 'worse' : 'changed'}: ${j.detail}`, evidence(reported));
+    const event = emit(track, ctx, 'updated', basis.at, `${worse ? 'worse' : 'changed'}: ${j.detail}`, evidence(reported));
     open.reported = reported;
     if (changed) (open.variants ??= []).push(j.variant!);
     return event;
   }
   if (track.good < ctx.rule.clearAfter) return undefined;
-  return emit(track, ctx, 'cleared', window.end, `back to normal: ${j.detail}; good ${windows(track.good)} in a row`, evidence(open.reported));
+  return emit(track, ctx, 'cleared', basis.at, `back to normal: ${j.detail}; good ${count(track.good)} in a row`, evidence(open.reported));
 }

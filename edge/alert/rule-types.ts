@@ -1,8 +1,8 @@
-// How each windowed rule type judges one device's window: bad or good, by how much, and the
-// evidence it looked at. Hysteresis and events are the occurrence's business (occurrence.ts);
-// `silent` is judged on the clock instead (silent.ts).
+// How each windowed rule type judges one device's window, and `reading-threshold` one reading:
+// bad or good, by how much, and the evidence it looked at. Hysteresis and events are the
+// occurrence's business (occurrence.ts); `silent` is judged on the clock instead (silent.ts).
 
-import type { WindowedRuleConfig } from '../config/analysis-schema.js';
+import type { ReadingRuleConfig, WindowedRuleConfig } from '../config/analysis-schema.js';
 import type { DetectorResult, ModelScore, WindowObservation } from './alert.js';
 
 /** What a rule remembers about a device between windows (JSON-serialisable, for checkpoints). */
@@ -13,7 +13,7 @@ export interface RuleMemory {
   recent?: Array<0 | 1>;
 }
 
-/** One window judged by one rule. */
+/** One window (or reading) judged by one rule. */
 export interface Judgement {
   readonly bad: boolean;
   /** How far beyond the limit, in the rule's units; ≤ 0 within it. */
@@ -45,19 +45,24 @@ const featureValue = (obs: WindowObservation, feature: string): number | undefin
   return v !== undefined && Number.isFinite(v) ? v : undefined;
 };
 
+/** `name`'s value against an above and/or below limit: how `threshold` judges a feature and `reading-threshold` a reading. */
+function beyondLimits(name: string, v: number, limits: { readonly above?: number; readonly below?: number }): Judgement {
+  const { above, below } = limits;
+  const overAbove = above === undefined ? -Infinity : v - above;
+  const underBelow = below === undefined ? -Infinity : below - v;
+  const high = overAbove >= underBelow;
+  const excess = high ? overAbove : underBelow;
+  const limit = (high ? above : below)!;
+  const bounds = [below !== undefined && `≥ ${below}`, above !== undefined && `≤ ${above}`].filter(Boolean).join(' and ');
+  const detail = excess > 0 ? `${name} ${fmt(v)} ${high ? '>' : '<'} ${limit}` : `${name} ${fmt(v)} (${bounds})`;
+  return { bad: excess > 0, excess, limit: Math.abs(limit), features: { [name]: v }, detail };
+}
+
 export const windowRuleTypes = {
   threshold: {
     judge(rule, obs) {
       const v = featureValue(obs, rule.feature);
-      if (v === undefined) return undefined;
-      const overAbove = rule.above === undefined ? -Infinity : v - rule.above;
-      const underBelow = rule.below === undefined ? -Infinity : rule.below - v;
-      const high = overAbove >= underBelow;
-      const excess = high ? overAbove : underBelow;
-      const limit = (high ? rule.above : rule.below)!;
-      const bounds = [rule.below !== undefined && `≥ ${rule.below}`, rule.above !== undefined && `≤ ${rule.above}`].filter(Boolean).join(' and ');
-      const detail = excess > 0 ? `${rule.feature} ${fmt(v)} ${high ? '>' : '<'} ${limit}` : `${rule.feature} ${fmt(v)} (${bounds})`;
-      return { bad: excess > 0, excess, limit: Math.abs(limit), features: { [rule.feature]: v }, detail };
+      return v === undefined ? undefined : beyondLimits(rule.feature, v, rule);
     },
   },
 
@@ -129,4 +134,10 @@ export function judge(rule: WindowedRuleConfig, obs: WindowObservation, detector
   // The table above pairs each type with a judge of that type's rules; indexing it by a union loses the pairing.
   const type: WindowRuleType<WindowedRuleConfig> = windowRuleTypes[rule.type];
   return type.judge(rule, obs, detectors, memory);
+}
+
+/** Judge one reading's values by a `reading-threshold` rule; undefined when the reading lacks the metric or its value is not finite: counters stay as they are. */
+export function judgeReading(rule: ReadingRuleConfig, values: Readonly<Record<string, number>>): Judgement | undefined {
+  const v = values[rule.metric];
+  return v !== undefined && Number.isFinite(v) ? beyondLimits(rule.metric, v, rule) : undefined;
 }

@@ -1,5 +1,6 @@
-// Which observations a detector or rule looks at: one window definition, and optionally only some
-// devices (by id) or device kinds. Compiled once, so matching an observation costs two set lookups.
+// Which observations a detector or rule looks at: one window definition (none for rules judged on
+// the clock or on each reading), and optionally only some devices (by id) or device kinds.
+// Compiled once, so matching an observation costs two set lookups.
 
 import type { WindowSpec } from '../window/contract.js';
 import { windowKey } from '../window/key.js';
@@ -11,13 +12,14 @@ export interface ScopeConfig {
 }
 
 export class Scope {
-  /** windowKey() of the window it looks at. */
-  readonly window: string;
+  /** windowKey() of the window it looks at; undefined when built without a default window (`silent`, `reading-threshold`). */
+  readonly window: string | undefined;
   readonly #devices: ReadonlySet<string> | undefined;
   readonly #kinds: ReadonlySet<string> | undefined;
 
-  constructor(config: ScopeConfig, defaultWindow: WindowSpec) {
-    this.window = windowKey(config.window ?? defaultWindow);
+  constructor(config: ScopeConfig, defaultWindow?: WindowSpec) {
+    const window = config.window ?? defaultWindow;
+    this.window = window && windowKey(window);
     this.#devices = config.devices && new Set(config.devices);
     this.#kinds = config.kinds && new Set(config.kinds);
   }

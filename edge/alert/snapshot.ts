@@ -4,6 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { codedError } from '../errors/catalogue.js';
+import { ALERT_RULE_TYPES } from './alert.js';
 
 const Num = Type.Number();
 
@@ -14,7 +15,7 @@ const EventSchema = Type.Object({
   gateway: Type.String(),
   device: Type.String(),
   rule: Type.String(),
-  ruleType: Type.Union([Type.Literal('threshold'), Type.Literal('rate-of-change'), Type.Literal('score'), Type.Literal('silent'), Type.Literal('detector')]),
+  ruleType: Type.Union(ALERT_RULE_TYPES.map((t) => Type.Literal(t))),
   severity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]),
   raisedAt: Num,
   at: Num,

@@ -16,6 +16,11 @@
 // Models and rules change only between two batches (between()): a config or model push never has
 // one batch scored or judged half by the old and half by the new.
 //
+// Rules judged on each reading (`reading-threshold`) are not batched: reading() judges one reading
+// at once, synchronously, with the rules in charge at that moment, and its events go out like any.
+// The caller decides when a reading counts (the gateway: once it is in the ingest log, in log
+// order, and again on a replay after a crash).
+//
 // Devices no model scores do not wait for the models: their windows are judged and handed on in
 // the turn they close, ahead of the batches waiting to be scored, so an alert of such a device is
 // not held behind inference of the whole fleet. Only when that keeps each device's order: a device
@@ -23,6 +28,7 @@
 // through the chain like the rest.
 
 import type { AlertEvent, DetectorResult, ModelScore, WindowObservation } from '../alert/alert.js';
+import type { Reading } from '../decode/reading.js';
 import type { Summary } from '../features/summary.js';
 import type { Logger } from '../observe/log.js';
 import type { AnalysisMetrics } from './metrics.js';
@@ -34,6 +40,8 @@ import { SliceLane } from './slice-lane.js';
 export interface AlertRules {
   /** Judge one device's closed window: run its detectors, then its rules. */
   observe(obs: WindowObservation): { readonly detectors: readonly DetectorResult[]; readonly events: readonly AlertEvent[] };
+  /** Judge one reading by the rules judged per reading; the events it caused (none, for most readings). */
+  reading(reading: Reading): readonly AlertEvent[];
   /** A reading from `device` arrived at `at` (gateway clock), for the silent rule. */
   seen(device: string, at: number): void;
   /** Check clock-driven rules (silent devices). */
@@ -113,6 +121,19 @@ export class Analysis {
 
   seen(device: string, at: number): void {
     this.#rules?.seen(device, at);
+  }
+
+  /** Judge one reading by the per-reading rules in charge now; their events go straight to onAlerts. */
+  reading(reading: Reading): void {
+    if (!this.#rules) return;
+    let events: readonly AlertEvent[];
+    try {
+      events = this.#rules.reading(reading);
+    } catch (err) {
+      this.o.log.error({ err, device: reading.device }, 'alert rules failed on a reading');
+      return;
+    }
+    if (events.length) this.#emitEvents(events);
   }
 
   /** Run clock-driven rules; their events go straight to onAlerts. */

@@ -45,12 +45,11 @@ export function checkAnalysisConfig(config: { readonly detectors: readonly Detec
       if (r.afterMs >= alerts.forgetAfterMs) problems.push(`${path}.afterMs: ${r.afterMs} is not below alerts.forgetAfterMs (${alerts.forgetAfterMs}); the device would be forgotten before it is called silent`);
       return;
     }
+    // Judged on each reading: there is no window to check (the schema refuses the key).
+    if (r.type === 'reading-threshold') return checkLimits(r, path, problems);
     checkWindow(r.window, path);
-    if (r.type === 'threshold') {
-      if (r.above === undefined && r.below === undefined) problems.push(`${path}: set above, below or both`);
-      if (r.above !== undefined && r.below !== undefined && r.above <= r.below) problems.push(`${path}: above (${r.above}) must exceed below (${r.below}), or every value is bad`);
-      if (r.updateStep === undefined && (r.above === 0 || r.below === 0)) problems.push(`${path}.updateStep: required when a limit is 0 (its default is 10% of the limit)`);
-    } else if (r.type === 'score') {
+    if (r.type === 'threshold') checkLimits(r, path, problems);
+    else if (r.type === 'score') {
       if (r.inWindows > r.ofWindows) problems.push(`${path}.inWindows: ${r.inWindows} exceeds ofWindows (${r.ofWindows})`);
       if (r.updateStep === undefined && r.threshold === 0) problems.push(`${path}.updateStep: required when the threshold is 0 (its default is 10% of the threshold)`);
     } else if (r.type === 'detector') {
@@ -63,6 +62,13 @@ export function checkAnalysisConfig(config: { readonly detectors: readonly Detec
     }
   });
   return problems;
+}
+
+/** above/below of `threshold` and `reading-threshold`: at least one, in order, and an updateStep when the default would be 0. */
+function checkLimits(r: { readonly above?: number; readonly below?: number; readonly updateStep?: number }, path: string, problems: string[]): void {
+  if (r.above === undefined && r.below === undefined) problems.push(`${path}: set above, below or both`);
+  if (r.above !== undefined && r.below !== undefined && r.above <= r.below) problems.push(`${path}: above (${r.above}) must exceed below (${r.below}), or every value is bad`);
+  if (r.updateStep === undefined && (r.above === 0 || r.below === 0)) problems.push(`${path}.updateStep: required when a limit is 0 (its default is 10% of the limit)`);
 }
 
 function duplicates(names: readonly string[]): string[] {

@@ -4,6 +4,7 @@
 
 import { Type, type Static, type TObject, type TSchema, type TUnion } from '@sinclair/typebox';
 import type { Features } from '../features/summary.js';
+import { METRIC_NAME_PATTERN } from '../decode/reading.js';
 import { detectorKinds } from '../detect/registry.js';
 import { WindowSpecSchema } from './window-schema.js';
 
@@ -50,7 +51,7 @@ void everyKindListed;
 
 export const DetectorsSchema = Type.Array(DetectorSchema, { default: [], description: 'streaming detectors (none by default)' });
 
-const Count = (description: string, def: number) => Type.Integer({ minimum: 1, maximum: 1000, default: def, description: `${description} (windows, default ${def})` });
+const Count = (description: string, def: number, unit = 'windows') => Type.Integer({ minimum: 1, maximum: 1000, default: def, description: `${description} (${unit}, default ${def})` });
 
 const Common = {
   name: Name('rule name, part of every alert id: keep it stable'),
@@ -59,19 +60,29 @@ const Common = {
   kinds: Scope.kinds,
 };
 
+const UpdateStep = Type.Optional(
+  Type.Number({
+    exclusiveMinimum: 0,
+    description:
+      "while raised, an `updated` event needs the excess over the limit to have doubled and grown by at least this much since last reported (the rule's units; default 10% of the limit's magnitude)",
+  }),
+);
+
 /** Rules judged once per window: scope, hysteresis and the `updated` step. */
 const Windowed = {
   ...Common,
   window: Scope.window,
   raiseAfter: Count('raise after this many bad windows in a row', 1),
   clearAfter: Count('clear after this many good windows in a row', 1),
-  updateStep: Type.Optional(
-    Type.Number({
-      exclusiveMinimum: 0,
-      description:
-        "while raised, an `updated` event needs the excess over the limit to have doubled and grown by at least this much since last reported (the rule's units; default 10% of the limit's magnitude)",
-    }),
-  ),
+  updateStep: UpdateStep,
+};
+
+/** Rules judged on each reading as it is logged: scope, hysteresis counted in readings, the `updated` step; no window. */
+const PerReading = {
+  ...Common,
+  raiseAfter: Count('raise after this many readings carrying the metric are beyond the limit in a row', 1, 'readings'),
+  clearAfter: Count('clear after this many readings carrying the metric are within the limit in a row', 1, 'readings'),
+  updateStep: UpdateStep,
 };
 
 const rule = <T extends string, P extends Record<string, TSchema>>(type: T, props: P, description: string) =>
@@ -86,6 +97,17 @@ export const ThresholdRuleSchema = rule(
     below: Type.Optional(Type.Number({ description: "bad when the feature is below this (the feature's units)" })),
   },
   'a feature above and/or below a limit',
+);
+
+export const ReadingThresholdRuleSchema = rule(
+  'reading-threshold',
+  {
+    ...PerReading,
+    metric: Type.String({ pattern: METRIC_NAME_PATTERN.source, description: 'a metric name of the readings (e.g. vib_rms), not a window feature' }),
+    above: Type.Optional(Type.Number({ description: "bad when the reading's value is above this (the metric's units)" })),
+    below: Type.Optional(Type.Number({ description: "bad when the reading's value is below this (the metric's units)" })),
+  },
+  "a raw reading's metric above and/or below a limit, judged on each reading as soon as it is in the ingest log, without waiting for a window to close",
 );
 
 export const RateOfChangeRuleSchema = rule(
@@ -133,7 +155,7 @@ export const DetectorRuleSchema = rule(
   'a named streaming detector fired',
 );
 
-export const AlertRuleSchema = Tagged('type', [ThresholdRuleSchema, RateOfChangeRuleSchema, ScoreRuleSchema, SilentRuleSchema, DetectorRuleSchema], {
+export const AlertRuleSchema = Tagged('type', [ThresholdRuleSchema, RateOfChangeRuleSchema, ScoreRuleSchema, SilentRuleSchema, DetectorRuleSchema, ReadingThresholdRuleSchema], {
   description: 'an alert rule: `type` picks which, the other keys are that type\'s',
 });
 
@@ -157,6 +179,11 @@ export const AnalysisSchema = Type.Object({ detectors: DetectorsSchema, alerts: 
 
 export type DetectorConfig = Static<typeof DetectorSchema>;
 export type AlertRuleConfig = Static<typeof AlertRuleSchema>;
-export type WindowedRuleConfig = Exclude<AlertRuleConfig, { type: 'silent' }>;
+/** Rules judged once per closed window. */
+export type WindowedRuleConfig = Exclude<AlertRuleConfig, { type: 'silent' | 'reading-threshold' }>;
+/** Rules judged on each reading. */
+export type ReadingRuleConfig = Extract<AlertRuleConfig, { type: 'reading-threshold' }>;
+/** Rules with hysteresis (raiseAfter, clearAfter, updateStep): every type but `silent`. */
+export type SteppedRuleConfig = WindowedRuleConfig | ReadingRuleConfig;
 export type AlertsConfig = Static<typeof AlertsSchema>;
 export type AnalysisConfig = Static<typeof AnalysisSchema>;

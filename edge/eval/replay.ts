@@ -5,6 +5,10 @@
 // A row's result is that of the first window of the judged window spec that contains it: the one
 // whose end is the first boundary after the row. That window holds only the row and earlier data,
 // so the per-row score is causal; it becomes known when the next row closes the window.
+//
+// Rules judged on each reading (`reading-threshold`) judge every row as it enters the windows, as
+// the gateway judges a reading once it is logged: a row whose reading raised such an alert counts
+// as raised itself, and its alert is open from that row on.
 
 import type { AlertEvent } from '../alert/alert.js';
 import { Analysis, type AlertRules, type Judged } from '../analysis/analysis.js';
@@ -39,9 +43,9 @@ export interface ReplayOptions {
 export interface RowResult {
   /** The model score of the row's window; NaN where no model scored it. */
   readonly score: number;
-  /** An alert was open for the device once the row's window was judged. */
+  /** An alert was open for the device once the row's window was judged (or, for a per-reading rule, once the row was). */
   readonly alertOpen: boolean;
-  /** The row's window raised an alert (NAB counts these as detections). */
+  /** The row's window, or a per-reading rule on the row itself, raised an alert (NAB counts these as detections). */
   readonly raised: boolean;
   /** Whether any detector fired on the row's window. */
   readonly detectorFired: boolean;
@@ -78,6 +82,9 @@ export async function replay(rows: readonly RecordingRow[], o: ReplayOptions): P
   const metrics = analysisMetrics(new Registry());
   const verdicts = new Map<number, WindowVerdict>();
   const open = new Set<string>();
+  /** Open alerts of per-reading rules: their state belongs to rows, not windows. */
+  const openReading = new Set<string>();
+  const rowReading: Array<{ raised: boolean; open: boolean }> = [];
   const events: AlertEvent[] = [];
   const fresh: WindowVerdict[] = [];
   let judgedCount = 0;
@@ -92,8 +99,9 @@ export async function replay(rows: readonly RecordingRow[], o: ReplayOptions): P
     onAlerts: (es) => {
       for (const e of es) {
         events.push(e);
-        if (e.state === 'cleared') open.delete(e.id);
-        else open.add(e.id);
+        const set = e.ruleType === 'reading-threshold' ? openReading : open;
+        if (e.state === 'cleared') set.delete(e.id);
+        else set.add(e.id);
       }
     },
     onJudged: (j) => {
@@ -134,7 +142,11 @@ export async function replay(rows: readonly RecordingRow[], o: ReplayOptions): P
   try {
     for (const row of rows) {
       if (row.ts > clock.now()) clock.set(row.ts);
-      engine.add({ device: o.device, ts: row.ts, tsFromArrival: false, receivedAt: row.ts, values: row.values });
+      const reading = { device: o.device, ts: row.ts, tsFromArrival: false, receivedAt: row.ts, values: row.values };
+      engine.add(reading);
+      const before = events.length;
+      analysis.reading(reading);
+      rowReading.push({ raised: events.slice(before).some((e) => e.state === 'raised'), open: openReading.size > 0 });
       analysis.seen(o.device, row.ts);
       await settle();
     }
@@ -147,11 +159,14 @@ export async function replay(rows: readonly RecordingRow[], o: ReplayOptions): P
     const v = verdicts.get(firstEnd(o.judged, row.ts));
     return v ? { score: v.score, alertOpen: v.alertOpen, raised: v.raised, detectorFired: v.detectorFired, statistic: v.statistic } : NO_VERDICT;
   });
-  // Only the first row of a window carries its raise, so one detection is counted once.
+  // Only the first row of a window carries its raise, so one detection is counted once; a
+  // per-reading raise belongs to its own row.
   const seenEnds = new Set<number>();
   rows.forEach((row, i) => {
     const end = firstEnd(o.judged, row.ts);
-    if (seenEnds.has(end)) out[i] = { ...out[i]!, raised: false };
+    const own = rowReading[i]!;
+    const raised = (out[i]!.raised && !seenEnds.has(end)) || own.raised;
+    if (raised !== out[i]!.raised || (own.open && !out[i]!.alertOpen)) out[i] = { ...out[i]!, raised, alertOpen: out[i]!.alertOpen || own.open };
     seenEnds.add(end);
   });
   return { rows: out, events, judged: judgedCount };

@@ -5,6 +5,8 @@
 // for that); it enters the windows only then, so no summary holds a reading a crash could lose.
 // Window and alert state are checkpointed with the log position; a restart restores them and
 // replays the log after it, so every accepted reading lands in exactly one window, once. One Resource that opens its children in order and closes them together.
+// Alert rules on raw readings (`reading-threshold`) judge each reading at that same point, as it
+// enters the windows (intake.ts), so their alerts need not wait for a window to close.
 //
 // Config and model pushes from the cloud (edge/push/) change the live keys — models, device kinds,
 // detectors, alert rules, decode limits — between two batches of the analysis stage, without a

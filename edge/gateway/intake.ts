@@ -2,6 +2,10 @@
 // only once on disk, and are checkpointed with the engine's and the alert rules' state; at start
 // the engine is restored from the last checkpoint and the log after it replayed, and the resend
 // guard is built from the log's tail. See gateway.ts for where it sits in the pipeline.
+//
+// Per-reading alert rules (`reading-threshold`) judge each reading at the moment it enters the
+// windows, live and on the replay alike: their state is then always that of the checkpoint's log
+// position plus the readings fed since, so a crash's replay re-creates the same events, same ids.
 
 import type { AlertEvent } from '../alert/alert.js';
 import type { EngineSnapshot } from '../alert/snapshot.js';
@@ -28,8 +32,8 @@ export interface IntakeOptions {
   readonly log: Logger;
   readonly metrics: Registry;
   readonly engine: WindowEngineOptions;
-  /** The analysis stage: checkpoints wait until it has passed on everything. */
-  readonly analysis: { settle(): Promise<void>; readonly idle: boolean };
+  /** The analysis stage: checkpoints wait until it has passed on everything; reading() judges each reading as it enters the windows. */
+  readonly analysis: { settle(): Promise<void>; readonly idle: boolean; reading(reading: Reading): void };
   /** The alert rules, whose state is checkpointed with the windows'. */
   readonly rules: { snapshot(): EngineSnapshot; restore(state: unknown): AlertEvent[] };
   /** Events a restore produced (alerts of rules no longer configured, cleared). */
@@ -114,6 +118,7 @@ export class Intake extends Resource {
       onCheckpoint: (checkpoint) => checkpoint?.analysis && this.#restoreRules(checkpoint.analysis),
       replay: (engine, entry) => {
         engine.add(entry.reading);
+        this.o.analysis.reading(entry.reading);
         this.#fed = entry.seq;
       },
     });
@@ -180,6 +185,7 @@ export class Intake extends Resource {
     for (const e of entries) {
       if (e.seq <= this.#fed) continue;
       engine.add(e.reading);
+      this.o.analysis.reading(e.reading);
       this.#fed = e.seq;
       this.o.onWindowed?.(e.reading);
     }

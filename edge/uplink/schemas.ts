@@ -3,7 +3,7 @@
 // sender may add optional fields within a version), missing or mistyped ones are refused.
 
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import type { AlertEvent } from '../alert/alert.js';
+import { ALERT_RULE_TYPES, type AlertEvent } from '../alert/alert.js';
 import type { Summary } from '../features/summary.js';
 import { AppliedReportSchema } from './push-schemas.js';
 import { UPLINK_CLASSES, type UplinkClass } from './topics.js';
@@ -54,7 +54,7 @@ export const AlertEventSchema = Type.Object({
   gateway: Name('gateway id'),
   device: Name('device id'),
   rule: Type.String({ minLength: 1 }),
-  ruleType: Type.Union([Type.Literal('threshold'), Type.Literal('rate-of-change'), Type.Literal('score'), Type.Literal('silent'), Type.Literal('detector')]),
+  ruleType: Type.Union(ALERT_RULE_TYPES.map((t) => Type.Literal(t))),
   severity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]),
   raisedAt: Ms('event time the occurrence was raised'),
   at: Ms('event time of this event'),
@@ -64,6 +64,7 @@ export const AlertEventSchema = Type.Object({
   evidence: Type.Object({
     rule: Type.Record(Type.String(), Type.Unknown()),
     window: Type.Optional(WindowRefSchema),
+    reading: Type.Optional(Type.Object({ ts: Ms('event time of the reading that caused the event (reading-threshold)'), receivedAt: Ms('gateway clock when that reading arrived') })),
     features: Type.Optional(Type.Record(Type.String(), Num)),
     score: Type.Optional(ModelScoreSchema),
     detector: Type.Optional(DetectorResultSchema),

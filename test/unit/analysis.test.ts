@@ -44,6 +44,9 @@ class ScoreRules implements AlertRules {
         : [];
     return { detectors: [], events };
   }
+  reading(): readonly AlertEvent[] {
+    return [];
+  }
   seen(): void {}
   tick(): readonly AlertEvent[] {
     return [];

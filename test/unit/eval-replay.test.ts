@@ -26,6 +26,9 @@ class Over implements AlertRules {
     }
     return { detectors: [], events };
   }
+  reading() {
+    return [];
+  }
   seen(): void {}
   tick() {
     return [];

@@ -1,4 +1,5 @@
-// One alert: what raised it and the evidence (features, model score, window), its state and who
+// One alert: what raised it and the evidence (features, model score, window — or, for a rule judged
+// on each reading, the reading's time and its arrival at the gateway), its state and who
 // moved it with their notes, the operator's moves, and the flight recorder — the raw readings the
 // gateway sent from around the moment it was raised, charted per metric with the alert marked.
 
@@ -58,6 +59,8 @@ export async function show(main, app, id) {
     const ev = e.evidence ?? {};
     const features = Object.entries(ev.features ?? {});
     const computed = Object.entries(ev.computed ?? {});
+    // reading-threshold: judged on one raw reading, so its unit is readings and its features are metrics.
+    const unit = ev.reading ? 'readings' : 'windows';
     fill(
       evidence,
       h('h2', { id: 'evidence-title' }, 'Evidence'),
@@ -65,9 +68,20 @@ export async function show(main, app, id) {
         'dl',
         { class: 'facts' },
         ev.window ? fact('Window', `${ev.window.kind}, ${when(ev.window.start, now)} – ${when(ev.window.end, now)}`) : null,
+        ev.reading
+          ? fact(
+              'Reading',
+              h(
+                'span',
+                { id: 'evidence-reading' },
+                h('time', { dateTime: new Date(ev.reading.ts).toISOString(), title: fullTime(ev.reading.ts) }, when(ev.reading.ts, now)),
+                ` (received by the gateway ${fullTime(ev.reading.receivedAt)})`,
+              ),
+            )
+          : null,
         ev.score ? fact('Model score', `${num(ev.score.value)} (threshold ${num(ev.score.threshold)}; ${ev.score.model} ${ev.score.version})`) : null,
         ev.detector ? fact('Detector', `${ev.detector.detector} on ${ev.detector.feature}: ${num(ev.detector.statistic)}`) : null,
-        ev.bad !== undefined ? fact('Bad windows', String(ev.bad)) : null,
+        ev.bad !== undefined ? fact(`Bad ${unit}`, String(ev.bad)) : null,
         ...computed.map(([k, v]) => fact(k, num(/** @type {number} */ (v)))),
       ),
       features.length === 0
@@ -75,8 +89,8 @@ export async function show(main, app, id) {
         : h(
             'table',
             { class: 'compact' },
-            h('caption', null, 'Features the rule looked at'),
-            h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Feature'), h('th', { scope: 'col' }, 'Value'))),
+            h('caption', null, ev.reading ? "The reading's values the rule looked at" : 'Features the rule looked at'),
+            h('thead', null, h('tr', null, h('th', { scope: 'col' }, ev.reading ? 'Metric' : 'Feature'), h('th', { scope: 'col' }, 'Value'))),
             h('tbody', null, features.map(([k, v]) => h('tr', null, h('th', { scope: 'row' }, k), h('td', null, num(/** @type {number} */ (v)))))),
           ),
     );
