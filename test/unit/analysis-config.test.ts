@@ -30,6 +30,25 @@ describe('analysis config schema', () => {
     expect(Object.isFrozen(c.alerts.rules[0])).toBe(true);
   });
 
+  it('reading-threshold: hysteresis in readings defaulting like the windowed rules, and no window key', () => {
+    const c = validateAnalysisConfig({ alerts: { rules: [{ type: 'reading-threshold', name: 'vib-spike', metric: 'vib_rms', above: 2.8 }] } });
+    expect(c.alerts.rules[0]).toEqual({ type: 'reading-threshold', name: 'vib-spike', metric: 'vib_rms', above: 2.8, severity: 'warning', raiseAfter: 1, clearAfter: 1 });
+    const message = problemsOf({
+      alerts: {
+        rules: [
+          { type: 'reading-threshold', name: 'a', metric: 'vib_rms', above: 1, window: TEN_S },
+          { type: 'reading-threshold', name: 'b', metric: '9bad', above: 1 },
+          { type: 'reading-threshold', name: 'c', metric: 'x', above: 1, raiseAfter: 0 },
+          { type: 'reading-threshold', name: 'd', feature: 'x.mean', above: 1 },
+        ],
+      },
+    });
+    expect(message).toContain('alerts.rules.0: unknown key "window"');
+    expect(message).toContain('alerts.rules.1.metric: must match pattern');
+    expect(message).toContain('alerts.rules.2.raiseAfter: must be >= 1');
+    expect(message).toContain('alerts.rules.3: unknown key "feature"');
+  });
+
   it("reports the problems of the type a rule names, each with its path, and nothing from the other types", () => {
     const message = problemsOf({
       detectors: [{ name: 'z', kind: 'robust-z', feature: 'temp.mean', params: { window: 2 } }],
@@ -78,6 +97,14 @@ describe('checkAnalysisConfig', () => {
     { name: 'threshold above ≤ below', raw: { alerts: { rules: [{ type: 'threshold', name: 't', feature: 'a.mean', above: 1, below: 2 }] } }, problem: 'alerts.rules.0: above (1) must exceed below (2)' },
     { name: 'threshold at 0 without an update step', raw: { alerts: { rules: [{ type: 'threshold', name: 't', feature: 'a.mean', below: 0 }] } }, problem: 'alerts.rules.0.updateStep: required when a limit is 0' },
     { name: 'N of M with N > M', raw: { alerts: { rules: [{ type: 'score', name: 's', inWindows: 3, ofWindows: 2 }] } }, problem: 'alerts.rules.0.inWindows: 3 exceeds ofWindows (2)' },
+    { name: 'reading-threshold without limits', raw: { alerts: { rules: [{ type: 'reading-threshold', name: 'r', metric: 'a' }] } }, problem: 'alerts.rules.0: set above, below or both' },
+    { name: 'reading-threshold above ≤ below', raw: { alerts: { rules: [{ type: 'reading-threshold', name: 'r', metric: 'a', above: 2, below: 2 }] } }, problem: 'alerts.rules.0: above (2) must exceed below (2)' },
+    { name: 'reading-threshold at 0 without an update step', raw: { alerts: { rules: [{ type: 'reading-threshold', name: 'r', metric: 'a', above: 0 }] } }, problem: 'alerts.rules.0.updateStep: required when a limit is 0' },
+    {
+      name: 'a reading-threshold named like another rule',
+      raw: { alerts: { rules: [{ type: 'threshold', name: 'v', feature: 'a.mean', above: 1 }, { type: 'reading-threshold', name: 'v', metric: 'a', above: 1 }] } },
+      problem: 'alerts.rules: name v is used twice',
+    },
     {
       name: 'silent longer than the device is remembered',
       raw: { alerts: { forgetAfterMs: 60_000, rules: [{ type: 'silent', name: 'q', afterMs: 60_000 }] } },

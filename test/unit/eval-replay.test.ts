@@ -3,7 +3,9 @@
 
 import { describe, expect, it } from 'vitest';
 import type { AlertEvent, WindowObservation } from '../../edge/alert/alert.js';
+import { AlertEngine } from '../../edge/alert/engine.js';
 import type { AlertRules } from '../../edge/analysis/analysis.js';
+import { validateAnalysisConfig } from '../../edge/config/analysis-load.js';
 import { replay } from '../../edge/eval/replay.js';
 import { SumModel } from '../helpers/sum-model.js';
 
@@ -57,5 +59,18 @@ describe('eval replay', () => {
     const r = await replay(rows, { device: 'd', windows: [spec], judged: spec });
     expect(r.rows.every((x) => Number.isNaN(x.score) && !x.alertOpen)).toBe(true);
     expect(r.judged).toBe(rows.length);
+  });
+
+  it('judges per-reading rules on each row, as the gateway does on each logged reading', async () => {
+    const spec = { kind: 'tumbling', sizeMs: 2000 } as const;
+    const rules = validateAnalysisConfig({ alerts: { rules: [{ type: 'reading-threshold', name: 'spike', metric: 'x', above: 5, clearAfter: 2 }] } }).alerts.rules;
+    const r = await replay(rows, { device: 'd', windows: [spec], judged: spec, rules: (clock) => new AlertEngine({ gateway: 'eval', rules, defaultWindow: spec, clock }) });
+    // Row 3 (x = 9) raises on itself, not on its window; rows 4 and 5 (x = 1) clear it.
+    expect(r.rows.map((x) => x.raised)).toEqual([false, false, false, true, false, false, false]);
+    expect(r.rows.map((x) => x.alertOpen)).toEqual([false, false, false, true, true, false, false]);
+    expect(r.events.map((e) => [e.state, e.at - T0])).toEqual([
+      ['raised', 3000],
+      ['cleared', 5000],
+    ]);
   });
 });
