@@ -48,6 +48,32 @@ export function exampleAlert(gateway: string, device: string, revision = 0): Ale
   };
 }
 
+/** A `reading-threshold` alert: raised by one reading, so its evidence names the reading, not a window. */
+export function exampleReadingAlert(gateway: string, device: string): AlertEvent {
+  return {
+    id: 'b'.repeat(32),
+    revision: 0,
+    state: 'raised',
+    gateway,
+    device,
+    rule: 'vib-spike',
+    ruleType: 'reading-threshold',
+    severity: 'warning',
+    raisedAt: T + 3_000,
+    at: T + 3_000,
+    emittedAt: T + 3_050,
+    message: 'vib_rms 4 > 2.8; bad 1 reading in a row',
+    evidence: {
+      rule: { type: 'reading-threshold', name: 'vib-spike', metric: 'vib_rms', above: 2.8, raiseAfter: 1, clearAfter: 1, severity: 'warning' },
+      reading: { ts: T + 3_000, receivedAt: T + 3_040 },
+      features: { vib_rms: 4 },
+      bad: 1,
+      good: 0,
+      computed: { excess: 1.2, reported: 1.2 },
+    },
+  };
+}
+
 export function exampleRaw(gateway: string, device: string, alertId = 'a'.repeat(32), part = 0): RawSnippet {
   return {
     id: rawSnippetId(gateway, device, alertId, part),

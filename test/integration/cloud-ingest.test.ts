@@ -16,7 +16,7 @@ import { metric, Teardown } from '../helpers/mqtt.js';
 import { postgresUnavailable, startPostgres } from '../helpers/postgres.js';
 import { diffRollups, rollupsFromScratch, storeRollups } from '../helpers/rollup-model.js';
 import { tempDir, type TempDir } from '../helpers/temp-dir.js';
-import { exampleAlert, exampleRaw, exampleStatus, T } from '../helpers/uplink-items.js';
+import { exampleAlert, exampleRaw, exampleReadingAlert, exampleStatus, T } from '../helpers/uplink-items.js';
 import { UplinkSender } from '../helpers/uplink-sender.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -101,6 +101,19 @@ describe('cloud ingest (embedded broker, LevelDB)', () => {
     await store.flushRollups();
     expect(diffRollups(await storeRollups(store.rollups()), new Map([...before].map(([k, r]) => [k, r.point])))).toEqual([]);
     expect(metric(cloud.metrics, 'tributary_cloud_ingest_in_flight')).toBe(0);
+  });
+
+  it('stores a reading-threshold alert with the reading it was raised by (no window)', async () => {
+    const { cloud, tokens } = await worker();
+    const gw = await sender(cloud, 'gw-a', tokens['gw-a']!);
+    const alert = exampleReadingAlert('gw-a', 'gw-a-dev-1');
+    await gw.deliver('alert', [alert]);
+    expect(gw.rejected).toEqual([]);
+    expect(items(cloud, 'alert', 'inserted')).toBe(1);
+    const stored = await cloud.store.alert(alert.id);
+    expect(stored).toMatchObject({ state: 'open', event: { ruleType: 'reading-threshold', at: T + 3_000, evidence: { reading: { ts: T + 3_000, receivedAt: T + 3_040 }, features: { vib_rms: 4 } } } });
+    expect(stored!.event.evidence.window).toBeUndefined();
+    expect(stored!.history).toEqual([expect.objectContaining({ from: null, to: 'open', by: 'gateway:gw-a', revision: 0 })]);
   });
 
   it('dead-letters a bad message with its reason, rejects invalid items by id, and goes on with the rest', async () => {
