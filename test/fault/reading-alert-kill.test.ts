@@ -2,14 +2,12 @@
 // log after the last checkpoint through the same rules, with the hysteresis the checkpoint held, and
 // emits the same alert (same id, revision 0 of its run) again — not a new one, and not none.
 
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../edge/alert/alert.js';
 import { alertId } from '../../edge/alert/occurrence.js';
 import { REVISION_EPOCH } from '../../edge/store/epoch.js';
-import { freePort, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { gatewayProcessConfig, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { tempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -25,23 +23,12 @@ afterEach(() => {
 describe('kill -9 after a reading-threshold alert', () => {
   it('the replay re-emits the same alert id, with the hysteresis restored from the checkpoint', { timeout: 60_000 }, async () => {
     dir = tempDir();
-    const [mqttPort, httpPort] = [await freePort(), await freePort()];
-    const config = join(dir.path, 'edge.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        gateway: { id: 'gw-reading' },
-        dataDir: join(dir.path, 'data'),
-        mqtt: { broker: { host: '127.0.0.1', port: mqttPort } },
-        auth: { allowAnonymous: true },
-        http: { port: httpPort },
-        log: { level: 'warn' },
-        // Checkpoints only at a clean stop: the one of the first run is the last before the kill.
-        durability: { checkpointIntervalMs: 3_600_000 },
-        windows: { idleTimeoutMs: 3_600_000 },
-        alerts: { rules: [{ name: 'vib-spike', type: 'reading-threshold', metric: 'vib_rms', above: 2.8, raiseAfter: 2 }] },
-      }),
-    );
+    const { path: config, mqttPort, httpPort } = await gatewayProcessConfig(dir.path, 'gw-reading', {
+      // Checkpoints only at a clean stop: the one of the first run is the last before the kill.
+      durability: { checkpointIntervalMs: 3_600_000 },
+      windows: { idleTimeoutMs: 3_600_000 },
+      alerts: { rules: [{ name: 'vib-spike', type: 'reading-threshold', metric: 'vib_rms', above: 2.8, raiseAfter: 2 }] },
+    });
     const t0 = Math.floor(Date.now() / 10_000) * 10_000 - 60_000;
     const publish = async (at: number, vib: number) => {
       const client = await connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { reconnectPeriod: 0, connectTimeout: 5000 });

@@ -47,25 +47,31 @@ export function startGatewayProcess(config: string): Promise<GatewayProcess> {
 }
 
 /**
- * Write a config file (JSON) for a gateway process whose uplink logs in to the cloud broker at
- * `url` with `token` (kept in a file beside it): its MQTT listener and HTTP port on ports free now,
- * its data in `<dir>/data`, reports every second; `over` goes on top (whole sections). Returns its
- * path and the ports chosen.
+ * Write a config file (JSON) for a gateway process: its MQTT listener and HTTP port on ports free
+ * now, its data in `<dir>/data`, anonymous devices, warnings logged; `over` goes on top (whole
+ * sections). Returns its path and the ports chosen.
  */
-export async function uplinkedGatewayConfig(dir: string, o: { gateway: string; url: string; token: string; over?: Record<string, unknown> }): Promise<{ path: string; mqttPort: number; httpPort: number }> {
-  const tokenFile = join(dir, 'token');
-  writeFileSync(tokenFile, `${o.token}\n`);
+export async function gatewayProcessConfig(dir: string, gateway: string, over: Record<string, unknown> = {}): Promise<{ path: string; mqttPort: number; httpPort: number }> {
   const [path, mqttPort, httpPort] = [join(dir, 'edge.json'), await freePort(), await freePort()];
   const config = {
-    gateway: { id: o.gateway },
+    gateway: { id: gateway },
     dataDir: join(dir, 'data'),
     mqtt: { broker: { host: '127.0.0.1', port: mqttPort } },
     auth: { allowAnonymous: true },
     http: { port: httpPort },
     log: { level: 'warn' },
-    uplink: { url: o.url, username: o.gateway, tokenFile, lingerMs: 20, statusIntervalMs: 1000, reconnectInitialMs: 100 },
-    ...o.over,
+    ...over,
   };
   writeFileSync(path, JSON.stringify(config));
   return { path, mqttPort, httpPort };
+}
+
+/**
+ * A gateway process config (gatewayProcessConfig) whose uplink logs in to the cloud broker at
+ * `url` with `token` (kept in a file beside it) and reports every second.
+ */
+export async function uplinkedGatewayConfig(dir: string, o: { gateway: string; url: string; token: string; over?: Record<string, unknown> }): Promise<{ path: string; mqttPort: number; httpPort: number }> {
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, `${o.token}\n`);
+  return gatewayProcessConfig(dir, o.gateway, { uplink: { url: o.url, username: o.gateway, tokenFile, lingerMs: 20, statusIntervalMs: 1000, reconnectInitialMs: 100 }, ...o.over });
 }
