@@ -86,6 +86,8 @@ interface DeviceState {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const nothing = (): Observed => ({ detectors: [], events: [] });
+/** What reading() returns for almost every reading: shared, so the common case allocates nothing. */
+const NO_EVENTS: readonly AlertEvent[] = Object.freeze([]);
 
 export class AlertEngine {
   readonly #gateway: string;
@@ -180,9 +182,9 @@ export class AlertEngine {
    * was; so does a value that is not finite. Called in the same order on a replay, it re-creates
    * the same events.
    */
-  reading(r: Reading): AlertEvent[] {
-    const events: AlertEvent[] = [];
-    if (this.#byMetric.size === 0) return events;
+  reading(r: Reading): readonly AlertEvent[] {
+    if (this.#byMetric.size === 0) return NO_EVENTS;
+    let events: AlertEvent[] | undefined;
     let dev: DeviceState | undefined;
     let kind: (() => string | undefined) | undefined;
     let now = 0;
@@ -195,15 +197,15 @@ export class AlertEngine {
         if (!j) continue;
         if (!dev) {
           dev = this.#device(r.device);
-          if (!dev) return events;
+          if (!dev) return events ?? NO_EVENTS;
           now = this.#clock.now();
           dev.lastActive = now;
         }
         const event = step(this.#track(dev, rule.name), j, { gateway: this.#gateway, device: r.device, rule, emittedAt: now }, readingBasis(r));
-        if (event) events.push(this.#count(event));
+        if (event) (events ??= []).push(this.#count(event));
       }
     }
-    return events;
+    return events ?? NO_EVENTS;
   }
 
   /** A reading from `device` arrived at `at` (gateway clock): `silent` rules count from the latest. */

@@ -45,18 +45,51 @@ const featureValue = (obs: WindowObservation, feature: string): number | undefin
   return v !== undefined && Number.isFinite(v) ? v : undefined;
 };
 
-/** `name`'s value against an above and/or below limit: how `threshold` judges a feature and `reading-threshold` a reading. */
-function beyondLimits(name: string, v: number, limits: { readonly above?: number; readonly below?: number }): Judgement {
-  const { above, below } = limits;
-  const overAbove = above === undefined ? -Infinity : v - above;
-  const underBelow = below === undefined ? -Infinity : below - v;
-  const high = overAbove >= underBelow;
-  const excess = high ? overAbove : underBelow;
-  const limit = (high ? above : below)!;
-  const bounds = [below !== undefined && `≥ ${below}`, above !== undefined && `≤ ${above}`].filter(Boolean).join(' and ');
-  const detail = excess > 0 ? `${name} ${fmt(v)} ${high ? '>' : '<'} ${limit}` : `${name} ${fmt(v)} (${bounds})`;
-  return { bad: excess > 0, excess, limit: Math.abs(limit), features: { [name]: v }, detail };
+interface Limits {
+  readonly above?: number;
+  readonly below?: number;
 }
+
+/**
+ * `name`'s value against an above and/or below limit: how `threshold` judges a feature and
+ * `reading-threshold` a reading. A class, so that its words and evidence are made only for the
+ * judgements that become an event: a per-reading rule judges every reading, most of them fine.
+ */
+class BeyondLimits implements Judgement {
+  readonly bad: boolean;
+  readonly excess: number;
+  /** The limit crossed (or nearer to being crossed), signed. */
+  readonly #crossed: number;
+  readonly limit: number;
+
+  constructor(
+    readonly name: string,
+    readonly value: number,
+    readonly limits: Limits,
+  ) {
+    const { above, below } = limits;
+    const overAbove = above === undefined ? -Infinity : value - above;
+    const underBelow = below === undefined ? -Infinity : below - value;
+    const high = overAbove >= underBelow;
+    this.excess = high ? overAbove : underBelow;
+    this.bad = this.excess > 0;
+    this.#crossed = (high ? above : below)!;
+    this.limit = Math.abs(this.#crossed);
+  }
+
+  get features(): Readonly<Record<string, number>> {
+    return { [this.name]: this.value };
+  }
+
+  get detail(): string {
+    const { name, value, limits } = this;
+    if (this.bad) return `${name} ${fmt(value)} ${this.#crossed === limits.above ? '>' : '<'} ${this.#crossed}`;
+    const bounds = [limits.below !== undefined && `≥ ${limits.below}`, limits.above !== undefined && `≤ ${limits.above}`].filter(Boolean).join(' and ');
+    return `${name} ${fmt(value)} (${bounds})`;
+  }
+}
+
+const beyondLimits = (name: string, v: number, limits: Limits): Judgement => new BeyondLimits(name, v, limits);
 
 export const windowRuleTypes = {
   threshold: {
