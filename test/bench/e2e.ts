@@ -6,18 +6,21 @@
 // One row per offered rate, each on fresh processes and data.
 //
 // What is timed (one machine, one clock: performance.timeOrigin + now in every process):
-// - the start is the publish of the reading that CLOSES a window: the device's first reading
-//   stamped at or after the window's end + maxOutOfOrdernessMs (its watermark passes the end).
-//   Until it is sent, the window may still change and nobody can know its summary or its alert.
-// - alert: that publish → the alert event (raised or cleared, threshold rule on vib_rms.mean, one
-//   per window of each probe device) arrives on the live stream: durable in the cloud's store, then
+// - alert: from the publish of a reading whose `load` crosses a `reading-threshold` rule's limit
+//   (one crossing per window length on each probe device, each probe at its own moment) to the
+//   alert event (raised or cleared) on the live stream: durable in the cloud's store, then
 //   published on its bus. (`alert*Ms`)
-// - summary: that publish → the window's summary arrives on the live stream, i.e. it is durable in
-//   the cloud's store (`summary*Ms`; 200 devices followed, every metric, both default windows).
+// - window alert: a `threshold` rule on a window feature (vib_rms.mean, high in every other window
+//   of each probe, all at the same boundary): from the publish of the reading that CLOSES the
+//   window — the device's first reading stamped at or after the window's end +
+//   maxOutOfOrdernessMs (its watermark passes the end); until it is sent the window may still
+//   change and nobody can know its alert — to the event on the live stream. (`windowAlert*Ms`)
+// - summary: that closing publish → the window's summary arrives on the live stream, i.e. it is
+//   durable in the cloud's store (`summary*Ms`; 200 devices followed, every metric, both default windows).
 // - summary after window end: from the moment the device's clock read the window's end to the
 //   summary's arrival = summary latency + (closing reading's timestamp − window end), which holds
 //   the maxOutOfOrdernessMs the watermark waits. The target: ≤ allowedLatenessMs + 100 ms.
-// Only windows whose closing reading was published inside the measured interval count; one whose
+// Only crossings and closing readings published inside the measured interval count; one whose
 // alert or summary never arrived is counted as missing, never left out silently.
 //
 // Knobs (environment): BENCH_E2E_RATES (readings/s, comma-separated; default 5000,10000,20000),
@@ -35,7 +38,7 @@ import { scrape, total } from '../helpers/scrape.js';
 import { edgeServiceUnit, nodeLaunch } from '../helpers/systemd-unit.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
-import type { Closing, E2eFleetArgs, FromE2eFleet } from './e2e/fleet.js';
+import type { Closing, Crossing, E2eFleetArgs, FromE2eFleet } from './e2e/fleet.js';
 import { openLiveStream, login, type LiveStream, type TimedEvent } from './e2e/live-stream.js';
 import { procUsage, startCli, type CliProcess } from './e2e/processes.js';
 import { child, next, stop } from './ingest/harness.js';
@@ -64,7 +67,9 @@ const GROUPS: E2eFleetArgs['groups'] = [
   { kind: 'environment', count: 100 + (200 - PROBES), idPrefix: 'env-' },
 ];
 const DEVICES = GROUPS.reduce((n, g) => n + g.count, 0) + PROBES;
-const RULE = 'probe-vibration';
+/** The window rule (vib_rms.mean) and the reading rule (load) on every probe. */
+const WINDOW_RULE = 'probe-vibration';
+const READING_RULE = 'probe-load';
 /** Followed on the live stream for summaries: 50 devices per stream (the stream's limit). */
 const FOLLOWED = [
   ids('m-', 500, 50),
@@ -120,7 +125,12 @@ async function measure(offered: number): Promise<BenchResult> {
         windows: { maxOutOfOrdernessMs: OUT_OF_ORDERNESS_MS, allowedLatenessMs: ALLOWED_LATENESS_MS },
         devices: { kinds: { motor: ['m-*'], pump: ['p-*'], environment: ['env-*'], probe: ['probe-*'] } },
         models: [{ path: MOTOR_MODEL }],
-        alerts: { rules: [{ name: RULE, type: 'threshold', feature: 'vib_rms.mean', above: 2.8, kinds: ['probe'], raiseAfter: 1, clearAfter: 1, severity: 'warning' }] },
+        alerts: {
+          rules: [
+            { name: WINDOW_RULE, type: 'threshold', feature: 'vib_rms.mean', above: 2.8, kinds: ['probe'], raiseAfter: 1, clearAfter: 1, severity: 'warning' },
+            { name: READING_RULE, type: 'reading-threshold', metric: 'load', above: 2.8, kinds: ['probe'], raiseAfter: 1, clearAfter: 1, severity: 'warning' },
+          ],
+        },
         uplink: { url: `mqtt://127.0.0.1:${cloudMqtt}`, username: 'gw-e2e', tokenFile: join(dir.path, 'token') },
         http: { host: '127.0.0.1', port: gwHttp },
         log: { level: 'warn' },
@@ -152,7 +162,7 @@ async function measure(offered: number): Promise<BenchResult> {
       const metricsUrl = `http://127.0.0.1:${gwHttp}/metrics`;
       const load0 = loadavg()[0]!;
       fleet.send({ cmd: 'go' });
-      const boundaries = () => new Set(alerts.events.map((e) => (e.data as { event: { at: number } }).event.at)).size;
+      const boundaries = () => new Set(alerts.events.flatMap((e) => ((e.data as { event: { rule: string; at: number } }).event.rule === WINDOW_RULE ? [(e.data as { event: { at: number } }).event.at] : []))).size;
       await waitFor(() => boundaries() >= WARMUP_BOUNDARIES, `alerts of ${WARMUP_BOUNDARIES} window boundaries on the live stream (warm-up)`, 120_000, 100);
       const t0 = preciseNow();
       const m0 = await scrape(metricsUrl);
@@ -187,10 +197,10 @@ async function measure(offered: number): Promise<BenchResult> {
       fleet.send({ cmd: 'stop' });
       const report = await done;
       // What the interval closed arrives, or after SETTLE_MS counts as missing.
-      const events = () => latencies(report.closings, t0, t1, alerts.events, streams.slice(1).flatMap((s) => s.events));
+      const events = () => latencies(report, t0, t1, alerts.events, streams.slice(1).flatMap((s) => s.events));
       const arrived = () => {
         const l = events();
-        return l.alertsMissing === 0 && l.summaryWindowsMissing === 0;
+        return l.alertsMissing === 0 && l.windowAlertsMissing === 0 && l.summaryWindowsMissing === 0;
       };
       await waitFor(arrived, 'every window closed in the interval on the live stream', SETTLE_MS, 100).catch(() => undefined); // the rest is reported missing
       const seconds = (t1 - t0) / 1000;
@@ -233,34 +243,14 @@ async function measure(offered: number): Promise<BenchResult> {
   }
 }
 
-/** The latencies of the windows closed by readings published in [t0, t1). */
-function latencies(closings: readonly Closing[], t0: number, t1: number, alertEvents: readonly TimedEvent[], summaryEvents: readonly TimedEvent[]): Record<string, number> {
+/** The latencies of the crossings and of the windows closed by readings published in [t0, t1). */
+function latencies(report: { readonly closings: readonly Closing[]; readonly crossings: readonly Crossing[] }, t0: number, t1: number, alertEvents: readonly TimedEvent[], summaryEvents: readonly TimedEvent[]): Record<string, number> {
   const closed = new Map<string, Closing>();
-  for (const c of closings) if (c[2] >= t0 && c[2] < t1) closed.set(`${c[0]}|${c[1]}`, c);
-
-  // Where an alert's time goes, by the system's own stamps (Date.now(), ms): the gateway emitted it
-  // (event.emittedAt), the cloud's store began writing it (updatedAt), the stream delivered it.
-  const alertAt = new Map<string, { arrivedAt: number; emittedAt: number; storingAt: number }>();
-  for (const e of alertEvents) {
-    const a = e.data as { updatedAt: number; event: { device: string; rule: string; at: number; emittedAt: number } };
-    const key = `${a.event.device}|${a.event.at}`;
-    if (a.event.rule === RULE && !alertAt.has(key)) alertAt.set(key, { arrivedAt: e.arrivedAt, emittedAt: a.event.emittedAt, storingAt: a.updatedAt });
-  }
-  const alert: number[] = [];
-  const inGateway: number[] = [];
-  const toCloudStore: number[] = [];
-  const inCloud: number[] = [];
-  let alertsExpected = 0;
-  for (const [key, c] of closed) {
-    if (!c[0].startsWith('probe-')) continue;
-    alertsExpected++;
-    const at = alertAt.get(key);
-    if (at === undefined) continue;
-    alert.push(at.arrivedAt - c[2]);
-    inGateway.push(at.emittedAt - c[2]);
-    toCloudStore.push(at.storingAt - at.emittedAt);
-    inCloud.push(at.arrivedAt - at.storingAt);
-  }
+  for (const c of report.closings) if (c[2] >= t0 && c[2] < t1) closed.set(`${c[0]}|${c[1]}`, c);
+  const crossed = report.crossings.filter((c) => c[2] >= t0 && c[2] < t1);
+  const probeWindows = [...closed.values()].filter((c) => c[0].startsWith('probe-'));
+  const alert = alertLatencies(alertEvents, READING_RULE, crossed.map((c) => [`${c[0]}|${c[1]}`, c[2]]));
+  const windowAlert = alertLatencies(alertEvents, WINDOW_RULE, probeWindows.map((c) => [`${c[0]}|${c[1]}`, c[2]]));
 
   // Every summary's first arrival (revision 0), by window end.
   const summaryAt = new Map<string, number[]>();
@@ -295,17 +285,8 @@ function latencies(closings: readonly Closing[], t0: number, t1: number, alertEv
   }
   const q = (values: number[], p: number) => round(quantile(values, p), 1);
   return {
-    alertP50Ms: q(alert, 0.5),
-    alertP99Ms: q(alert, 0.99),
-    alertP999Ms: q(alert, 0.999),
-    alertMaxMs: q(alert, 1),
-    alerts: alert.length,
-    alertsMissing: alertsExpected - alert.length,
-    // The parts of alertP99Ms: publish → emitted by the gateway's rules; → the cloud's store begins
-    // writing it (outbox, uplink, cloud broker and ingest queue); → on the stream (write, bus, SSE).
-    alertGatewayP99Ms: q(inGateway, 0.99),
-    alertUplinkP99Ms: q(toCloudStore, 0.99),
-    alertCloudP99Ms: q(inCloud, 0.99),
+    ...alertFields('alert', alert),
+    ...alertFields('windowAlert', windowAlert),
     summaryP50Ms: q(summary, 0.5),
     summaryP99Ms: q(summary, 0.99),
     summaryP999Ms: q(summary, 0.999),
@@ -316,3 +297,56 @@ function latencies(closings: readonly Closing[], t0: number, t1: number, alertEv
   };
 }
 
+interface AlertLatencies {
+  /** Publish of the reading that made the alert knowable → the event on the stream. */
+  readonly total: number[];
+  /** → emitted by the gateway's rules (event.emittedAt). */
+  readonly inGateway: number[];
+  /** → the cloud's store began writing it (outbox, uplink, cloud broker and ingest queue). */
+  readonly toCloudStore: number[];
+  /** → on the stream (write, bus, SSE). */
+  readonly inCloud: number[];
+  readonly missing: number;
+}
+
+/**
+ * Where each expected alert's time went, by the system's own stamps (Date.now(), ms): `starts` are
+ * [device|event time, publish time] of the readings that made an event of `rule` knowable.
+ */
+function alertLatencies(events: readonly TimedEvent[], rule: string, starts: ReadonlyArray<readonly [string, number]>): AlertLatencies {
+  const alertAt = new Map<string, { arrivedAt: number; emittedAt: number; storingAt: number }>();
+  for (const e of events) {
+    const a = e.data as { updatedAt: number; event: { device: string; rule: string; at: number; emittedAt: number } };
+    const key = `${a.event.device}|${a.event.at}`;
+    if (a.event.rule === rule && !alertAt.has(key)) alertAt.set(key, { arrivedAt: e.arrivedAt, emittedAt: a.event.emittedAt, storingAt: a.updatedAt });
+  }
+  const out = { total: [] as number[], inGateway: [] as number[], toCloudStore: [] as number[], inCloud: [] as number[], missing: 0 };
+  for (const [key, publishedAt] of starts) {
+    const at = alertAt.get(key);
+    if (at === undefined) {
+      out.missing++;
+      continue;
+    }
+    out.total.push(at.arrivedAt - publishedAt);
+    out.inGateway.push(at.emittedAt - publishedAt);
+    out.toCloudStore.push(at.storingAt - at.emittedAt);
+    out.inCloud.push(at.arrivedAt - at.storingAt);
+  }
+  return out;
+}
+
+/** `<prefix>P50Ms` … `<prefix>s`, `<prefix>sMissing`, and the parts of the p99. */
+function alertFields(prefix: string, l: AlertLatencies): Record<string, number> {
+  const q = (values: number[], p: number) => round(quantile(values, p), 1);
+  return {
+    [`${prefix}P50Ms`]: q(l.total, 0.5),
+    [`${prefix}P99Ms`]: q(l.total, 0.99),
+    [`${prefix}P999Ms`]: q(l.total, 0.999),
+    [`${prefix}MaxMs`]: q(l.total, 1),
+    [`${prefix}s`]: l.total.length,
+    [`${prefix}sMissing`]: l.missing,
+    [`${prefix}GatewayP99Ms`]: q(l.inGateway, 0.99),
+    [`${prefix}UplinkP99Ms`]: q(l.toCloudStore, 0.99),
+    [`${prefix}CloudP99Ms`]: q(l.inCloud, 0.99),
+  };
+}
