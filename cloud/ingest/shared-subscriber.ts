@@ -22,6 +22,7 @@ import type { Logger } from '../../edge/observe/log.js';
 import type { CounterChild, Registry } from '../../edge/observe/metrics.js';
 import { reconnectDelay } from '../../edge/source/mqtt-client/backoff.js';
 import { safeUrl } from '../../edge/source/mqtt-client/client-options.js';
+import { keepNoDelay } from '../../edge/source/mqtt-client/no-delay.js';
 import { uplinkTopics } from '../../edge/uplink/topics.js';
 import type { CloudConfig } from '../config/schema.js';
 import type { UplinkIngest } from './ingest.js';
@@ -156,6 +157,7 @@ class SharedConnection {
     const first = new Promise<void>((resolve, reject) => (this.#first = { resolve, reject }));
     const client = connect(this.o.client.url, this.options);
     this.#client = client;
+    keepNoDelay(client);
     client.handleMessage = (packet, callback) => this.#onMessage(client, packet, callback);
     client.on('connect', () => this.#onConnect(client));
     client.on('close', () => this.#onClose());

@@ -478,10 +478,15 @@ export class Gateway extends Resource {
   #registerGauges(): void {
     const engine = this.#intake!.engine;
     const lateAccepted = this.#m.lateAccepted.labels();
-    this.metrics.onRender(() => lateAccepted.inc(engine.stats.lateAccepted - lateAccepted.value));
-    this.metrics.gauge('tributary_windows_open', 'Windows not yet closed, over all devices, metrics and window definitions', [], (g) => g.set(engine.stats.windowsOpen));
-    this.metrics.gauge('tributary_window_keys', '(device, metric) keys held by the window engine', [], (g) => g.set(engine.stats.keys));
-    this.metrics.gauge('tributary_devices', 'Devices with state in the window engine', [], (g) => g.set(engine.stats.devices));
+    // engine.stats walks every key (windows open): once per scrape, not once per gauge.
+    let stats = engine.stats;
+    this.metrics.onRender(() => {
+      stats = engine.stats;
+      lateAccepted.inc(stats.lateAccepted - lateAccepted.value);
+    });
+    this.metrics.gauge('tributary_windows_open', 'Windows not yet closed, over all devices, metrics and window definitions', [], (g) => g.set(stats.windowsOpen));
+    this.metrics.gauge('tributary_window_keys', '(device, metric) keys held by the window engine', [], (g) => g.set(stats.keys));
+    this.metrics.gauge('tributary_devices', 'Devices with state in the window engine', [], (g) => g.set(stats.devices));
     this.metrics.gauge('tributary_store_entries', 'Entries held per store (dead-letter, late-data)', ['store'], (g) => {
       g.set(this.#deadLetters?.size ?? 0, 'dead-letter');
       g.set(this.#late?.size ?? 0, 'late-data');

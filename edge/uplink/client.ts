@@ -24,6 +24,7 @@ import type { Registry } from '../observe/metrics.js';
 import type { Outbox, QueuedItem, ReadItem } from '../outbox/outbox.js';
 import { reconnectDelay } from '../source/mqtt-client/backoff.js';
 import { safeUrl } from '../source/mqtt-client/client-options.js';
+import { keepNoDelay } from '../source/mqtt-client/no-delay.js';
 import { uplinkClientOptions } from './connection.js';
 import { InFlight } from './in-flight.js';
 import { laneOrder, takeOptions, type Lane } from './lanes.js';
@@ -179,6 +180,7 @@ export class Uplink extends Resource {
     if (this.#closing) return;
     const client = connect(this.#c.url, this.#clientOptions);
     this.#client = client;
+    keepNoDelay(client);
     client.on('connect', () => this.#onConnect(client));
     client.on('message', (topic, payload) => this.#onMessage(topic, payload));
     client.on('close', () => this.#onClose(client));

@@ -26,7 +26,8 @@
 // Knobs (environment): BENCH_E2E_RATES (readings/s, comma-separated; default 5000,10000,20000),
 // BENCH_E2E_MEASURE_MS (default 60000), BENCH_E2E_GATEWAY_FLAGS (node flags for the gateway),
 // BENCH_E2E_EDGE_CONFIG (JSON over the gateway's config sections, e.g. '{"flightRecorder":{"enabled":false}}'),
-// BENCH_E2E_PROBES (alerting devices, default 200: an alert storm at every boundary; fewer: sparse alerts).
+// BENCH_E2E_PROBES (alerting devices, default 200: an alert storm at every boundary; fewer: sparse alerts),
+// BENCH_E2E_SAMPLES (a file: every alert's latency and its parts as JSON lines, to see where the tail sits).
 
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -83,6 +84,8 @@ const SERVICE = nodeLaunch(edgeServiceUnit());
 const GATEWAY_NODE_OPTIONS = [...SERVICE.nodeOptions, ...(process.env.BENCH_E2E_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [])];
 /** BENCH_E2E_EDGE_CONFIG: JSON put over the gateway's config, section by section (experiments). */
 const EDGE_OVERRIDES = JSON.parse(process.env.BENCH_E2E_EDGE_CONFIG ?? '{}') as Record<string, unknown>;
+/** BENCH_E2E_SAMPLES: where to write every alert sample (JSON lines), for finding where the tail sits. */
+const SAMPLES_FILE = process.env.BENCH_E2E_SAMPLES;
 const MOTOR_MODEL = fileURLToPath(new URL('../../../edge/models/motor-baseline.onnx', import.meta.url));
 
 function ids(prefix: string, count: number, n: number): string[] {
@@ -183,7 +186,7 @@ async function measure(offered: number): Promise<BenchResult> {
         return total(await scrape(metricsUrl), 'tributary_readings_decoded_total') - decoded0 >= (offered * MEASURE_MS) / 1000;
       };
       try {
-        await waitFor(measured, `${(offered * MEASURE_MS) / 1000} readings decoded by the gateway`, MEASURE_MS * 3, 250);
+        await waitFor(measured, `${(offered * MEASURE_MS) / 1000} readings decoded by the gateway`, MEASURE_MS * 3, 1000);
       } finally {
         clearInterval(sampler);
       }
@@ -199,14 +202,15 @@ async function measure(offered: number): Promise<BenchResult> {
       // What the interval closed arrives, or after SETTLE_MS counts as missing.
       const events = () => latencies(report, t0, t1, alerts.events, streams.slice(1).flatMap((s) => s.events));
       const arrived = () => {
-        const l = events();
+        const l = events().fields;
         return l.alertsMissing === 0 && l.windowAlertsMissing === 0 && l.summaryWindowsMissing === 0;
       };
       await waitFor(arrived, 'every window closed in the interval on the live stream', SETTLE_MS, 100).catch(() => undefined); // the rest is reported missing
       const seconds = (t1 - t0) / 1000;
       const readings = total(m1, 'tributary_readings_decoded_total') - total(m0, 'tributary_readings_decoded_total');
       const mem = (kind: string) => round((m1.get(`tributary_process_memory_bytes{kind="${kind}"}`) ?? Number.NaN) / 2 ** 20, 1);
-      const lat = events();
+      const { samples, fields: lat } = events();
+      if (SAMPLES_FILE) writeFileSync(SAMPLES_FILE, samples.map((l) => `${l}\n`).join(''), { flag: 'a' });
       return {
         offeredPerSec: offered,
         devices: DEVICES,
@@ -244,7 +248,7 @@ async function measure(offered: number): Promise<BenchResult> {
 }
 
 /** The latencies of the crossings and of the windows closed by readings published in [t0, t1). */
-function latencies(report: { readonly closings: readonly Closing[]; readonly crossings: readonly Crossing[] }, t0: number, t1: number, alertEvents: readonly TimedEvent[], summaryEvents: readonly TimedEvent[]): Record<string, number> {
+function latencies(report: { readonly closings: readonly Closing[]; readonly crossings: readonly Crossing[] }, t0: number, t1: number, alertEvents: readonly TimedEvent[], summaryEvents: readonly TimedEvent[]): { samples: readonly string[]; fields: Record<string, number> } {
   const closed = new Map<string, Closing>();
   for (const c of report.closings) if (c[2] >= t0 && c[2] < t1) closed.set(`${c[0]}|${c[1]}`, c);
   const crossed = report.crossings.filter((c) => c[2] >= t0 && c[2] < t1);
@@ -284,7 +288,7 @@ function latencies(report: { readonly closings: readonly Closing[]; readonly cro
     }
   }
   const q = (values: number[], p: number) => round(quantile(values, p), 1);
-  return {
+  const fields = {
     ...alertFields('alert', alert),
     ...alertFields('windowAlert', windowAlert),
     summaryP50Ms: q(summary, 0.5),
@@ -295,6 +299,7 @@ function latencies(report: { readonly closings: readonly Closing[]; readonly cro
     summaryWindows: summaryWindowsExpected,
     summaryAfterWindowEndP99Ms: q(afterEnd, 0.99),
   };
+  return { samples: [...alert.samples, ...windowAlert.samples], fields };
 }
 
 interface AlertLatencies {
@@ -307,6 +312,8 @@ interface AlertLatencies {
   /** → on the stream (write, bus, SSE). */
   readonly inCloud: number[];
   readonly missing: number;
+  /** One JSON line per alert (BENCH_E2E_SAMPLES), else none. */
+  readonly samples: readonly string[];
 }
 
 /**
@@ -321,6 +328,7 @@ function alertLatencies(events: readonly TimedEvent[], rule: string, starts: Rea
     if (a.event.rule === rule && !alertAt.has(key)) alertAt.set(key, { arrivedAt: e.arrivedAt, emittedAt: a.event.emittedAt, storingAt: a.updatedAt });
   }
   const out = { total: [] as number[], inGateway: [] as number[], toCloudStore: [] as number[], inCloud: [] as number[], missing: 0 };
+  const samples: string[] = [];
   for (const [key, publishedAt] of starts) {
     const at = alertAt.get(key);
     if (at === undefined) {
@@ -331,8 +339,9 @@ function alertLatencies(events: readonly TimedEvent[], rule: string, starts: Rea
     out.inGateway.push(at.emittedAt - publishedAt);
     out.toCloudStore.push(at.storingAt - at.emittedAt);
     out.inCloud.push(at.arrivedAt - at.storingAt);
+    if (SAMPLES_FILE) samples.push(JSON.stringify({ rule, key, publishedAt, windowPhaseMs: Math.round(publishedAt) % WINDOW_MS, totalMs: at.arrivedAt - publishedAt, gatewayMs: at.emittedAt - publishedAt, uplinkMs: at.storingAt - at.emittedAt, cloudMs: at.arrivedAt - at.storingAt }));
   }
-  return out;
+  return { ...out, samples };
 }
 
 /** `<prefix>P50Ms` … `<prefix>s`, `<prefix>sMissing`, and the parts of the p99. */

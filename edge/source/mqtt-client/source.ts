@@ -9,6 +9,7 @@ import type { CounterChild, Counter } from '../../observe/metrics.js';
 import type { Source, SourceContext } from '../contract.js';
 import { reconnectDelay, type BackoffOptions } from './backoff.js';
 import { clientOptions, safeUrl, type ClientConfig } from './client-options.js';
+import { keepNoDelay } from './no-delay.js';
 
 export const SOURCE_NAME = 'mqtt-client';
 
@@ -99,6 +100,7 @@ export class MqttClientSource extends Resource implements Source {
       keepalive: this.#options.keepaliveSeconds ?? 60,
     });
     this.#client = client;
+    keepNoDelay(client);
     // MQTT.js calls this for each PUBLISH and sends the QoS 1 PUBACK only after `callback`, and
     // reads no further packets meanwhile: the place to wait (paused, or later for durable storage).
     client.handleMessage = (packet, callback) => this.#onMessage(packet, callback);
