@@ -1,7 +1,6 @@
 // TCP_NODELAY on the MQTT.js clients' sockets (the uplink, the gateway as a broker's client, the
 // cloud's shared subscriber): set on the first socket and again on the socket of every reconnection.
 
-import { once } from 'node:events';
 import { Socket } from 'node:net';
 import { connect, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -9,6 +8,8 @@ import { keepNoDelay } from '../../edge/source/mqtt-client/no-delay.js';
 import { startPlainBroker, Teardown } from '../helpers/mqtt.js';
 
 const teardown = new Teardown();
+/** The client's next CONNACK. */
+const connected = (client: MqttClient) => new Promise<void>((resolve) => client.once('connect', () => resolve()));
 afterEach(async () => {
   vi.restoreAllMocks();
   await teardown.run();
@@ -23,12 +24,12 @@ describe('keepNoDelay', () => {
     const client: MqttClient = connect(`mqtt://127.0.0.1:${broker.port}`, { reconnectPeriod: 0, connectTimeout: 5000 });
     teardown.defer(() => client.endAsync(true));
     keepNoDelay(client);
-    await once(client, 'connect');
+    await connected(client);
     const first = client.stream;
     expect(noDelayOn(first)).toBe(true);
 
     client.reconnect();
-    await once(client, 'connect');
+    await connected(client);
     expect(client.stream).not.toBe(first);
     expect(noDelayOn(client.stream)).toBe(true);
   });
@@ -38,7 +39,7 @@ describe('keepNoDelay', () => {
     const setNoDelay = vi.spyOn(Socket.prototype, 'setNoDelay');
     const client: MqttClient = connect(`mqtt://127.0.0.1:${broker.port}`, { reconnectPeriod: 0, connectTimeout: 5000 });
     teardown.defer(() => client.endAsync(true));
-    await once(client, 'connect');
+    await connected(client);
     expect(setNoDelay.mock.contexts).not.toContain(client.stream);
   });
 });
