@@ -6,7 +6,11 @@
 // Cuts run one pass at a time, and a pass takes every cut due by then: one read of the log serves
 // them all (ingest-log.ts aroundMany). An alert storm (hundreds of alerts raised within seconds)
 // thus costs a few passes over the log instead of one per alert, which had the gateway reading
-// the log at full speed and holding the reads' buffers until it ran out of memory.
+// the log at full speed and holding the reads' buffers until it ran out of memory. Alerts raised
+// one by one (~20 a second in a busy fleet) fall due one by one, so a pass starts no sooner than
+// PASS_GAP_MS after the previous one ended: each pass then takes the second's worth of cuts, and
+// the log is read about once a second instead of once per alert. Snippets are cut ~35 s after
+// their alert anyway; a second more costs nothing.
 //
 // A cut waiting for its "after" part is kept in LevelDB (sublevel `obf`), so a restart in between
 // still makes it: the ingest log keeps readings by arrival for its retention, which must cover
@@ -54,6 +58,8 @@ interface Cut {
 
 /** Wait before trying a failed cut again (ms). */
 const RETRY_MS = 30_000;
+/** Least time from the end of a pass to the start of the next (ms, gateway clock): cuts falling due meanwhile join one pass. */
+export const PASS_GAP_MS = 1000;
 
 export class FlightRecorder extends Resource {
   readonly name = 'flight-recorder';
@@ -64,6 +70,10 @@ export class FlightRecorder extends Resource {
   #due: Cut[] = [];
   /** The pass running now, if any. */
   #pass: Promise<void> | undefined;
+  /** Set while the next pass waits out PASS_GAP_MS. */
+  #gap: TimerHandle | undefined;
+  /** Gateway clock when the last pass ended. */
+  #lastPassEnd = -Infinity;
   readonly #m: { snippets: CounterChild; parts: CounterChild; readings: CounterChild; failures: CounterChild };
 
   constructor(options: FlightRecorderOptions) {
@@ -107,6 +117,8 @@ export class FlightRecorder extends Resource {
     // Waiting cuts stay on disk for the next start; running ones finish first.
     for (const t of this.#timers.values()) this.#o.clock.clear(t);
     this.#timers.clear();
+    if (this.#gap) this.#o.clock.clear(this.#gap);
+    this.#gap = undefined;
     this.#due = [];
     await this.#pass;
     await this.#o.writer.flush();
@@ -115,21 +127,39 @@ export class FlightRecorder extends Resource {
   #schedule(cut: Cut, delayMs: number): void {
     const timer = this.#o.clock.setTimeout(() => {
       this.#due.push(cut);
-      this.#pass ??= this.#passes().finally(() => (this.#pass = undefined));
+      this.#next();
     }, Math.max(0, delayMs));
     timer.unref();
     this.#timers.set(cut.alert, timer);
   }
 
-  /** Cut what is due, in passes, until nothing is. */
-  async #passes(): Promise<void> {
-    // A yield, not a timer: every cut falling due at this instant joins the first pass.
-    await new Promise((resolve) => setImmediate(resolve));
-    while (this.#due.length > 0 && this.status === 'open') {
-      const cuts = this.#due;
-      this.#due = [];
-      await this.#cut(cuts);
+  /** Start a pass over what is due, unless one runs or waits: at once, or PASS_GAP_MS after the last one ended. */
+  #next(): void {
+    if (this.#pass !== undefined || this.#gap !== undefined || this.#due.length === 0 || this.status !== 'open') return;
+    const wait = this.#lastPassEnd + PASS_GAP_MS - this.#o.clock.now();
+    if (wait > 0) {
+      this.#gap = this.#o.clock.setTimeout(() => {
+        this.#gap = undefined;
+        this.#next();
+      }, wait);
+      this.#gap.unref();
+      return;
     }
+    this.#pass = this.#onePass().finally(() => {
+      this.#pass = undefined;
+      this.#lastPassEnd = this.#o.clock.now();
+      this.#next();
+    });
+  }
+
+  /** Cut everything due. */
+  async #onePass(): Promise<void> {
+    // A yield, not a timer: every cut falling due at this instant joins the pass.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.status !== 'open') return;
+    const cuts = this.#due;
+    this.#due = [];
+    await this.#cut(cuts);
   }
 
   async #cut(cuts: readonly Cut[]): Promise<void> {

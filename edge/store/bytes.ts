@@ -82,6 +82,17 @@ export class ByteReader {
     return this.#pos === this.buf.length;
   }
 
+  /** The position of the next byte to read. */
+  get pos(): number {
+    return this.#pos;
+  }
+
+  /** Continue reading at byte `pos` (0 ≤ pos ≤ length). */
+  seek(pos: number): void {
+    if (!(pos >= 0 && pos <= this.buf.length)) throw new TypeError(`cannot seek to byte ${pos} of ${this.buf.length}`);
+    this.#pos = pos;
+  }
+
   uvarint(): number {
     let n = 0;
     let scale = 1;

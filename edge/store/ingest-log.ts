@@ -17,8 +17,9 @@
 // lose new ones. A segment is deleted once all its records are below the replay floor
 // (`truncateBefore`) and arrived more than `retentionMs` ago; the segment holding the newest
 // record is always kept, so seqs continue after a restart. The flight recorder (`around`) reads
-// the segments whose event-time range meets the query and picks the device's records, checking
-// each record's device ref before decoding the rest.
+// the segments whose event-time range meets the query and whose device filter (segment-index.ts)
+// may hold the device, and picks the device's records, checking each record's device ref before
+// decoding the rest.
 
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import type { Reading } from '../decode/reading.js';
@@ -30,9 +31,9 @@ import type { Db } from './db.js';
 import { GroupCommit, type BuiltBatch, type Put } from './group-commit.js';
 import { ingestLogMetrics, type IngestLogMetrics } from './ingest-log-metrics.js';
 import { logSublevels, MAX_SEQ, prefixBytes, seqKey, seqOfKey, type BinarySublevel, type LogSublevels } from './ingest-log-keys.js';
-import { decodeMeta, encodeMeta, encodeSegment, segmentMeta, segmentRecords, type SegmentMeta } from './log-segment.js';
+import { decodeMeta, encodeMeta, encodeSegment, segmentMeta, SegmentWalker, type SegmentMeta } from './log-segment.js';
 import { dictionaryEntry, dictionaryKey, ReadingCodec, type DictionaryEntry } from './reading-codec.js';
-import { SegmentIndex } from './segment-index.js';
+import { deviceFilter, SegmentIndex } from './segment-index.js';
 
 export interface IngestLogOptions {
   /** The gateway's database (edge/store/db.ts); the log uses its sublevels `il`, `ils`, `ild`. */
@@ -104,6 +105,8 @@ interface LogWrite {
 
 interface LogBatch extends BuiltBatch {
   readonly meta: SegmentMeta;
+  /** The device refs of its records (segment-index.ts), kept in memory only. */
+  readonly filter: Uint32Array;
   readonly writes: readonly LogWrite[];
 }
 
@@ -157,7 +160,7 @@ export class IngestLog extends Resource {
       db: options.db,
       build: (writes) => this.#build(writes),
       written: (batch) => {
-        this.#segments.push(batch.meta);
+        this.#segments.push(batch.meta, batch.filter);
         options.onCommitted?.(batch.writes.map((w) => ({ seq: w.seq, reading: w.reading })));
       },
       clock: options.clock,
@@ -252,10 +255,11 @@ export class IngestLog extends Resource {
     try {
       for await (const [key, value] of it) {
         const first = seqOfKey(key);
-        const records = segmentRecords(value);
-        for (let i = Math.max(0, from - first); i < records.length; i++) {
+        const records = new SegmentWalker(value);
+        while (records.next()) {
+          if (first + records.index < from) continue;
           options.signal?.throwIfAborted(); // a segment holds many records: do not wait for the next one
-          yield { seq: first + i, reading: this.#codec.decode(records[i]!) };
+          yield { seq: first + records.index, reading: this.#codec.decode(records.record()) };
         }
       }
     } finally {
@@ -280,38 +284,45 @@ export class IngestLog extends Resource {
    * `around` for several queries in ONE pass over the log: the segments meeting any query's range
    * are read once, each record checked against the queries of its device. The flight recorder cuts
    * the snippets of many alerts at once this way (an alert storm must not read the log once per alert).
+   * Only segments whose device filter may hold a queried device are read, and in those only the
+   * records of queried devices are decoded (the rest are skipped by their device ref, unallocated).
    */
   async aroundMany(queries: readonly AroundQuery[]): Promise<LoggedReading[][]> {
     this.assertOpen();
     await this.flush();
     const out: LoggedReading[][] = queries.map(() => []);
-    // A device without a ref can only be in records that spell its name (ref 0).
+    // A device without a ref can only be in records that spell its name (ref 0): the same ref the
+    // segment filters were built with (#build), so a query for such a device keeps every segment
+    // holding any inline name.
     const byRef = new Map<number, number[]>();
     let from = Infinity;
     let to = -Infinity;
     queries.forEach((q, i) => {
       if (q.to < q.from) return;
       const ref = this.#codec.deviceRef(q.device) ?? 0;
-      byRef.set(ref, [...(byRef.get(ref) ?? []), i]);
+      const list = byRef.get(ref);
+      if (list) list.push(i);
+      else byRef.set(ref, [i]);
       from = Math.min(from, q.from);
       to = Math.max(to, q.to);
     });
     if (byRef.size === 0) return out;
-    const candidates = this.#segments.overlapping(from, to);
+    const candidates = this.#segments.overlapping(from, to, [...byRef.keys()]);
     for (let c = 0; c < candidates.length; c += SEARCH_CHUNK) {
       const chunk = candidates.slice(c, c + SEARCH_CHUNK);
       const values = await this.#subs.segments.getMany(chunk.map((m) => seqKey(m.firstSeq)));
       values.forEach((value, j) => {
         if (value === undefined) return; // trimmed meanwhile
-        segmentRecords(value).forEach((record, i) => {
-          const wanted = byRef.get(this.#codec.peekDeviceRef(record));
-          if (wanted === undefined) return;
-          const reading = this.#codec.decode(record);
+        const records = new SegmentWalker(value);
+        while (records.next()) {
+          const wanted = byRef.get(this.#codec.peekDeviceRef(records.reader));
+          if (wanted === undefined) continue;
+          const reading = this.#codec.decode(records.record());
           for (const k of wanted) {
             const q = queries[k]!;
-            if (reading.device === q.device && reading.ts >= q.from && reading.ts <= q.to) out[k]!.push({ seq: chunk[j]!.firstSeq + i, reading });
+            if (reading.device === q.device && reading.ts >= q.from && reading.ts <= q.to) out[k]!.push({ seq: chunk[j]!.firstSeq + records.index, reading });
           }
-        });
+        }
       });
     }
     return out.map((list, k) => {
@@ -354,6 +365,9 @@ export class IngestLog extends Resource {
     const key = seqKey(meta.firstSeq);
     const value = encodeSegment(writes.map((w) => w.record));
     const metaValue = encodeMeta(meta);
+    // The ref each record was encoded with: a device that had none then has none now (a full
+    // dictionary stays full), so this is the ref in the record, 0 for an inline name.
+    const filter = deviceFilter(writes.map((w) => this.#codec.deviceRef(w.reading.device) ?? 0));
     const ops: Put[] = [
       { type: 'put', sublevel: this.#subs.segments, key, value },
       { type: 'put', sublevel: this.#subs.metas, key, value: metaValue },
@@ -366,7 +380,7 @@ export class IngestLog extends Resource {
         bytes += this.#prefix.dictionary + put.key.length + put.value.length;
       }
     }
-    return { ops, bytes, meta, writes };
+    return { ops, bytes, meta, filter, writes };
   }
 
   async #trim(): Promise<number> {

@@ -33,14 +33,57 @@ export function encodeSegment(records: readonly Uint8Array[]): Buffer {
   return w.finish();
 }
 
-/** The records of a segment value, as views into it. Throws ERR_STORE_CORRUPT. */
-export function segmentRecords(value: Uint8Array): Uint8Array[] {
-  const r = new ByteReader(value, 'ingest-log segment');
-  const n = r.uvarint();
-  const out: Uint8Array[] = new Array<Uint8Array>(n);
-  for (let i = 0; i < n; i++) out[i] = r.view(r.uvarint());
-  if (!r.done) throw r.corrupt('bytes after the last record');
-  return out;
+/**
+ * Walks the records of a segment value without allocating per record: `next()` moves to the next
+ * record, the bytes [start, end) of the value. The flight recorder peeks each record's device ref
+ * through `reader` and makes a view (`record()`) only of the ones it wants. Throws ERR_STORE_CORRUPT
+ * for a truncated segment or bytes after its last record.
+ */
+export class SegmentWalker {
+  readonly #value: Uint8Array;
+  readonly #r: ByteReader;
+  #left: number;
+  /** The current record: bytes [start, end) of the value, the `index`th of the segment (−1 before the first). */
+  start = 0;
+  end = 0;
+  index = -1;
+
+  constructor(value: Uint8Array) {
+    this.#value = value;
+    this.#r = new ByteReader(value, 'ingest-log segment');
+    this.#left = this.#r.uvarint();
+  }
+
+  /** Move to the next record; false past the last one. */
+  next(): boolean {
+    const r = this.#r;
+    if (this.index >= 0) r.seek(this.end);
+    if (this.#left === 0) {
+      if (!r.done) throw r.corrupt('bytes after the last record');
+      return false;
+    }
+    const length = r.uvarint();
+    if (r.pos + length > this.#value.length) throw r.corrupt('ends inside a record');
+    this.start = r.pos;
+    this.end = r.pos + length;
+    this.#left--;
+    this.index++;
+    return true;
+  }
+
+  /**
+   * A reader at the current record's first byte, to peek at it. It reads on into the next record
+   * rather than stopping at `end`: peek only what every record has, and decode `record()` for the rest.
+   */
+  get reader(): ByteReader {
+    this.#r.seek(this.start);
+    return this.#r;
+  }
+
+  /** The current record, as a view into the value (no copy). */
+  record(): Uint8Array {
+    return this.#value.subarray(this.start, this.end);
+  }
 }
 
 /** The meta of a segment of `readings` starting at `firstSeq`. */

@@ -131,9 +131,12 @@ export class ReadingCodec {
     return w.finish();
   }
 
-  /** The device ref of an encoded record without decoding the rest (0: the name is inline). */
-  peekDeviceRef(bytes: Uint8Array): number {
-    const r = new ByteReader(bytes, 'ingest-log');
+  /**
+   * The device ref of the encoded record at the reader's position, without decoding the rest (0: the
+   * name is inline); the reader is left after it. Takes a reader, not bytes, so that scanning a
+   * segment of records costs no allocation per record (log-segment.ts SegmentWalker).
+   */
+  peekDeviceRef(r: ByteReader): number {
     r.uvarint(); // flags
     return r.uvarint();
   }

@@ -2,7 +2,9 @@
 // flat out with synced group commit at several commit intervals; bytes per reading as encoded, as
 // the database directory grew, and as the kernel counted writes to storage (/proc/self/io, which
 // includes LevelDB's compactions: the SD card's view); and append-to-durable latency and storage
-// writes per reading at a fixed offered rate, at two commit intervals.
+// writes per reading at a fixed offered rate, at two commit intervals; and the flight recorder's
+// read (aroundMany, ingest-log-around.ts). BENCH_INGEST_LOG=around runs only that part,
+// BENCH_INGEST_LOG=write only the rest.
 
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import { openDb } from '../../edge/store/db.js';
 import { IngestLog } from '../../edge/store/ingest-log.js';
 import { prng } from '../helpers/prng.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { aroundRows } from './ingest-log-around.js';
 import type { BenchResult } from './run.js';
 import { preciseNow, quantile, round } from './stats.js';
 
@@ -126,6 +129,12 @@ async function paced(pool: readonly Reading[], commitIntervalMs: number) {
 }
 
 export async function run(): Promise<BenchResult> {
+  const part = process.env['BENCH_INGEST_LOG'];
+  const out: BenchResult = part === 'write' ? {} : await aroundRows();
+  return part === 'around' ? out : { ...(await writeRows()), ...out };
+}
+
+async function writeRows(): Promise<BenchResult> {
   const pool = readings(100_000);
   const out: BenchResult = {};
   for (const interval of INTERVALS_MS) {

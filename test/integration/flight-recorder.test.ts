@@ -9,7 +9,7 @@ import { FakeClock } from '../../edge/clock/fake-clock.js';
 import type { FlightRecorderConfig } from '../../edge/config/uplink-schema.js';
 import { silentLogger } from '../../edge/observe/log.js';
 import { Registry } from '../../edge/observe/metrics.js';
-import { FlightRecorder, type ReadingSource } from '../../edge/outbox/flight-recorder.js';
+import { FlightRecorder, PASS_GAP_MS, type ReadingSource } from '../../edge/outbox/flight-recorder.js';
 import { IngestLog } from '../../edge/store/ingest-log.js';
 import { rawSnippetId, type RawSnippet } from '../../edge/uplink/protocol.js';
 import { metric, Teardown } from '../helpers/mqtt.js';
@@ -114,6 +114,45 @@ describe('FlightRecorder', () => {
       expect(mine.flatMap((p) => p.readings).map((r) => r.ts)).toEqual(Array.from({ length: 91 }, (_, i) => T + 40_000 + i * 1000));
     }
     expect(metric(s.metrics, 'tributary_flight_recorder_snippets_total')).toBe(6);
+  });
+
+  it('coalesces cuts falling due one by one into a pass a second, still cutting every snippet', async () => {
+    const s = await setup();
+    await s.recorder.close();
+    const passes: Array<{ at: number; queries: number }> = [];
+    let finished = 0;
+    await s.startRecorder({
+      aroundMany: async (queries) => {
+        passes.push({ at: s.clock.now(), queries: queries.length });
+        try {
+          return await s.log.aroundMany(queries);
+        } finally {
+          finished++;
+        }
+      },
+    });
+    // 20 alerts 200 ms apart: their cuts fall due 200 ms apart, from T + 135 s on.
+    const alerts = Array.from({ length: 20 }, (_, n) => ({ ...raised(T + 100_000 + 200 * n), device: n % 2 === 0 ? 'pump-1' : 'pump-2', id: (n + 1).toString(16).padStart(32, '0') }));
+    feed(s, 0, 135, (i) => i === 101 && alerts.forEach((a) => s.recorder.alert(a)));
+    expect(passes).toEqual([]);
+    // Step the clock 100 ms at a time, letting whatever pass starts run to its end before moving on.
+    for (let t = T + 134_100; t <= T + 142_000; t += 100) {
+      s.clock.set(t);
+      await new Promise((resolve) => setImmediate(resolve));
+      await waitFor(() => finished === passes.length, 'the pass to end');
+    }
+    await waitFor(() => s.recorder.pending === 0, 'every cut');
+    expect(passes.reduce((n, p) => n + p.queries, 0)).toBe(20);
+    expect(passes.length).toBeLessThanOrEqual(6); // one pass per cut would be 20
+    passes.slice(1).forEach((p, i) => expect(p.at - passes[i]!.at).toBeGreaterThanOrEqual(PASS_GAP_MS));
+    const parts = await snippets(s);
+    for (const a of alerts) {
+      const mine = parts.filter((p) => p.alert === a.id);
+      expect(mine.every((p) => p.device === a.device)).toBe(true);
+      const fed = Array.from({ length: 135 }, (_, i) => T + i * 1000); // pump-1 and pump-2 each read once a second
+      expect(mine.flatMap((p) => p.readings).map((r) => r.ts)).toEqual(fed.filter((ts) => ts >= a.raisedAt - CONFIG.beforeMs && ts <= a.raisedAt + CONFIG.afterMs));
+    }
+    expect(metric(s.metrics, 'tributary_flight_recorder_snippets_total')).toBe(20);
   });
 
   it('cuts nothing for updated or cleared events', async () => {

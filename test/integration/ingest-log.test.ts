@@ -9,8 +9,9 @@ import type { Reading } from '../../edge/decode/reading.js';
 import { silentLogger } from '../../edge/observe/log.js';
 import { Histogram, Registry } from '../../edge/observe/metrics.js';
 import { openDb, type Db } from '../../edge/store/db.js';
-import { IngestLog, type IngestLogOptions, type LoggedReading } from '../../edge/store/ingest-log.js';
+import { IngestLog, type AroundQuery, type IngestLogOptions, type LoggedReading } from '../../edge/store/ingest-log.js';
 import { metric, Teardown } from '../helpers/mqtt.js';
+import { prng } from '../helpers/prng.js';
 import { tempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -280,6 +281,51 @@ describe('IngestLog: flight recorder and trimming', () => {
       [['pump-1', 50]],
       [],
     ]);
+  });
+
+  it('finds exactly what a scan of the whole log finds: many devices, inline names, segments from before a reopen', async () => {
+    using dir = tempDir();
+    const random = prng(11);
+    // 30 devices get dictionary refs, the other 50 are written with their names inline (ref 0).
+    const options = { maxDictionary: 30 };
+    const devices = Array.from({ length: 80 }, (_, i) => `motor-${i}`);
+    /** `segments` commits of 25 readings of random devices, event times spread over a minute. */
+    async function fill(o: Opened, segments: number): Promise<void> {
+      for (let s = 0; s < segments; s++) {
+        await appendAll(o, Array.from({ length: 25 }, () => reading(devices[Math.floor(random() * devices.length)]!, T + Math.floor(random() * 60_000))));
+      }
+    }
+    const queries = (): AroundQuery[] =>
+      Array.from({ length: 40 }, (_, i) => {
+        const from = T - 1000 + Math.floor(random() * 60_000);
+        // Now and then a device never logged, an empty range, or a limit.
+        const device = i % 13 === 5 ? 'motor-unknown' : devices[Math.floor(random() * devices.length)]!;
+        return { device, from, to: i % 17 === 3 ? from - 1 : from + Math.floor(random() * 30_000), ...(i % 7 === 2 ? { limit: 3 } : {}) };
+      });
+    async function expectScanResult(o: Opened): Promise<void> {
+      const everything = await all(o.log.readFrom(0));
+      for (const batch of [queries(), queries().slice(0, 1), queries().slice(0, 5)]) {
+        const scanned = batch.map((q) => {
+          const found = everything.filter((r) => r.reading.device === q.device && r.reading.ts >= q.from && r.reading.ts <= q.to);
+          found.sort((a, b) => a.reading.ts - b.reading.ts || a.seq - b.seq);
+          return found.slice(0, q.limit ?? Infinity);
+        });
+        expect(scanned.some((list) => list.length > 0)).toBe(true);
+        expect(await o.log.aroundMany(batch)).toEqual(scanned);
+      }
+    }
+    {
+      const o = await openLog(dir, options);
+      await fill(o, 40);
+      expect(o.log.stats.commits).toBe(40);
+      await expectScanResult(o);
+      await o.log.close();
+      await o.db.close();
+    }
+    // Reopened: the 40 old segments come back without device filters, 20 new ones have them.
+    const o = await openLog(dir, options);
+    await fill(o, 20);
+    await expectScanResult(o);
   });
 
   it('deletes segments below the replay floor and older than retention, keeping the newest record', async () => {
