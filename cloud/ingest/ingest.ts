@@ -98,6 +98,10 @@ export class UplinkIngest {
     const cls = parseTopic(message.topic);
     this.#m.messages[cls?.direction === 'up' && isUplinkClass(cls.class) ? cls.class : 'unknown'].inc();
     this.#m.bytes.inc(message.payload.length);
+    // A transport hands over every message of one read in the same turn, and decoding is
+    // synchronous: an alert event read behind a few messages of 500 summaries would wait for all of
+    // their decoding. Other classes give the turn up once first, so alerts read with them go ahead.
+    if (!(cls?.direction === 'up' && cls.class === 'alert')) await new Promise<void>((resolve) => setImmediate(resolve));
     // Inflating on the thread pool (zlib's async form) was measured: more CPU per summary and no
     // faster (its callbacks cost the event loop what the inflation saved), so decoding is synchronous.
     const decoded = decodeUplink(message.topic, message.payload, this.#limits);
