@@ -10,7 +10,7 @@ import * as protocol from '../../edge/uplink/protocol.js';
 import { brokerUrl, openCloud, testCloudConfig, testGateways } from '../helpers/cloud.js';
 import { gatewaySummaries } from '../helpers/gateway-summaries.js';
 import { Teardown } from '../helpers/mqtt.js';
-import { tempDir, type TempDir } from '../helpers/temp-dir.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { exampleAlert } from '../helpers/uplink-items.js';
 import { encodeMessages } from '../helpers/uplink-sender.js';
 import { waitFor } from '../helpers/wait.js';
@@ -29,12 +29,7 @@ vi.mock('../../edge/uplink/protocol.js', async (importOriginal) => {
 });
 
 const teardown = new Teardown();
-let dir: TempDir | undefined;
-afterEach(async () => {
-  await teardown.run();
-  dir?.[Symbol.dispose]();
-  dir = undefined;
-});
+afterEach(() => teardown.run());
 
 /** A raw MQTT 3.1.1 connection: packets are written exactly as given, several in one write. */
 async function rawClient(url: string, username: string, password: string): Promise<Socket> {
@@ -50,7 +45,8 @@ async function rawClient(url: string, username: string, password: string): Promi
 
 describe('cloud ingest order', () => {
   it('decodes an alert read in the same write as a summary message before the summaries', async () => {
-    dir = tempDir('tributary-cloud-order-');
+    const dir = tempDir('tributary-cloud-order-');
+    teardown.defer(() => dir[Symbol.dispose]());
     const { gateways, tokens } = await testGateways(['gw-a']);
     const cloud = teardown.add(await openCloud(testCloudConfig(dir.path, gateways)));
 
