@@ -181,9 +181,15 @@ async function measure(offered: number): Promise<BenchResult> {
       }, 1000);
       // The measured interval ends once the gateway has decoded MEASURE_MS' worth of readings at the offered rate.
       const decoded0 = total(m0, 'tributary_readings_decoded_total');
+      // The gateway's loop delay is reported since its previous scrape: every poll's share is kept.
+      const lagP99: number[] = [];
+      const lagMax: number[] = [];
       const measured = async () => {
         if (died) throw died;
-        return total(await scrape(metricsUrl), 'tributary_readings_decoded_total') - decoded0 >= (offered * MEASURE_MS) / 1000;
+        const m = await scrape(metricsUrl);
+        lagP99.push(m.get('tributary_event_loop_lag_seconds{quantile="0.99"}') ?? Number.NaN);
+        lagMax.push(m.get('tributary_event_loop_lag_seconds{quantile="1"}') ?? Number.NaN);
+        return total(m, 'tributary_readings_decoded_total') - decoded0 >= (offered * MEASURE_MS) / 1000;
       };
       try {
         await waitFor(measured, `${(offered * MEASURE_MS) / 1000} readings decoded by the gateway`, MEASURE_MS * 3, 1000);
@@ -224,8 +230,9 @@ async function measure(offered: number): Promise<BenchResult> {
         gatewayRssStartMB: round(g0.rssMB, 1),
         gatewayRssEndMB: round(g1.rssMB, 1),
         // The gateway's event loop over the measured interval: how long work waited for it.
-        gatewayLoopLagP99Ms: round((m1.get('tributary_event_loop_lag_seconds{quantile="0.99"}') ?? Number.NaN) * 1000, 1),
-        gatewayLoopLagMaxMs: round((m1.get('tributary_event_loop_lag_seconds{quantile="1"}') ?? Number.NaN) * 1000, 1),
+        // Over the interval, from the once-a-second polls: the worst second's p99, and the max.
+        gatewayLoopLagP99Ms: round(Math.max(...lagP99) * 1000, 1),
+        gatewayLoopLagMaxMs: round(Math.max(...lagMax) * 1000, 1),
         gatewayHeapUsedMB: mem('heap_used'),
         gatewayHeapTotalMB: mem('heap_total'),
         gatewayExternalMB: mem('external'),
