@@ -49,6 +49,27 @@ interface Meta {
 
 type Sub = AbstractSublevel<Db, string | Buffer | Uint8Array, string, Buffer>;
 
+/** Devices stringified per turn of the event loop when a checkpoint is saved (see stringifySnapshot). */
+const DEVICES_PER_SLICE = 100;
+
+/**
+ * JSON.stringify(snapshot), its devices DEVICES_PER_SLICE at a time with a turn of the event loop
+ * between: at 1,000 devices one ~25 ms block, which held the readings and alerts arriving meanwhile,
+ * becomes slices of a few ms. The snapshot is a copy nobody changes, so slicing cannot tear it.
+ * The same document as JSON.stringify (with `devices` as its last key).
+ */
+export async function stringifySnapshot(snapshot: WindowSnapshot, perSlice = DEVICES_PER_SLICE): Promise<string> {
+  const { devices, ...rest } = snapshot;
+  const head = JSON.stringify({ ...rest, devices: [] });
+  const parts: string[] = [];
+  for (let i = 0; i < devices.length; i += perSlice) {
+    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    parts.push(devices.slice(i, i + perSlice).map((d) => JSON.stringify(d)).join(','));
+  }
+  // head ends with `"devices":[]}`: the devices go between its brackets.
+  return `${head.slice(0, -2)}${parts.join(',')}]}`;
+}
+
 const ID_WIDTH = 16;
 const idOf = (id: number): string => String(id).padStart(ID_WIDTH, '0');
 // Within one id: analysis parts `a/…` < engine parts `e/…` < meta `m`, so the newest key is a meta.
@@ -88,7 +109,7 @@ export class CheckpointStore {
   }
 
   async #save(checkpoint: Checkpoint): Promise<{ bytes: number }> {
-    const engine = await gzipAsync(Buffer.from(JSON.stringify(checkpoint.engine)));
+    const engine = await gzipAsync(Buffer.from(await stringifySnapshot(checkpoint.engine)));
     const previous = this.#lastId ?? (await this.#newestId());
     const id = (previous ?? -1) + 1;
     const sublevel = this.#sub;
