@@ -89,13 +89,11 @@ class BeyondLimits implements Judgement {
   }
 }
 
-const beyondLimits = (name: string, v: number, limits: Limits): Judgement => new BeyondLimits(name, v, limits);
-
 export const windowRuleTypes = {
   threshold: {
     judge(rule, obs) {
       const v = featureValue(obs, rule.feature);
-      return v === undefined ? undefined : beyondLimits(rule.feature, v, rule);
+      return v === undefined ? undefined : new BeyondLimits(rule.feature, v, rule);
     },
   },
 
@@ -172,5 +170,5 @@ export function judge(rule: WindowedRuleConfig, obs: WindowObservation, detector
 /** Judge one reading's values by a `reading-threshold` rule; undefined when the reading lacks the metric or its value is not finite: counters stay as they are. */
 export function judgeReading(rule: ReadingRuleConfig, values: Readonly<Record<string, number>>): Judgement | undefined {
   const v = values[rule.metric];
-  return v !== undefined && Number.isFinite(v) ? beyondLimits(rule.metric, v, rule) : undefined;
+  return v !== undefined && Number.isFinite(v) ? new BeyondLimits(rule.metric, v, rule) : undefined;
 }

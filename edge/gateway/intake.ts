@@ -116,11 +116,7 @@ export class Intake extends Resource {
       engine: this.o.engine,
       logger: this.o.log,
       onCheckpoint: (checkpoint) => checkpoint?.analysis && this.#restoreRules(checkpoint.analysis),
-      replay: (engine, entry) => {
-        engine.add(entry.reading);
-        this.o.analysis.reading(entry.reading);
-        this.#fed = entry.seq;
-      },
+      replay: (engine, entry) => this.#enter(engine, entry),
     });
     this.#engine = recovered.engine;
     this.#fed = recovered.position;
@@ -178,15 +174,23 @@ export class Intake extends Resource {
     }
   }
 
+  /**
+   * One logged reading enters the windows and the per-reading rules, and becomes the engine's log
+   * position: the same step live and on the replay, so a replay re-creates what the live run did.
+   */
+  #enter(engine: WindowEngine, entry: LoggedReading): void {
+    engine.add(entry.reading);
+    this.o.analysis.reading(entry.reading);
+    this.#fed = entry.seq;
+  }
+
   /** Readings now on disk enter the windows, in log order. */
   #feed(entries: readonly LoggedReading[]): void {
     const engine = this.#engine;
     if (!engine) return;
     for (const e of entries) {
       if (e.seq <= this.#fed) continue;
-      engine.add(e.reading);
-      this.o.analysis.reading(e.reading);
-      this.#fed = e.seq;
+      this.#enter(engine, e);
       this.o.onWindowed?.(e.reading);
     }
   }

@@ -35,14 +35,23 @@ function hash(ref: number): number {
   return h ^ (h >>> 16);
 }
 
+/** A ref's two filter bits as [word, mask, word, mask]. */
+function bits(ref: number): [number, number, number, number] {
+  const h = hash(ref);
+  return [(h >>> 5) & 7, 1 << (h & 31), (h >>> 13) & 7, 1 << ((h >>> 8) & 31)];
+}
+
+/** Set `ref`'s two bits in the filter `f` (FILTER_WORDS words). */
+function addRef(f: Uint32Array, ref: number): void {
+  const [w1, m1, w2, m2] = bits(ref);
+  f[w1]! |= m1;
+  f[w2]! |= m2;
+}
+
 /** A device filter of `refs`, for `SegmentIndex.push`. */
 export function deviceFilter(refs: Iterable<number>): Uint32Array {
   const f = new Uint32Array(FILTER_WORDS);
-  for (const ref of refs) {
-    const h = hash(ref);
-    f[(h >>> 5) & 7]! |= 1 << (h & 31);
-    f[(h >>> 13) & 7]! |= 1 << ((h >>> 8) & 31);
-  }
+  for (const ref of refs) addRef(f, ref);
   return f;
 }
 
@@ -106,10 +115,8 @@ export class SegmentIndex {
     const probes: number[] = [];
     const union = new Uint32Array(FILTER_WORDS);
     for (const ref of devices ?? []) {
-      const h = hash(ref);
-      probes.push((h >>> 5) & 7, 1 << (h & 31), (h >>> 13) & 7, 1 << ((h >>> 8) & 31));
-      union[(h >>> 5) & 7]! |= 1 << (h & 31);
-      union[(h >>> 13) & 7]! |= 1 << ((h >>> 8) & 31);
+      probes.push(...bits(ref));
+      addRef(union, ref);
     }
     for (let i = 0; i < this.#length; i++) {
       const slot = this.#head + i;
