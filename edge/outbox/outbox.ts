@@ -16,8 +16,10 @@
 //
 // Disk: items go through the gateway's BatchWriter (one LevelDB batch per flush interval with the
 // other stores), deletions after acks too, so an SD card sees a few large writes rather than one
-// per item. An alert event is kept in memory too until its batch is written, so the uplink sends
-// it at once instead of first writing (and waiting for) every summary batched with it. An item is
+// per item. The newest items (not raw snippets) are also kept as queued, in memory, until the
+// uplink reads them (FRESH_BYTES): the uplink sends an alert event at once instead of first
+// writing (and waiting for) every summary batched with it, and a burst of closing windows goes
+// out without being read back from LevelDB and decoded. An item is
 // about 120 bytes on disk for a summary (item-codec.ts); what the outbox holds in memory per item is its QueuedItem (class-queue.ts), for the budget, the queue order
 // and acks by id, so memory grows with the budget (about 170 bytes per queued item, measured by `npm run bench -- uplink`).
 
@@ -36,6 +38,14 @@ import { OutboxMeta } from './outbox-meta.js';
 import { outboxMetrics, type OutboxMetrics } from './metrics.js';
 
 export type { QueuedItem, TakeOptions };
+
+/**
+ * Encoded bytes of the newest items kept in memory as queued until the uplink reads them (about
+ * 2,000 summaries): what a fleet's window-closing burst queues while the uplink lingers.
+ */
+export const FRESH_BYTES = 256 * 1024;
+/** Classes kept fresh: a raw snippet's readings take far more memory as objects than encoded. */
+const FRESH_CLASSES: ReadonlySet<UplinkClass> = new Set(['alert', 'summary', 'status']);
 
 /** Which class is evicted first when the budget is exceeded; oldest item first within a class. */
 export const EVICTION_ORDER: readonly UplinkClass[] = ['raw', 'summary', 'status', 'alert'];
@@ -62,6 +72,8 @@ export interface OutboxOptions {
   readonly ttlMs?: Partial<Record<UplinkClass, number>>;
   /** How often items past their TTL are looked for (ms, default 60000). */
   readonly expireIntervalMs?: number;
+  /** Encoded bytes of the newest items kept as queued until read (default FRESH_BYTES; 0: none). */
+  readonly freshBytes?: number;
 }
 
 /** What `add` did: queued it, or not, because it (or a newer revision) already waits. */
@@ -101,8 +113,9 @@ export class Outbox extends Resource {
   readonly #ledger: LossLedger;
   readonly #m: OutboxMetrics;
   readonly #listeners = new Set<(cls?: UplinkClass) => void>();
-  /** Alert events queued whose LevelDB write is still pending: read() takes them from here. */
-  readonly #unwritten = new Map<QueuedItem, Buffer>();
+  /** The newest items as queued, oldest first, until read (FRESH_BYTES): read() takes them from here. */
+  readonly #fresh = new Map<QueuedItem, unknown>();
+  #freshBytes = 0;
   #used = 0;
   #seq = 0;
   #expireTimer: TimerHandle | undefined;
@@ -172,10 +185,7 @@ export class Outbox extends Resource {
     const entry: Entry = { cls, seq, id, rev: revision, bytes: this.#prefix + key.length + value.length, queuedAt: now, taken: false, sends: 0, gone: false };
     this.#insert(entry);
     this.#o.writer.put(this.#items, key, value);
-    if (cls === 'alert') {
-      this.#unwritten.set(entry, value);
-      void this.#o.writer.written().then(() => this.#unwritten.delete(entry));
-    }
+    if (FRESH_CLASSES.has(cls)) this.#keepFresh(entry, item);
     this.#m.bytesWritten.inc(entry.bytes);
     this.#m.queued[cls].inc();
     if (cls !== 'alert') for (const old of held) if (!old.taken && old.rev < revision) this.#drop(old, 'superseded');
@@ -238,28 +248,35 @@ export class Outbox extends Resource {
   }
 
   /**
-   * The items of `entries` still queued, decoded, in the same order. Reads LevelDB, writing the
-   * batch writer's pending ops first when an item is not there yet (alert events not yet written
-   * come from memory: no LevelDB at all when a message holds only those). A record that cannot be
-   * decoded is dropped (ledger reason `corrupt`) rather than wedging the uplink.
+   * The items of `entries` still queued, in the same order: the newest as they were queued
+   * (no LevelDB at all when a message holds only those), the others read from LevelDB and
+   * decoded, writing the batch writer's pending ops first when an item is not there yet. A record
+   * that cannot be decoded is dropped (ledger reason `corrupt`) rather than wedging the uplink.
    */
   async read<C extends UplinkClass>(entries: readonly QueuedItem[]): Promise<Array<ReadItem<C>>> {
-    const values: Array<Buffer | undefined> = entries.map((e) => this.#unwritten.get(e));
+    const fresh = entries.map((e) => this.#takeFresh(e) as UplinkItems[C] | undefined);
+    const values: Array<Buffer | undefined> = [];
     const stored = async (): Promise<void> => {
-      const missing = entries.flatMap((e, i) => (values[i] === undefined && !e.gone ? [i] : []));
+      const missing = entries.flatMap((e, i) => (fresh[i] === undefined && values[i] === undefined && !e.gone ? [i] : []));
       if (missing.length === 0) return;
       const found = await this.#items.getMany(missing.map((i) => itemKey(entries[i]!.cls, entries[i]!.seq)));
       missing.forEach((i, j) => (values[i] = found[j]));
     };
     await stored();
-    if (values.some((v, i) => v === undefined && !entries[i]!.gone)) {
+    if (entries.some((e, i) => fresh[i] === undefined && values[i] === undefined && !e.gone)) {
       await this.#o.writer.flush();
       await stored();
     }
     const out: Array<ReadItem<C>> = [];
     entries.forEach((entry, i) => {
+      const item = fresh[i];
+      if (entry.gone) return;
+      if (item !== undefined) {
+        out.push({ entry, item });
+        return;
+      }
       const value = values[i];
-      if (entry.gone || value === undefined) return;
+      if (value === undefined) return;
       try {
         out.push({ entry, item: decodeItem(entry.cls as C, value) });
       } catch (err) {
@@ -377,6 +394,26 @@ export class Outbox extends Resource {
     else this.#ids.set(e.id, [held, e]);
   }
 
+  /** Keep `item` as queued, letting the oldest kept go past freshBytes. */
+  #keepFresh(e: Entry, item: unknown): void {
+    this.#fresh.set(e, item);
+    this.#freshBytes += e.bytes;
+    for (const old of this.#fresh.keys()) {
+      if (this.#freshBytes <= (this.#o.freshBytes ?? FRESH_BYTES)) break;
+      this.#takeFresh(old);
+    }
+  }
+
+  /** The item kept as queued for `e`, no longer kept; undefined when it is not. */
+  #takeFresh(e: QueuedItem): unknown {
+    const item = this.#fresh.get(e);
+    if (item !== undefined) {
+      this.#fresh.delete(e);
+      this.#freshBytes -= e.bytes;
+    }
+    return item;
+  }
+
   #held(id: string): readonly Entry[] {
     const held = this.#ids.get(id);
     return held === undefined ? [] : Array.isArray(held) ? held.slice() : [held];
@@ -384,7 +421,7 @@ export class Outbox extends Resource {
 
   #drop(e: Entry, reason: LossReason | 'acked' | 'superseded'): void {
     if (e.gone) return;
-    this.#unwritten.delete(e);
+    this.#takeFresh(e);
     this.#queues[e.cls].remove(e);
     this.#used -= e.bytes;
     const held = this.#ids.get(e.id);

@@ -24,8 +24,8 @@
 // alert or summary never arrived is counted as missing, never left out silently.
 //
 // Knobs (environment): BENCH_E2E_RATES (readings/s, comma-separated; default 5000,10000,20000),
-// BENCH_E2E_MEASURE_MS (default 60000), BENCH_E2E_GATEWAY_FLAGS (node flags for the gateway),
-// BENCH_E2E_EDGE_CONFIG (JSON over the gateway's config sections, e.g. '{"flightRecorder":{"enabled":false}}'),
+// BENCH_E2E_MEASURE_MS (default 60000), BENCH_E2E_GATEWAY_FLAGS and BENCH_E2E_CLOUD_FLAGS (node
+// flags for the gateway, the cloud), BENCH_E2E_EDGE_CONFIG (JSON over the gateway's config sections, e.g. '{"flightRecorder":{"enabled":false}}'),
 // BENCH_E2E_PROBES (alerting devices, default 200: an alert storm at every boundary; fewer: sparse alerts),
 // BENCH_E2E_SAMPLES (a file: every alert's latency and its parts as JSON lines, to see where the tail sits).
 
@@ -83,6 +83,8 @@ const SERVICE = nodeLaunch(edgeServiceUnit());
 /** The unit's flags; BENCH_E2E_GATEWAY_FLAGS adds more (e.g. --cpu-prof). */
 const GATEWAY_NODE_OPTIONS = [...SERVICE.nodeOptions, ...(process.env.BENCH_E2E_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [])];
 /** BENCH_E2E_EDGE_CONFIG: JSON put over the gateway's config, section by section (experiments). */
+/** BENCH_E2E_CLOUD_FLAGS: node flags for the cloud (e.g. --cpu-prof). */
+const CLOUD_NODE_OPTIONS = process.env.BENCH_E2E_CLOUD_FLAGS?.split(' ').filter(Boolean) ?? [];
 const EDGE_OVERRIDES = JSON.parse(process.env.BENCH_E2E_EDGE_CONFIG ?? '{}') as Record<string, unknown>;
 /** BENCH_E2E_SAMPLES: where to write every alert sample (JSON lines), for finding where the tail sits. */
 const SAMPLES_FILE = process.env.BENCH_E2E_SAMPLES;
@@ -112,7 +114,7 @@ async function measure(offered: number): Promise<BenchResult> {
     http: { host: '127.0.0.1', port: cloudHttp },
     users: { viewer: { passwordHash: await hashPassword(viewerPassword, { logN: 8 }), role: 'viewer' } },
     log: { level: 'warn' },
-  });
+  }, CLOUD_NODE_OPTIONS);
   const processes: CliProcess[] = [cloud];
   const streams: LiveStream[] = [];
   try {
@@ -328,11 +330,11 @@ interface AlertLatencies {
  * [device|event time, publish time] of the readings that made an event of `rule` knowable.
  */
 function alertLatencies(events: readonly TimedEvent[], rule: string, starts: ReadonlyArray<readonly [string, number]>): AlertLatencies {
-  const alertAt = new Map<string, { arrivedAt: number; emittedAt: number; storingAt: number }>();
+  const alertAt = new Map<string, { arrivedAt: number; emittedAt: number; storingAt: number; receivedAt?: number }>();
   for (const e of events) {
-    const a = e.data as { updatedAt: number; event: { device: string; rule: string; at: number; emittedAt: number } };
+    const a = e.data as { updatedAt: number; event: { device: string; rule: string; at: number; emittedAt: number; evidence: { reading?: { receivedAt: number } } } };
     const key = `${a.event.device}|${a.event.at}`;
-    if (a.event.rule === rule && !alertAt.has(key)) alertAt.set(key, { arrivedAt: e.arrivedAt, emittedAt: a.event.emittedAt, storingAt: a.updatedAt });
+    if (a.event.rule === rule && !alertAt.has(key)) alertAt.set(key, { arrivedAt: e.arrivedAt, emittedAt: a.event.emittedAt, storingAt: a.updatedAt, receivedAt: a.event.evidence.reading?.receivedAt });
   }
   const out = { total: [] as number[], inGateway: [] as number[], toCloudStore: [] as number[], inCloud: [] as number[], missing: 0 };
   const samples: string[] = [];
@@ -346,7 +348,7 @@ function alertLatencies(events: readonly TimedEvent[], rule: string, starts: Rea
     out.inGateway.push(at.emittedAt - publishedAt);
     out.toCloudStore.push(at.storingAt - at.emittedAt);
     out.inCloud.push(at.arrivedAt - at.storingAt);
-    if (SAMPLES_FILE) samples.push(JSON.stringify({ rule, key, publishedAt, windowPhaseMs: Math.round(publishedAt) % WINDOW_MS, totalMs: at.arrivedAt - publishedAt, gatewayMs: at.emittedAt - publishedAt, uplinkMs: at.storingAt - at.emittedAt, cloudMs: at.arrivedAt - at.storingAt }));
+    if (SAMPLES_FILE) samples.push(JSON.stringify({ rule, key, publishedAt, windowPhaseMs: Math.round(publishedAt) % WINDOW_MS, totalMs: at.arrivedAt - publishedAt, gatewayMs: at.emittedAt - publishedAt, ...(at.receivedAt === undefined ? {} : { receivedMs: at.receivedAt - publishedAt }), uplinkMs: at.storingAt - at.emittedAt, cloudMs: at.arrivedAt - at.storingAt }));
   }
   return { ...out, samples };
 }

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../edge/clock/clock.js';
 import { FakeClock } from '../../edge/clock/fake-clock.js';
 import { silentLogger } from '../../edge/observe/log.js';
+import type { Db } from '../../edge/store/db.js';
 import { Uplink } from '../../edge/uplink/client.js';
 import { encodeAck, uplinkTopics, type UplinkClass } from '../../edge/uplink/protocol.js';
 import { AckPeer } from '../helpers/ack-peer.js';
@@ -35,6 +36,20 @@ const summaries = (n: number, from = 0) => Array.from({ length: n }, (_, i) => e
 /** Wait until the outbox holds nothing but what the uplink never sends unprompted. */
 async function drained(r: Rig): Promise<void> {
   await waitFor(() => r.box.outbox.stats().used === 0 && r.uplink.idle, `the outbox to drain (holds ${r.box.outbox.stats().used} bytes)`);
+}
+
+/** LevelDB batches wait (counted in `writes`) until `release()`. */
+function holdWrites(db: Db): { readonly writes: number; release: () => void } {
+  const batch = db.batch.bind(db) as (...args: unknown[]) => Promise<void>;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const state = { writes: 0, release };
+  (db as unknown as { batch: (...args: unknown[]) => unknown }).batch = (...args: unknown[]) => {
+    if (args.length === 0) return batch();
+    state.writes++;
+    return gate.then(() => batch(...args));
+  };
+  return state;
 }
 
 function held(peer: AckPeer, cls: UplinkClass): string[] {
@@ -106,27 +121,35 @@ describe('Uplink', () => {
 
   it('sends an alert event while a pump waits on LevelDB for a batch of summaries', async () => {
     const clock = new FakeClock();
-    const r = await rig({ clock, uplink: { lingerMs: 100 } });
+    // A few items kept in memory as queued: most of the summaries must be written and read back.
+    const r = await rig({ clock, uplink: { lingerMs: 100 }, outbox: { freshBytes: 1024 } });
     await waitFor(() => r.uplink.connected && r.peer!.of('status').length === 1 && r.uplink.idle, 'the uplink to connect and send its first status report');
     // LevelDB stops answering writes: the pump that takes the summaries waits for them to be written.
-    const { db } = r.box;
-    const batch = db.batch.bind(db) as (...args: unknown[]) => Promise<void>;
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let writes = 0;
-    (db as unknown as { batch: (...args: unknown[]) => unknown }).batch = (...args: unknown[]) => {
-      if (args.length === 0) return batch();
-      writes++;
-      return gate.then(() => batch(...args));
-    };
+    const gate = holdWrites(r.box.db);
     for (const s of summaries(20)) r.box.outbox.add('summary', s);
     clock.advance(100); // the linger is over: a pump takes the summaries and writes them first
-    await waitFor(() => writes === 1 && !r.uplink.idle, 'the pump to wait for the write');
+    await waitFor(() => gate.writes === 1 && !r.uplink.idle, 'the pump to wait for the write');
     r.box.outbox.add('alert', exampleAlert(GW, 'pump-1'));
     await waitFor(() => r.peer!.of('alert').length === 1, 'the alert to arrive');
     expect(r.peer!.of('summary')).toHaveLength(0);
-    release();
+    gate.release();
     await waitFor(() => r.peer!.of('summary').length === 20, 'the summaries to arrive once written');
+  });
+
+  it('sends the newest items as queued, without waiting for LevelDB to write them', async () => {
+    const clock = new FakeClock();
+    const r = await rig({ clock, uplink: { lingerMs: 100 } });
+    await waitFor(() => r.uplink.connected && r.peer!.of('status').length === 1 && r.uplink.idle, 'the uplink to connect and send its first status report');
+    const gate = holdWrites(r.box.db);
+    const sent = summaries(20);
+    for (const s of sent) r.box.outbox.add('summary', s);
+    r.box.outbox.add('alert', exampleAlert(GW, 'pump-1'));
+    clock.advance(100);
+    await waitFor(() => r.peer!.of('summary').length === 20 && r.peer!.of('alert').length === 1, 'the summaries and the alert to arrive');
+    expect(gate.writes).toBeGreaterThan(0); // their write began, and is still held
+    expect(held(r.peer!, 'summary')).toEqual(sent.map((s) => `${s.id}@${s.revision}`).sort());
+    gate.release();
+    await drained(r);
   });
 
   it('sends other items once none has been queued for lingerMs, and at most 10 × lingerMs after the first', async () => {
