@@ -21,7 +21,7 @@ import { codedError } from '../errors/catalogue.js';
 import { Resource } from '../lifecycle/resource.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
-import type { Outbox, QueuedItem, ReadItem } from '../outbox/outbox.js';
+import type { Outbox, QueuedItem, ReadItem, TakeOptions } from '../outbox/outbox.js';
 import { reconnectDelay } from '../source/mqtt-client/backoff.js';
 import { safeUrl } from '../source/mqtt-client/client-options.js';
 import { keepNoDelay } from '../source/mqtt-client/no-delay.js';
@@ -328,6 +328,18 @@ export class Uplink extends Resource {
     this.#lingerTimer.unref();
   }
 
+  /**
+   * Summaries and raw snippets queued since the linger began wait for its end, whatever else runs a
+   * pump meanwhile (an ack of the previous message, a status report, the bandwidth budget): else
+   * the first ack in a burst sends what the burst has queued so far, and the rest of the burst's
+   * summaries go out, and are stored by the cloud, while the burst and its alerts are still going.
+   */
+  #held(lane: Lane, options: TakeOptions): TakeOptions {
+    const since = this.#lingerSince;
+    if (since === undefined || lane.cls === 'alert' || lane.cls === 'status') return options;
+    return { ...options, queuedBefore: Math.min(options.queuedBefore ?? Infinity, since) };
+  }
+
   #schedulePump(delayMs: number): void {
     if (this.#pumpTimer || this.#closing) return;
     this.#pumpTimer = this.#o.clock.setTimeout(() => {
@@ -411,7 +423,7 @@ export class Uplink extends Resource {
       const full = lane.cls === 'alert' ? alerts >= max : this.#inFlight.size - alerts >= (lane.bulk ? Math.max(1, max - 1) : max);
       if (full) continue;
       if (scope === 'alerts' && lane.cls !== 'alert') continue; // the others keep lingering
-      const options = takeOptions(lane, now, this.#c.liveWindowMs, this.#c.maxBatchItems);
+      const options = this.#held(lane, takeOptions(lane, now, this.#c.liveWindowMs, this.#c.maxBatchItems));
       if (!this.#bucket.canSend(lane.bulk)) {
         if (this.#o.outbox.hasWaiting(lane.cls, options)) wait = Math.min(wait ?? Infinity, this.#bucket.waitMs(lane.bulk));
         continue;

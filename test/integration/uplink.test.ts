@@ -179,6 +179,21 @@ describe('Uplink', () => {
     await waitFor(() => r.peer!.of('summary').length === 22, 'the next twenty to arrive');
   });
 
+  it('holds items queued since the linger began when an ack runs a pump meanwhile', async () => {
+    const clock = new FakeClock();
+    const r = await rig({ clock, uplink: { lingerMs: 100 } });
+    await waitFor(() => r.uplink.connected && r.peer!.of('status').length === 1 && r.uplink.idle, 'the uplink to connect and send its first status report');
+    const [first, second] = summaries(2);
+    r.box.outbox.add('summary', first!);
+    clock.advance(100);
+    r.box.outbox.add('summary', second!); // queued while the first is on its way: a new linger
+    // The first one's ack arrives and runs a pump; the second still lingers.
+    await waitFor(() => r.box.outbox.stats().classes.summary.items === 1 && r.uplink.idle, 'the first summary to be acknowledged');
+    expect(held(r.peer!, 'summary')).toEqual([`${first!.id}@0`]);
+    clock.advance(100);
+    await waitFor(() => r.peer!.of('summary').length === 2, 'the second summary to go once its linger is over');
+  });
+
   it('counts a reject in the loss ledger and drops the item; the rest arrive', async () => {
     const r = await rig();
     const [bad, ...good] = summaries(5);
