@@ -21,7 +21,8 @@
 // writing (and waiting for) every summary batched with it, and a burst of closing windows goes
 // out without being read back from LevelDB and decoded. An item is
 // about 120 bytes on disk for a summary (item-codec.ts); what the outbox holds in memory per item is its QueuedItem (class-queue.ts), for the budget, the queue order
-// and acks by id, so memory grows with the budget (about 170 bytes per queued item, measured by `npm run bench -- uplink`).
+// and acks by id, so memory grows with the budget (about 170 bytes per queued item, measured by `npm run bench -- uplink`),
+// plus the newest items as objects (at most freshBytes of their encoded size: about 2,000 summaries by default).
 
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import { Resource } from '../lifecycle/resource.js';
@@ -269,8 +270,8 @@ export class Outbox extends Resource {
     }
     const out: Array<ReadItem<C>> = [];
     entries.forEach((entry, i) => {
-      const item = fresh[i];
       if (entry.gone) return;
+      const item = fresh[i];
       if (item !== undefined) {
         out.push({ entry, item });
         return;
