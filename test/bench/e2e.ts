@@ -25,9 +25,11 @@
 //
 // Knobs (environment): BENCH_E2E_RATES (readings/s, comma-separated; default 5000,10000,20000),
 // BENCH_E2E_MEASURE_MS (default 60000), BENCH_E2E_GATEWAY_FLAGS and BENCH_E2E_CLOUD_FLAGS (node
-// flags for the gateway, the cloud), BENCH_E2E_EDGE_CONFIG (JSON over the gateway's config sections, e.g. '{"flightRecorder":{"enabled":false}}'),
+// flags for the gateway, the cloud),
+// BENCH_E2E_EDGE_CONFIG (JSON over the gateway's config sections, e.g. '{"flightRecorder":{"enabled":false}}'),
 // BENCH_E2E_PROBES (alerting devices, default 200: an alert storm at every boundary; fewer: sparse alerts),
-// BENCH_E2E_SAMPLES (a file: every alert's latency and its parts as JSON lines, to see where the tail sits).
+// BENCH_E2E_SAMPLES (a file: every alert's latency and its parts as JSON lines, to see where the tail sits;
+// a reading alert's line has receivedMs too: publish → the gateway's broker has the reading).
 
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -82,9 +84,9 @@ const FOLLOWED = [
 const SERVICE = nodeLaunch(edgeServiceUnit());
 /** The unit's flags; BENCH_E2E_GATEWAY_FLAGS adds more (e.g. --cpu-prof). */
 const GATEWAY_NODE_OPTIONS = [...SERVICE.nodeOptions, ...(process.env.BENCH_E2E_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [])];
-/** BENCH_E2E_EDGE_CONFIG: JSON put over the gateway's config, section by section (experiments). */
 /** BENCH_E2E_CLOUD_FLAGS: node flags for the cloud (e.g. --cpu-prof). */
 const CLOUD_NODE_OPTIONS = process.env.BENCH_E2E_CLOUD_FLAGS?.split(' ').filter(Boolean) ?? [];
+/** BENCH_E2E_EDGE_CONFIG: JSON put over the gateway's config, section by section (experiments). */
 const EDGE_OVERRIDES = JSON.parse(process.env.BENCH_E2E_EDGE_CONFIG ?? '{}') as Record<string, unknown>;
 /** BENCH_E2E_SAMPLES: where to write every alert sample (JSON lines), for finding where the tail sits. */
 const SAMPLES_FILE = process.env.BENCH_E2E_SAMPLES;
