@@ -257,16 +257,17 @@ export class Outbox extends Resource {
   async read<C extends UplinkClass>(entries: readonly QueuedItem[]): Promise<Array<ReadItem<C>>> {
     const fresh = entries.map((e) => this.#takeFresh(e) as UplinkItems[C] | undefined);
     const values: Array<Buffer | undefined> = [];
-    const stored = async (): Promise<void> => {
-      const missing = entries.flatMap((e, i) => (fresh[i] === undefined && values[i] === undefined && !e.gone ? [i] : []));
-      if (missing.length === 0) return;
-      const found = await this.#items.getMany(missing.map((i) => itemKey(entries[i]!.cls, entries[i]!.seq)));
-      missing.forEach((i, j) => (values[i] = found[j]));
+    const missing = (): number[] => entries.flatMap((e, i) => (fresh[i] === undefined && values[i] === undefined && !e.gone ? [i] : []));
+    const stored = async (wanted: number[]): Promise<void> => {
+      if (wanted.length === 0) return;
+      const found = await this.#items.getMany(wanted.map((i) => itemKey(entries[i]!.cls, entries[i]!.seq)));
+      wanted.forEach((i, j) => (values[i] = found[j]));
     };
-    await stored();
-    if (entries.some((e, i) => fresh[i] === undefined && values[i] === undefined && !e.gone)) {
+    await stored(missing());
+    const notYetWritten = missing();
+    if (notYetWritten.length > 0) {
       await this.#o.writer.flush();
-      await stored();
+      await stored(notYetWritten);
     }
     const out: Array<ReadItem<C>> = [];
     entries.forEach((entry, i) => {

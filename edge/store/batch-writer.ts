@@ -13,7 +13,6 @@ export type AnySublevel<K extends string | Buffer, V extends string | Buffer> = 
 
 // LevelDB encodes each op with its own sublevel's encodings, so stores of both kinds share one batch.
 type Target = AnySublevel<string | Buffer, string | Buffer>;
-type Waiter = () => void;
 type Op = { type: 'put'; sublevel: Target; key: string | Buffer; value: string | Buffer } | { type: 'del'; sublevel: Target; key: string | Buffer };
 
 export interface BatchWriterOptions {
@@ -29,8 +28,6 @@ export interface BatchWriterOptions {
 
 export class BatchWriter {
   #pending: Op[] = [];
-  /** Called once the ops pending when they were registered are in LevelDB (written()). */
-  #waiters: Waiter[] = [];
   #timer: TimerHandle | undefined;
   #inFlight: Promise<void> = Promise.resolve();
   #closed = false;
@@ -45,15 +42,6 @@ export class BatchWriter {
     this.#push({ type: 'del', sublevel: sublevel as unknown as Target, key });
   }
 
-  /**
-   * Resolves once every op queued so far is in LevelDB, without writing sooner than the flush
-   * interval would (flush() writes now). A failed batch is retried, and this waits for the retry.
-   */
-  written(): Promise<void> {
-    if (this.#pending.length === 0) return this.#inFlight;
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
   get pending(): number {
     return this.#pending.length;
   }
@@ -65,11 +53,9 @@ export class BatchWriter {
       this.#timer = undefined;
     }
     const ops = this.#pending;
-    const waiters = this.#waiters;
     this.#pending = [];
-    this.#waiters = [];
     // Batches are written one after another so a later delete never overtakes an earlier put.
-    this.#inFlight = this.#inFlight.then(() => (ops.length ? this.#write(ops, waiters) : undefined));
+    this.#inFlight = this.#inFlight.then(() => (ops.length ? this.#write(ops) : undefined));
     return this.#inFlight;
   }
 
@@ -78,17 +64,15 @@ export class BatchWriter {
     this.#closed = true;
   }
 
-  async #write(ops: Op[], waiters: Waiter[]): Promise<void> {
+  async #write(ops: Op[]): Promise<void> {
     try {
       await this.o.db.batch<string | Buffer, string | Buffer>(ops, {});
-      for (const resolve of waiters) resolve();
     } catch (err) {
       this.o.writeErrors.inc();
       const coded = codedError('ERR_STORE_WRITE', [(err as Error).message], { cause: err });
       this.o.log.error({ err: coded, ops: ops.length }, 'LevelDB batch failed; will retry');
       // Keep the ops for the next flush (ahead of newer ones) rather than losing them.
       this.#pending = ops.concat(this.#pending);
-      this.#waiters = waiters.concat(this.#waiters);
       this.#arm();
     }
   }
