@@ -11,6 +11,7 @@
 
 import { decodeUplink, encodeAck, isUplinkClass, parseTopic, type DecodeLimits, type Reject, type UplinkBatch } from '../../edge/uplink/protocol.js';
 import type { CloudContext } from '../service/context.js';
+import { TurnQueue } from '../service/turns.js';
 import type { GatewayRecord } from '../store/contract.js';
 import { ingestMetrics, type IngestMetrics } from './ingest-metrics.js';
 import { RegistryTouch } from './registry-touch.js';
@@ -41,6 +42,8 @@ export class UplinkIngest {
   readonly #limits: DecodeLimits;
   readonly #registry: RegistryTouch;
   readonly #items: ItemsContext;
+  /** Messages other than alerts wait here to be decoded, one per turn of the loop. */
+  readonly #bulk = new TurnQueue();
   #inFlight = 0;
   #idle: Array<() => void> = [];
 
@@ -99,9 +102,10 @@ export class UplinkIngest {
     this.#m.messages[cls?.direction === 'up' && isUplinkClass(cls.class) ? cls.class : 'unknown'].inc();
     this.#m.bytes.inc(message.payload.length);
     // A transport hands over every message of one read in the same turn, and decoding is
-    // synchronous: an alert event read behind a few messages of 500 summaries would wait for all of
-    // their decoding. Other classes give the turn up once first, so alerts read with them go ahead.
-    if (!(cls?.direction === 'up' && cls.class === 'alert')) await new Promise<void>((resolve) => setImmediate(resolve));
+    // synchronous: an alert event read behind a boundary's messages of 500 summaries each would
+    // wait for all of their decoding. Alerts are decoded at once; other classes one message per
+    // turn of the loop (service/turns.ts), so an alert read meanwhile goes between two of them.
+    if (!(cls?.direction === 'up' && cls.class === 'alert')) await this.#bulk.wait();
     // Inflating on the thread pool (zlib's async form) was measured: more CPU per summary and no
     // faster (its callbacks cost the event loop what the inflation saved), so decoding is synchronous.
     const decoded = decodeUplink(message.topic, message.payload, this.#limits);

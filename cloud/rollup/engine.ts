@@ -13,6 +13,7 @@
 // `RollupSource` that sees the batch's own summary writes); the engine returns the buckets to write.
 
 import type { Partials } from '../../edge/features/summary.js';
+import { Turn } from '../service/turns.js';
 import { RollupBucket } from './bucket.js';
 import type { RollupPlan } from './plan.js';
 import { bucketKey, SCOPE_ORDER, type BucketRef, type WindowPlace } from './series.js';
@@ -46,9 +47,6 @@ export interface BucketChange {
   /** Whether the bucket existed before this batch; undefined when it was recomputed without looking. */
   readonly existed: boolean | undefined;
 }
-
-/** Buckets merged between two turns of the event loop. */
-const YIELD_EVERY = 2000;
 
 export interface RollupStats {
   /** rollUp() calls (roll-up passes that had work). */
@@ -84,7 +82,9 @@ export async function rollUp(plan: RollupPlan, source: RollupSource, adds: reado
   const pending = new Map<string, { ref: BucketRef; windows: Partials[] }>();
   // Windows of one device and metric in one finest bucket share all their buckets: name them once.
   const cells = new Map<string, BucketRef[]>();
+  const turn = new Turn();
   for (const input of adds) {
+    if (turn.due()) await turn.next();
     const cell = `${input.device}\u0000${input.metric}\u0000${input.site}\u0000${input.line}\u0000${plan.bucketStart(input.windowStart, plan.finest)}`;
     let refs = cells.get(cell);
     if (!refs) cells.set(cell, (refs = plan.bucketsOf(input)));
@@ -96,14 +96,13 @@ export async function rollUp(plan: RollupPlan, source: RollupSource, adds: reado
     }
   }
   const loaded = pending.size ? await source.load([...pending.values()].map((e) => e.ref)) : new Map<string, RollupBucket>();
-  let merged = 0;
   for (const [key, { ref, windows }] of pending) {
+    // A pass can hold a second of a busy fleet's work: let messages (an alert) in between slices.
+    if (turn.due()) await turn.next();
     const held = loaded.get(key);
     const bucket = held ?? RollupBucket.empty(ref.start, plan.relativeAccuracy);
     for (const p of windows) bucket.addWindow(p);
     record({ ref, bucket, existed: held !== undefined });
-    // A pass can hold a second of a busy fleet's work: let ingest batches in now and then.
-    if (++merged % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   if (stats) stats.incremental += pending.size;
 
@@ -116,6 +115,7 @@ export async function rollUp(plan: RollupPlan, source: RollupSource, adds: reado
     else stages.set(stage, [ref]);
   }
   for (const stage of [...stages.keys()].sort((a, b) => a - b)) {
+    if (turn.due()) await turn.next();
     const refs = stages.get(stage)!;
     const kind = refs[0]!.series.scope.kind;
     const finer = plan.finer(refs[0]!.resolutionMs);

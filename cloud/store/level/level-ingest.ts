@@ -10,6 +10,7 @@ import { encodePartials } from '../../rollup/bucket.js';
 import { rollUp, type RollupStats } from '../../rollup/engine.js';
 import { concatPending, decodePending, encodePending, pendingSize, type PendingRollup } from '../../rollup/pending.js';
 import type { RollupPlan } from '../../rollup/plan.js';
+import { Turn } from '../../service/turns.js';
 import type { BucketCache } from '../bucket-cache.js';
 import type { CloudStoreConfig } from '../config.js';
 import type { DeviceRecord, IngestResult } from '../contract.js';
@@ -57,7 +58,9 @@ export async function ingestLevel(ctx: LevelIngestContext, batch: readonly Summa
   if (plan.writes.size === 0) return { results: plan.results };
 
   const ops: LevelOp[] = [];
+  const turn = new Turn();
   for (const { record: r, previous } of plan.writes.values()) {
+    if (turn.due()) await turn.next();
     const start = r.window.start;
     ops.push(layout.sum.put(sumKey(start, r.id), encodeSummary(r)));
     const partials = r.rolledUp ? encodePartials(r.partials) : EMPTY;
@@ -99,7 +102,9 @@ export async function passLevel(ctx: LevelPassContext, entries: readonly Pending
   try {
     const changes = await rollUp(ctx.plan, source, work.adds, work.recompute, ctx.stats);
     const ops: LevelOp[] = entries.map((e) => layout.pend.del(seqKey(e.seq)));
+    const turn = new Turn();
     for (const { ref, bucket, existed } of changes) {
+      if (turn.due()) await turn.next();
       const tkey = rtimeKey(ref.resolutionMs, ref.start, ref.series);
       if (bucket) {
         ops.push(layout.roll.put(ref.key, bucket.encode()));
