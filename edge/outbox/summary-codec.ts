@@ -84,14 +84,30 @@ export function decodeSummary(id: string, revision: number, r: ByteReader): Summ
   };
 }
 
+// Runs for every summary the outbox takes (~5,000 in a window-boundary burst of 1,000 devices):
+// own keys are walked with for…in, not Object.keys, and without closures: four arrays and two
+// closures per summary were 4.5 MB of garbage per burst in an allocation profile. Summaries are
+// plain objects: for…in sees exactly their own keys.
 function knowsEveryField(s: Summary): boolean {
-  for (const k of Object.keys(s)) if (!SUMMARY_KEYS.has(k)) return false;
-  for (const k of Object.keys(s.window)) if (!WINDOW_KEYS.has(k)) return false;
+  if (!onlyKeys(s, SUMMARY_KEYS) || !onlyKeys(s.window, WINDOW_KEYS)) return false;
   if (!KINDS.includes(s.window.kind)) return false;
   if (s.retracted !== undefined && s.retracted !== true) return false;
-  if (Object.keys(s.partials).length !== PARTIALS.length || PARTIALS.some((k) => typeof s.partials[k] !== 'number')) return false;
-  if (Object.keys(s.features).length !== FEATURES.length || FEATURES.some((k) => typeof s.features[k] !== 'number')) return false;
-  if (s.score !== undefined && (Object.keys(s.score).some((k) => !SCORE_KEYS.has(k)) || typeof s.score.model !== 'string' || typeof s.score.version !== 'string')) return false;
+  if (!onlyNumbers(s.partials, PARTIALS) || !onlyNumbers(s.features, FEATURES)) return false;
+  if (s.score !== undefined && (!onlyKeys(s.score, SCORE_KEYS) || typeof s.score.model !== 'string' || typeof s.score.version !== 'string')) return false;
+  return true;
+}
+
+function onlyKeys(o: object, known: ReadonlySet<string>): boolean {
+  for (const k in o) if (!known.has(k)) return false;
+  return true;
+}
+
+/** Exactly the keys `names`, each a number. */
+function onlyNumbers<K extends string>(o: Readonly<Record<K, unknown>>, names: readonly K[]): boolean {
+  let n = 0;
+  for (const _ in o) n++;
+  if (n !== names.length) return false;
+  for (const k of names) if (typeof o[k] !== 'number') return false;
   return true;
 }
 

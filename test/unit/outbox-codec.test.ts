@@ -47,8 +47,14 @@ describe('outbox item codec', () => {
     expect(roundTrip('summary', noisy).bytes).toBeLessThan(noisyJson / 4);
   });
 
-  it('keeps a field it does not know by storing that summary as JSON', () => {
-    const odd = { ...summary, quality: 'good' } as Summary;
+  it.each([
+    ['the summary', (s: Summary) => ({ ...s, quality: 'good' })],
+    ['its window', (s: Summary) => ({ ...s, window: { ...s.window, zone: 'utc' } })],
+    ['its partials', (s: Summary) => ({ ...s, partials: { ...s.partials, sumCube: 1 } })],
+    ['its features', (s: Summary) => ({ ...s, features: { ...s.features, median: 71 } })],
+    ['its score', (s: Summary) => ({ ...s, score: { model: 'm', version: '1', value: 0.5, threshold: 0.9, calibrated: true } })],
+  ])('keeps a field it does not know in %s by storing that summary as JSON', (_where, change) => {
+    const odd = change(summary) as Summary;
     const { back, bytes } = roundTrip('summary', odd);
     expect(back).toStrictEqual(odd);
     expect(bytes).toBeGreaterThan(roundTrip('summary', summary).bytes);
