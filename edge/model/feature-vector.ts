@@ -54,8 +54,27 @@ export function writeVector(features: Readonly<Record<string, number>>, manifest
   return true;
 }
 
+/**
+ * Each metric's `<metric>.<feature>` keys, made once: flattenFeatures runs for every summary the
+ * analysis stage takes (~5,000 in a window-boundary burst of 1,000 devices), and making eleven key
+ * strings each time was garbage for the burst's collector. Metric names come from readings, so the
+ * cache is bounded; past it keys are made as needed.
+ */
+const KEYS_OF = new Map<string, readonly string[]>();
+const MAX_CACHED_METRICS = 1000;
+
+function keysOf(metric: string): readonly string[] {
+  let keys = KEYS_OF.get(metric);
+  if (keys === undefined) {
+    keys = FEATURE_NAMES.map((name) => featureKey(metric, name));
+    if (KEYS_OF.size < MAX_CACHED_METRICS) KEYS_OF.set(metric, keys);
+  }
+  return keys;
+}
+
 /** A metric's Features flattened to `<metric>.<feature>` keys, added to `into` (and returned). */
 export function flattenFeatures(metric: string, features: Features, into: Record<string, number> = {}): Record<string, number> {
-  for (const name of FEATURE_NAMES) into[featureKey(metric, name)] = features[name];
+  const keys = keysOf(metric);
+  for (let i = 0; i < FEATURE_NAMES.length; i++) into[keys[i]!] = features[FEATURE_NAMES[i]!];
   return into;
 }
