@@ -8,7 +8,10 @@ import { Turn, TurnQueue } from '../../cloud/service/turns.js';
 
 const open: Array<Server | Socket> = [];
 afterEach(() => {
-  for (const s of open.splice(0)) s instanceof Socket ? s.destroy() : s.close();
+  for (const s of open.splice(0)) {
+    if (s instanceof Socket) s.destroy();
+    else s.close();
+  }
 });
 
 /** A connected loopback pair: `send` writes a byte, `received` counts the bytes read so far. */
