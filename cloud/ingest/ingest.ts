@@ -9,9 +9,9 @@
 // promise settles, so the broker keeps what this worker has not stored. When the store fails, the
 // message is not acknowledged: the gateway sends its items again after its ack timeout.
 
+import { SliceLane } from '../../edge/analysis/slice-lane.js';
 import { decodeUplink, encodeAck, isUplinkClass, parseTopic, type DecodeLimits, type Reject, type UplinkBatch } from '../../edge/uplink/protocol.js';
 import type { CloudContext } from '../service/context.js';
-import { TurnQueue } from '../service/turns.js';
 import type { GatewayRecord } from '../store/contract.js';
 import { ingestMetrics, type IngestMetrics } from './ingest-metrics.js';
 import { RegistryTouch } from './registry-touch.js';
@@ -42,8 +42,8 @@ export class UplinkIngest {
   readonly #limits: DecodeLimits;
   readonly #registry: RegistryTouch;
   readonly #items: ItemsContext;
-  /** Messages other than alerts wait here to be decoded, one per turn of the loop. */
-  readonly #bulk = new TurnQueue();
+  /** Messages other than alerts wait here to be decoded, one per turn of the loop (service/turns.ts). */
+  readonly #bulk = new SliceLane<() => void>(1, ([go]) => go!(), () => {}); // its sink only resolves a promise: it cannot throw
   #inFlight = 0;
   #idle: Array<() => void> = [];
 
@@ -104,8 +104,8 @@ export class UplinkIngest {
     // A transport hands over every message of one read in the same turn, and decoding is
     // synchronous: an alert event read behind a boundary's messages of 500 summaries each would
     // wait for all of their decoding. Alerts are decoded at once; other classes one message per
-    // turn of the loop (service/turns.ts), so an alert read meanwhile goes between two of them.
-    if (!(cls?.direction === 'up' && cls.class === 'alert')) await this.#bulk.wait();
+    // turn of the loop, so an alert read meanwhile goes between two of them.
+    if (!(cls?.direction === 'up' && cls.class === 'alert')) await new Promise<void>((resolve) => this.#bulk.push([resolve]));
     // Inflating on the thread pool (zlib's async form) was measured: more CPU per summary and no
     // faster (its callbacks cost the event loop what the inflation saved), so decoding is synchronous.
     const decoded = decodeUplink(message.topic, message.payload, this.#limits);

@@ -6,17 +6,18 @@
 // - `Turn`: a long synchronous loop asks `due()` as it goes and, once it has run for TURN_BUDGET_MS,
 //   awaits `next()` — one turn of the event loop (setImmediate), so sockets and LevelDB callbacks
 //   are served before it goes on.
-// - `TurnQueue`: bulk messages wait here before decoding, and are let go ONE per turn of the loop.
-//   (Each yielding once on its own is not enough: every immediate queued before a turn's check
-//   phase runs in that phase, so a read of ten summary messages decoded all ten back to back.)
+// - Bulk messages wait before decoding in a SliceLane of one (edge/analysis/slice-lane.ts), which
+//   lets them go ONE per turn of the loop (cloud/ingest/ingest.ts). Each yielding once on its own
+//   is not enough: every immediate queued before a turn's check phase runs in that phase, so a
+//   read of ten summary messages decoded all ten back to back.
 //
 // setImmediate, not a timer: a callback scheduled from an immediate runs in the next turn, after
 // the loop has polled for I/O, however busy the machine is.
 
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
 /** How long bulk work holds the loop before it lets I/O in (ms). */
 export const TURN_BUDGET_MS = 4;
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Slices one job: `if (turn.due()) await turn.next();` between items. */
 export class Turn {
@@ -33,35 +34,5 @@ export class Turn {
   async next(): Promise<void> {
     await nextTurn();
     this.#since = performance.now();
-  }
-}
-
-/** Lets waiters go one per turn of the event loop, first come first served. */
-export class TurnQueue {
-  readonly #waiting: Array<() => void> = [];
-  #scheduled = false;
-
-  /** Waiters not yet let go. */
-  get size(): number {
-    return this.#waiting.length;
-  }
-
-  /** Resolves in a later turn of the loop than the call, after every earlier waiter, one per turn. */
-  wait(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#waiting.push(resolve);
-      this.#schedule();
-    });
-  }
-
-  #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.#waiting.shift()?.();
-      // Scheduled from inside an immediate: runs in the next turn, after I/O is polled.
-      if (this.#waiting.length > 0) this.#schedule();
-    });
   }
 }

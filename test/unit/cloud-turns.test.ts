@@ -1,10 +1,11 @@
-// Sharing the cloud's event loop (cloud/service/turns.ts): bulk work waits one turn of the loop per
-// message and slices long loops, so I/O that arrives meanwhile is served between them. "A turn" is
+// Sharing the cloud's event loop (cloud/service/turns.ts): bulk messages wait in a SliceLane of one,
+// one turn of the loop per message, and long loops are sliced (Turn), so I/O that arrives meanwhile is served between them. "A turn" is
 // observed with real I/O: a byte written over loopback TCP is read at the loop's next poll.
 
 import { connect, createServer, Socket, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Turn, TurnQueue } from '../../cloud/service/turns.js';
+import { Turn } from '../../cloud/service/turns.js';
+import { SliceLane } from '../../edge/analysis/slice-lane.js';
 
 const open: Array<Server | Socket> = [];
 afterEach(() => {
@@ -35,32 +36,40 @@ async function loopback(): Promise<{ send: () => void; received: () => number }>
   return { send: () => client.write('y'), received: () => got };
 }
 
-describe('TurnQueue', () => {
+/** What the cloud's ingest uses: waiters let go one per turn. */
+function laneOfOne() {
+  const lane = new SliceLane<() => void>(1, ([go]) => go!(), (err) => {
+    throw err;
+  });
+  return { lane, wait: () => new Promise<void>((resolve) => lane.push([resolve])) };
+}
+
+describe('SliceLane of one (the cloud\'s bulk messages)', () => {
   it('lets one waiter go per turn of the loop, with I/O read between two of them', async () => {
     const io = await loopback();
-    const queue = new TurnQueue();
+    const { lane, wait } = laneOfOne();
     const seen: number[] = [];
     const waiters = [0, 1, 2].map((i) =>
-      queue.wait().then(() => {
+      wait().then(() => {
         seen.push(io.received());
         if (i === 0) io.send();
       }),
     );
-    expect(queue.size).toBe(3);
+    expect(lane.size).toBe(3);
     await Promise.all(waiters);
     // The byte sent when the first went was read before the second went.
     expect(seen).toEqual([1, 2, 2]);
-    expect(queue.size).toBe(0);
+    expect(lane.size).toBe(0);
   });
 
   it('lets waiters go in the order they came, including ones that come while others wait', async () => {
-    const queue = new TurnQueue();
+    const { lane, wait } = laneOfOne();
     const order: string[] = [];
-    const a = queue.wait().then(() => {
+    const a = wait().then(() => {
       order.push('a');
-      return queue.wait().then(() => order.push('c'));
+      return wait().then(() => order.push('c'));
     });
-    const b = queue.wait().then(() => order.push('b'));
+    const b = wait().then(() => order.push('b'));
     await Promise.all([a, b]);
     expect(order).toEqual(['a', 'b', 'c']);
   });
