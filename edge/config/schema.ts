@@ -204,6 +204,10 @@ export const EdgeConfigSchema = Type.Object(
           description: 'the windows every (device, metric) is aggregated over (default tumbling 10 s and hopping 60 s / 10 s)',
         }),
         maxOutOfOrdernessMs: Ms('watermark lag behind the newest reading of a device', 2000),
+        staggerMs: Ms(
+          "spread a fleet's window closings over this long: each device's watermark lags a further fixed share of it (0 up to this, from a hash of the device id), so the windows stay aligned but do not all close in the same instant; summaries and windowed alerts come up to this much later; 0 closes them all at once",
+          5000,
+        ),
         allowedLatenessMs: Ms('a closed window still takes late readings for this long, re-emitting its summary', 30000),
         idleTimeoutMs: Ms('after this much silence a device\'s watermark follows the clock', 30000, 1),
         maxKeys: Type.Integer({ minimum: 1, default: 200000, description: 'bound on (device, metric) keys held (default 200000)' }),

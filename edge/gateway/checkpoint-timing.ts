@@ -2,8 +2,9 @@
 // logged readings while the analysis stage drains and the state is snapshotted (tens of ms with
 // 1,000 devices); falling on the instant a whole fleet's windows close, it would hold every
 // summary and alert of that instant. Windows are aligned to the epoch, so they close (as the
-// gateway sees it: once a device's watermark passes the end) about maxOutOfOrdernessMs after a
-// multiple of the window period; checkpoints go half a period away from those instants.
+// gateway sees it: once a device's watermark passes the end) from maxOutOfOrdernessMs to
+// maxOutOfOrdernessMs + staggerMs after a multiple of the window period; checkpoints go to the middle
+// of the rest of the period.
 
 import type { WindowSpec } from '../window/contract.js';
 
@@ -14,15 +15,18 @@ export interface Phase {
 }
 
 /**
- * Half-way between two window closings: the period is the greatest common divisor of the tumbling
- * sizes and hopping slides (every window ends on a multiple of it). Undefined with session windows
- * only, which close at no fixed instant.
+ * The middle of the quiet part of the period, between the last closing of one window boundary and
+ * the first of the next: the period is the greatest common divisor of the tumbling sizes and hopping
+ * slides (every window ends on a multiple of it), and a boundary's closings take from
+ * maxOutOfOrdernessMs to maxOutOfOrdernessMs + staggerMs after it. Undefined with session windows
+ * only, which close at no fixed instant, and when the stagger spreads closings over the whole period.
  */
-export function quietPhase(windows: readonly WindowSpec[], maxOutOfOrdernessMs: number): Phase | undefined {
+export function quietPhase(windows: readonly WindowSpec[], maxOutOfOrdernessMs: number, staggerMs = 0): Phase | undefined {
   const steps = windows.flatMap((w) => (w.kind === 'tumbling' ? [w.sizeMs] : w.kind === 'hopping' ? [w.slideMs] : []));
   if (steps.length === 0) return undefined;
   const periodMs = steps.reduce(gcd);
-  return { periodMs, offsetMs: (maxOutOfOrdernessMs + periodMs / 2) % periodMs };
+  if (staggerMs >= periodMs) return undefined;
+  return { periodMs, offsetMs: (maxOutOfOrdernessMs + staggerMs + (periodMs - staggerMs) / 2) % periodMs };
 }
 
 /**

@@ -316,6 +316,7 @@ export class Gateway extends Resource {
       gateway: this.config.gateway.id,
       windows: w.definitions,
       maxOutOfOrdernessMs: w.maxOutOfOrdernessMs,
+      staggerMs: w.staggerMs,
       allowedLatenessMs: w.allowedLatenessMs,
       idleTimeoutMs: w.idleTimeoutMs,
       maxKeys: w.maxKeys,
@@ -449,7 +450,7 @@ export class Gateway extends Resource {
     return new Analysis({
       scorer: this.#scorer,
       rules,
-      retainMs: c.windows.allowedLatenessMs + c.windows.maxOutOfOrdernessMs + longest,
+      retainMs: c.windows.allowedLatenessMs + c.windows.maxOutOfOrdernessMs + c.windows.staggerMs + longest,
       log: this.#log,
       metrics,
       summarySlice: SUMMARY_SLICE,

@@ -20,8 +20,13 @@ export interface WindowEngineOptions {
   readonly gateway: string;
   /** The windows every (device, metric) key is aggregated over; at least one. */
   readonly windows: readonly WindowSpec[];
-  /** Watermark = largest event time seen for the device − this bound (ms). */
+  /** Watermark = largest event time seen for the device − this bound (ms) − the device's stagger. */
   readonly maxOutOfOrdernessMs: number;
+  /**
+   * Spread the closing of aligned windows over this long (ms, default 0): each device's watermark
+   * lags a further fixed share of it, from 0 to staggerMs, taken from its id (stagger.ts).
+   */
+  readonly staggerMs?: number;
   /**
    * After this much processing time without a reading from a device (ms), its watermark follows
    * the clock: it advances by the time elapsed since the last reading, so windows still close.

@@ -1,7 +1,8 @@
 // The event-time window engine: routes each metric of a reading to its (device, metric) key, keeps
 // each device's watermark, and closes, revises and purges windows as the watermark moves.
 //
-// Watermark W of a device = max(largest ts − maxOutOfOrdernessMs, idle advance). A reading with
+// Watermark W of a device = max(largest ts − lag, idle advance), where the lag is
+// maxOutOfOrdernessMs plus the device's share of staggerMs (stagger.ts). A reading with
 // ts + allowedLatenessMs < W is too late (onLate, joins nothing); one with ts < W is late and
 // revises the closed windows it lands in. Work happens only when W reaches the device's
 // `nextWake`, the next instant at which any window can close or be purged, so most readings only
@@ -18,6 +19,7 @@ import { SummaryEmitter } from './emitter.js';
 import { checkOptions } from './options.js';
 import { PaneWindows } from './pane-windows.js';
 import { SessionWindows } from './session-windows.js';
+import { staggerOf } from './stagger.js';
 import { checkCompatible, restoreDevice, snapshotConfig, snapshotDevice, SNAPSHOT_VERSION, type WindowSnapshot } from './snapshot.js';
 import { DeviceState, KeyState } from './state.js';
 
@@ -46,6 +48,7 @@ class EventTimeWindowEngine implements WindowEngine {
   readonly #devices = new Map<string, DeviceState>();
   readonly #clock: Clock;
   readonly #ooo: number;
+  readonly #stagger: number;
   readonly #lateness: number;
   readonly #idleTimeout: number;
   readonly #maxKeys: number;
@@ -74,6 +77,7 @@ class EventTimeWindowEngine implements WindowEngine {
     this.#options = options;
     this.#clock = options.clock;
     this.#ooo = options.maxOutOfOrdernessMs;
+    this.#stagger = options.staggerMs ?? 0;
     this.#lateness = options.allowedLatenessMs;
     this.#idleTimeout = options.idleTimeoutMs;
     this.#maxKeys = options.maxKeys;
@@ -98,7 +102,7 @@ class EventTimeWindowEngine implements WindowEngine {
     const ts = reading.ts;
     let dev = this.#devices.get(reading.device);
     if (dev === undefined) {
-      dev = new DeviceState(reading.device, now);
+      dev = new DeviceState(reading.device, now, this.#lagOf(reading.device));
       this.#devices.set(reading.device, dev);
     }
     dev.lastArrival = now;
@@ -114,8 +118,8 @@ class EventTimeWindowEngine implements WindowEngine {
     if (ts > dev.maxTs) {
       dev.maxTs = ts;
       // Close what the new watermark passes before adding: ts is then the newest, so ts > W.
-      if (ts - this.#ooo > w) {
-        dev.watermark = w = ts - this.#ooo;
+      if (ts - dev.lag > w) {
+        dev.watermark = w = ts - dev.lag;
         if (w >= dev.nextWake) this.#wake(dev);
       }
     }
@@ -156,7 +160,7 @@ class EventTimeWindowEngine implements WindowEngine {
       const idle = now - dev.lastArrival;
       if (idle < this.#idleTimeout) continue;
       // A silent device's watermark follows the clock, so its windows still close.
-      const w = dev.maxTs + idle - this.#ooo;
+      const w = dev.maxTs + idle - dev.lag;
       if (w > dev.watermark) {
         dev.watermark = w;
         if (w >= dev.nextWake) this.#wake(dev);
@@ -243,7 +247,7 @@ class EventTimeWindowEngine implements WindowEngine {
   #restore(from: WindowSnapshot): void {
     checkCompatible(from, this.#options);
     for (const d of from.devices) {
-      const dev = restoreDevice(d, this.#paneSpecs, this.#sessionSpecs);
+      const dev = restoreDevice(d, this.#paneSpecs, this.#sessionSpecs, this.#lagOf(d.id));
       this.#devices.set(dev.id, dev);
       this.#keys += dev.keys.size;
     }
@@ -254,6 +258,10 @@ class EventTimeWindowEngine implements WindowEngine {
     this.#lateRejected = c.lateRejected;
     this.#emitter.summariesOut = c.summariesOut;
     this.#emitter.revisionsOut = c.revisionsOut;
+  }
+
+  #lagOf(device: string): number {
+    return this.#ooo + staggerOf(device, this.#stagger);
   }
 
   #keyFor(dev: DeviceState, reading: Reading, metric: string): KeyState | undefined {

@@ -8,6 +8,7 @@ export function checkOptions(options: WindowEngineOptions): WindowPlan {
   if (typeof options.gateway !== 'string' || options.gateway.length === 0) throw new TypeError('gateway must be a non-empty string');
   nonNegative(options.maxOutOfOrdernessMs, 'maxOutOfOrdernessMs');
   nonNegative(options.allowedLatenessMs, 'allowedLatenessMs');
+  if (options.staggerMs !== undefined) nonNegative(options.staggerMs, 'staggerMs');
   if (!(typeof options.idleTimeoutMs === 'number' && Number.isFinite(options.idleTimeoutMs) && options.idleTimeoutMs > 0)) {
     throw new TypeError(`idleTimeoutMs must be a positive number of ms, got ${String(options.idleTimeoutMs)}`);
   }

@@ -52,6 +52,8 @@ export interface SnapshotConfig {
   readonly gateway: string;
   readonly windows: readonly WindowSpec[];
   readonly maxOutOfOrdernessMs: number;
+  /** Only when not 0, so snapshots taken before the stagger existed still match a config without one. */
+  readonly staggerMs?: number;
   readonly allowedLatenessMs: number;
 }
 
@@ -79,7 +81,14 @@ export function fromSnap(n: SnapNumber): number {
 }
 
 export function snapshotConfig(options: WindowEngineOptions): SnapshotConfig {
-  return { gateway: options.gateway, windows: options.windows.map((w) => ({ ...w })), maxOutOfOrdernessMs: options.maxOutOfOrdernessMs, allowedLatenessMs: options.allowedLatenessMs };
+  const stagger = options.staggerMs ?? 0;
+  return {
+    gateway: options.gateway,
+    windows: options.windows.map((w) => ({ ...w })),
+    maxOutOfOrdernessMs: options.maxOutOfOrdernessMs,
+    ...(stagger > 0 ? { staggerMs: stagger } : {}),
+    allowedLatenessMs: options.allowedLatenessMs,
+  };
 }
 
 /** Throw ERR_CHECKPOINT_INCOMPATIBLE unless `snapshot` was taken under the same window settings. */
@@ -102,8 +111,8 @@ export function snapshotDevice(dev: DeviceState): DeviceSnapshot {
   };
 }
 
-export function restoreDevice(snap: DeviceSnapshot, paneSpecs: number, sessionSpecs: number): DeviceState {
-  const dev = new DeviceState(snap.id, snap.lastArrival);
+export function restoreDevice(snap: DeviceSnapshot, paneSpecs: number, sessionSpecs: number, lag: number): DeviceState {
+  const dev = new DeviceState(snap.id, snap.lastArrival, lag);
   dev.maxTs = fromSnap(snap.maxTs);
   dev.watermark = fromSnap(snap.watermark);
   dev.processedW = fromSnap(snap.processedW);

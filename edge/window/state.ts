@@ -55,7 +55,9 @@ export class DeviceState {
   readonly id: string;
   /** Largest event time seen (ms). */
   maxTs = -Infinity;
-  /** Event-time watermark (ms): max(maxTs − maxOutOfOrdernessMs, idle advance); never decreases. */
+  /** How far the watermark lags maxTs (ms): maxOutOfOrdernessMs + the device's stagger. */
+  readonly lag: number;
+  /** Event-time watermark (ms): max(maxTs − lag, idle advance); never decreases. */
   watermark = -Infinity;
   /** The watermark up to which windows have been emitted and purged. */
   processedW = -Infinity;
@@ -72,9 +74,10 @@ export class DeviceState {
   readonly names: string[] = [];
   readonly cached: KeyState[] = [];
 
-  constructor(id: string, now: number) {
+  constructor(id: string, now: number, lag: number) {
     this.id = id;
     this.lastArrival = now;
+    this.lag = lag;
   }
 
   /** Forget the name → key cache (after a key was dropped). */

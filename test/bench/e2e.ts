@@ -36,6 +36,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashPassword } from '../../edge/auth/password.js';
+import { EdgeConfigSchema } from '../../edge/config/schema.js';
 import { freePort } from '../helpers/free-port.js';
 import { scrape, total } from '../helpers/scrape.js';
 import { edgeServiceUnit, nodeLaunch } from '../helpers/systemd-unit.js';
@@ -57,6 +58,8 @@ const SETTLE_MS = 5_000;
 const WINDOW_MS = 10_000;
 const OUT_OF_ORDERNESS_MS = 2_000;
 const ALLOWED_LATENESS_MS = 30_000;
+/** BENCH_E2E_STAGGER_MS: windows.staggerMs of the gateway (default: the config's default). */
+const STAGGER_MS = Number(process.env.BENCH_E2E_STAGGER_MS ?? EdgeConfigSchema.properties.windows.properties.staggerMs.default);
 /**
  * BENCH_E2E_PROBES (default 200, at most 200): probe devices, each raising or clearing an alert in
  * every window, all at the same window boundary — an alert storm. Fewer probes measure sparser
@@ -129,7 +132,7 @@ async function measure(offered: number): Promise<BenchResult> {
         dataDir: join(dir.path, 'edge'),
         mqtt: { broker: { host: '127.0.0.1', port: gwMqtt } },
         auth: { allowAnonymous: true },
-        windows: { maxOutOfOrdernessMs: OUT_OF_ORDERNESS_MS, allowedLatenessMs: ALLOWED_LATENESS_MS },
+        windows: { maxOutOfOrdernessMs: OUT_OF_ORDERNESS_MS, allowedLatenessMs: ALLOWED_LATENESS_MS, staggerMs: STAGGER_MS },
         devices: { kinds: { motor: ['m-*'], pump: ['p-*'], environment: ['env-*'], probe: ['probe-*'] } },
         models: [{ path: MOTOR_MODEL }],
         alerts: {
@@ -161,6 +164,7 @@ async function measure(offered: number): Promise<BenchResult> {
       seed: 8,
       windowMs: WINDOW_MS,
       outOfOrdernessMs: OUT_OF_ORDERNESS_MS,
+      staggerMs: STAGGER_MS,
       probeValues: [1.0, 4.0],
     };
     const fleet = child('../e2e/fleet', [JSON.stringify(fleetArgs)]);
@@ -224,6 +228,7 @@ async function measure(offered: number): Promise<BenchResult> {
       return {
         offeredPerSec: offered,
         devices: DEVICES,
+        staggerMs: STAGGER_MS,
         probes: PROBES,
         readingsPerSec: Math.round(readings / seconds),
         ...lat,

@@ -23,7 +23,7 @@ afterEach(async () => {
   current = undefined;
 });
 
-const fast = { windows: { definitions: [{ kind: 'tumbling', sizeMs: 1000 }], maxOutOfOrdernessMs: 0, allowedLatenessMs: 0 } };
+const fast = { windows: { definitions: [{ kind: 'tumbling', sizeMs: 1000 }], maxOutOfOrdernessMs: 0, staggerMs: 0, allowedLatenessMs: 0 } };
 
 describe('dead letters over MQTT', () => {
   const bad: Array<[string, string | Buffer, string]> = [

@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../edge/alert/alert.js';
 import { alertId } from '../../edge/alert/occurrence.js';
 import { FakeClock } from '../../edge/clock/fake-clock.js';
+import { EdgeConfigSchema } from '../../edge/config/schema.js';
+import { staggerOf } from '../../edge/window/stagger.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -26,7 +28,7 @@ describe('reading-threshold in the gateway', () => {
   it('raises on the crossing reading before its window closes; the window closes later as usual', async () => {
     gw = await startGateway(
       {
-        // The default windows (10 s tumbling, 1 min hopping) and watermark lag (2 s).
+        // The default windows (10 s tumbling, 1 min hopping), watermark lag (2 s) and stagger.
         alerts: { rules: [{ name: 'vib-spike', type: 'reading-threshold', metric: 'vib_rms', above: 2.8, kinds: ['motor'] }] },
         devices: { kinds: { motor: ['motor-*'] } },
       },
@@ -60,9 +62,14 @@ describe('reading-threshold in the gateway', () => {
     expect(g.gateway.windows.stats.windowsOpen).toBeGreaterThan(0);
     expect(g.metric('tributary_alert_events_total{rule="vib-spike",state="raised"}')).toBe(1);
 
-    // A reading 12.5 s on moves the watermark past the window's end: its summaries come now, and
-    // the good reading clears the alert.
-    await publish('motor-1', 12_500, 1);
+    // A reading just before the window's end + 2 s + motor-1's share of the stagger leaves it open;
+    // one at that point moves the watermark past the end: its summaries come now, and that good
+    // reading clears the alert (the one before it was hot still).
+    const closeAt = 12_000 + staggerOf('motor-1', EdgeConfigSchema.properties.windows.properties.staggerMs.default);
+    await publish('motor-1', closeAt - 1, 4);
+    await waitFor(() => g.gateway.windows.watermark('motor-1') === T0 + 10_000 - 1, 'the reading just before to move the watermark');
+    expect(g.summaries).toEqual([]);
+    await publish('motor-1', closeAt, 1);
     await waitFor(() => g.summaries.some((s) => s.device === 'motor-1' && s.metric === 'vib_rms' && s.window.end === T0 + 10_000), 'the window of the crossing reading to close');
     const alerts = await waitFor(async () => {
       const all = await alertsOf(g);
@@ -70,7 +77,7 @@ describe('reading-threshold in the gateway', () => {
     }, 'the clear');
     expect(alerts.map((e) => [e.id, e.revision, e.state, e.at - T0])).toEqual([
       [raised!.id, 0, 'raised', 3000],
-      [raised!.id, 1, 'cleared', 12_500],
+      [raised!.id, 1, 'cleared', closeAt],
     ]);
   });
 });

@@ -148,6 +148,8 @@ describe('gateway windows over MQTT', () => {
         windows: {
           definitions: c.windows,
           maxOutOfOrdernessMs: c.maxOutOfOrdernessMs,
+          // The tables are the watermark's semantics: no stagger (window-stagger.test.ts has it).
+          staggerMs: 0,
           allowedLatenessMs: c.allowedLatenessMs,
           idleTimeoutMs: c.idleTimeoutMs ?? 600_000,
         },
@@ -211,7 +213,7 @@ describe('gateway windows over MQTT', () => {
     const [, , lateCase] = cases;
     expect(lateCase!.summaries[0]!.start).toBe(lateCase!.summaries[1]!.start);
     const clock = new FakeClock(NOW);
-    current = await startGateway({ windows: { definitions: [{ kind: 'tumbling', sizeMs: 1000 }], maxOutOfOrdernessMs: 0, allowedLatenessMs: 1000 } }, clock);
+    current = await startGateway({ windows: { definitions: [{ kind: 'tumbling', sizeMs: 1000 }], maxOutOfOrdernessMs: 0, staggerMs: 0, allowedLatenessMs: 1000 } }, clock);
     const client = await current.connect({ clientId: 'pump-7' });
     for (const at of [0, 1000, 500]) await client.publishAsync('sensors/pump-7', JSON.stringify({ ts: T0 + at, temp: 1 }), { qos: 1 });
     await waitFor(() => current!.summaries.length === 2, 'two summaries');

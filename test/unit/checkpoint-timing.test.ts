@@ -1,5 +1,6 @@
 // Checkpoint timing: half-way between the instants windows close (epoch-aligned windows, closed
-// maxOutOfOrdernessMs after their end), and the next checkpoint moved to that phase.
+// maxOutOfOrdernessMs after their end, spread over a further staggerMs), and the next checkpoint
+// moved to that phase.
 
 import { describe, expect, it } from 'vitest';
 import { nextCheckpointAt, quietPhase, type Phase } from '../../edge/gateway/checkpoint-timing.js';
@@ -17,6 +18,14 @@ describe('quietPhase', () => {
     ['session windows close at no fixed instant', [{ kind: 'session', gapMs: 30_000 }], 2_000, undefined],
   ])('%s', (_name, windows, outOfOrderness, phase) => {
     expect(quietPhase(windows, outOfOrderness)).toEqual(phase);
+  });
+
+  it.each<[string, number, Phase | undefined]>([
+    ['a 5-s stagger: closings from 2 to 7 s, the middle of the rest at 9.5 s', 5_000, { periodMs: 10_000, offsetMs: 9_500 }],
+    ['a 7-s stagger: closings from 2 to 9 s, the rest centred on 0.5 s', 7_000, { periodMs: 10_000, offsetMs: 500 }],
+    ['a stagger of the whole period: no quiet instant', 10_000, undefined],
+  ])('%s', (_name, staggerMs, phase) => {
+    expect(quietPhase([tumbling(10_000), hopping(60_000, 10_000)], 2_000, staggerMs)).toEqual(phase);
   });
 });
 

@@ -57,10 +57,11 @@ interface Outputs {
   rejected: Array<{ device: string; ts: number; metric: string; code: string }>;
 }
 
-function engineOn(clock: FakeClock, out: Outputs, from?: WindowSnapshot): WindowEngine {
+function engineOn(clock: FakeClock, out: Outputs, from?: WindowSnapshot, staggerMs = 0): WindowEngine {
   return createWindowEngine(
     {
       ...config,
+      staggerMs,
       clock,
       onSummary: (s) => out.summaries.push(s),
       onLate: (r, watermark) => out.late.push({ device: r.device, ts: r.ts, watermark }),
@@ -77,17 +78,17 @@ function apply(engine: WindowEngine, clock: FakeClock, step: Step): void {
 }
 
 /** Run the steps, replacing the engine by a restored copy of its JSON snapshot before each cut. */
-function run(steps: readonly Step[], cuts: readonly number[]): Outputs & { stats: WindowEngineStats } {
+function run(steps: readonly Step[], cuts: readonly number[], staggerMs = 0): Outputs & { stats: WindowEngineStats } {
   const clock = new FakeClock(T0);
   const out: Outputs = { summaries: [], late: [], rejected: [] };
-  let engine = engineOn(clock, out);
+  let engine = engineOn(clock, out, undefined, staggerMs);
   steps.forEach((step, i) => {
     if (cuts.includes(i)) {
       const snapshot = engine.snapshot();
       const stored = JSON.parse(JSON.stringify(snapshot)) as WindowSnapshot;
       expect(stored).toEqual(snapshot); // nothing lost to JSON (no Infinity turned into null)
       engine.close();
-      engine = engineOn(clock, out, stored);
+      engine = engineOn(clock, out, stored, staggerMs);
     }
     apply(engine, clock, step);
   });
@@ -98,9 +99,19 @@ function run(steps: readonly Step[], cuts: readonly number[]): Outputs & { stats
 }
 
 describe('window engine snapshot and restore', () => {
-  it.each([11, 12, 13, 14, 15])('seed %i: restored engines emit exactly what an uninterrupted one does', (seed) => {
+  // With a stagger too: each device's lag (out-of-orderness + its share) is not in the snapshot but
+  // recomputed from its id on restore, and must come out the same.
+  it.each([
+    [11, 0],
+    [12, 0],
+    [13, 0],
+    [14, 0],
+    [15, 0],
+    [16, 600],
+    [17, 600],
+  ])('seed %i, stagger %i ms: restored engines emit exactly what an uninterrupted one does', (seed, staggerMs) => {
     const steps = generate(seed, 600);
-    const reference = run(steps, []);
+    const reference = run(steps, [], staggerMs);
     // The stream exercises every path the snapshot must carry.
     expect(reference.summaries.some((s) => s.revision > 0)).toBe(true);
     expect(reference.summaries.some((s) => s.retracted)).toBe(true);
@@ -112,7 +123,7 @@ describe('window engine snapshot and restore', () => {
     for (let trial = 0; trial < 6; trial++) {
       // One to four cuts at random steps (chained restores), none at all in trial 0.
       const cuts = Array.from({ length: trial === 0 ? 1 : 1 + Math.floor(random() * 4) }, () => Math.floor(random() * steps.length));
-      const restored = run(steps, cuts);
+      const restored = run(steps, cuts, staggerMs);
       expect(restored.summaries, `cuts at ${cuts.join(', ')}`).toEqual(reference.summaries);
       expect(restored.late).toEqual(reference.late);
       expect(restored.rejected).toEqual(reference.rejected);
@@ -152,6 +163,7 @@ describe('window engine snapshot and restore', () => {
     { what: 'other windows', change: { windows: [{ kind: 'tumbling', sizeMs: 2000 }] } },
     { what: 'another lateness', change: { allowedLatenessMs: 10 } },
     { what: 'another out-of-orderness', change: { maxOutOfOrdernessMs: 10 } },
+    { what: 'a stagger', change: { staggerMs: 500 } },
   ] as const)('refuses a snapshot taken with $what (ERR_CHECKPOINT_INCOMPATIBLE)', ({ change }) => {
     const clock = new FakeClock(T0);
     const out: Outputs = { summaries: [], late: [], rejected: [] };

@@ -20,6 +20,7 @@ import type { ReadingStream } from '../../../devices/stream.js';
 import { MqttTransport } from '../../../devices/transport/mqtt.js';
 import { buildFleet } from '../../../devices/transport/registry.js';
 import { systemClock } from '../../../edge/clock/clock.js';
+import { staggerOf } from '../../../edge/window/stagger.js';
 import { onMessage, send, sendLast } from '../ingest/child.js';
 import { preciseNow } from '../stats.js';
 
@@ -34,6 +35,8 @@ export interface E2eFleetArgs {
   /** Tumbling window size the windows end on (every window definition ends on its multiples). */
   readonly windowMs: number;
   readonly outOfOrdernessMs: number;
+  /** The gateway's windows.staggerMs: a device's watermark lags a further staggerOf(device) (ms). */
+  readonly staggerMs: number;
   /** A probe's vib_rms in its quiet and its hot windows, and its load below and above the reading rule's threshold. */
   readonly probeValues: readonly [number, number];
 }
@@ -93,12 +96,16 @@ class ProbeDevice implements ReadingStream {
 /** Wraps a device's stream and notes when a reading closes windows (the fleet publishes it right after take()). */
 class ClosingRecorder implements ReadingStream {
   #lastEnd = Number.NaN;
+  /** How far the gateway's watermark for this device lags its newest reading. */
+  readonly #lag: number;
 
   constructor(
     private readonly inner: ReadingStream,
     private readonly out: Closing[],
     private readonly a: E2eFleetArgs,
-  ) {}
+  ) {
+    this.#lag = a.outOfOrdernessMs + staggerOf(inner.device, a.staggerMs);
+  }
 
   get device(): string {
     return this.inner.device;
@@ -117,7 +124,7 @@ class ClosingRecorder implements ReadingStream {
     const at = preciseNow();
     for (const m of messages) {
       if (m.kind !== 'good') continue;
-      const end = Math.floor((m.ts - this.a.outOfOrdernessMs) / this.a.windowMs) * this.a.windowMs;
+      const end = Math.floor((m.ts - this.#lag) / this.a.windowMs) * this.a.windowMs;
       if (end > this.#lastEnd || Number.isNaN(this.#lastEnd)) {
         // The device's first reading closes nothing: it had no window open before it.
         if (!Number.isNaN(this.#lastEnd)) this.out.push([m.device, end, at, m.ts]);
