@@ -13,13 +13,14 @@
 // - window alert: a `threshold` rule on a window feature (vib_rms.mean, high in every other window
 //   of each probe, all at the same boundary): from the publish of the reading that CLOSES the
 //   window — the device's first reading stamped at or after the window's end +
-//   maxOutOfOrdernessMs (its watermark passes the end); until it is sent the window may still
-//   change and nobody can know its alert — to the event on the live stream. (`windowAlert*Ms`)
+//   maxOutOfOrdernessMs + the device's share of windows.staggerMs (its watermark passes the end);
+//   until it is sent the window may still change and nobody can know its alert — to the event on
+//   the live stream. (`windowAlert*Ms`)
 // - summary: that closing publish → the window's summary arrives on the live stream, i.e. it is
 //   durable in the cloud's store (`summary*Ms`; 200 devices followed, every metric, both default windows).
 // - summary after window end: from the moment the device's clock read the window's end to the
 //   summary's arrival = summary latency + (closing reading's timestamp − window end), which holds
-//   the maxOutOfOrdernessMs the watermark waits. The target: ≤ allowedLatenessMs + 100 ms.
+//   the maxOutOfOrdernessMs and stagger the watermark waits. The target: ≤ allowedLatenessMs + 100 ms.
 // Only crossings and closing readings published inside the measured interval count; one whose
 // alert or summary never arrived is counted as missing, never left out silently.
 //
@@ -28,6 +29,7 @@
 // flags for the gateway, the cloud),
 // BENCH_E2E_EDGE_CONFIG (JSON over the gateway's config sections, e.g. '{"flightRecorder":{"enabled":false}}'),
 // BENCH_E2E_PROBES (alerting devices, default 200: an alert storm at every boundary; fewer: sparse alerts),
+// BENCH_E2E_STAGGER_MS (the gateway's windows.staggerMs; default the config's),
 // BENCH_E2E_SAMPLES (a file: every alert's latency and its parts as JSON lines, to see where the tail sits;
 // a reading alert's line has receivedMs too: publish → the gateway's broker has the reading).
 
