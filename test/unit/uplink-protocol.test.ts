@@ -48,6 +48,39 @@ describe('uplink protocol: batches', () => {
     }
   });
 
+  it('encodeBatchAsync gives the loop up while it makes a long JSON document (not for alert events)', async () => {
+    // Items whose JSON takes 1 ms each (a getter that waits): 20 ms in all, five or more budgets of 4 ms.
+    const slow = (i: number) => ({
+      id: `s-${i}`,
+      get spin(): number {
+        const until = performance.now() + 1;
+        while (performance.now() < until);
+        return i;
+      },
+    });
+    const turnsDuring = async (cls: 'summary' | 'alert'): Promise<{ turns: number; text: string }> => {
+      const items = Array.from({ length: 20 }, (_, i) => slow(i));
+      const batch = { gateway: GW, class: cls, batch: 'b9', sentAt: 9, items } as unknown as UplinkBatchInput;
+      let turns = 0;
+      let done = false;
+      const tick = (): void => {
+        if (done) return;
+        turns++;
+        setImmediate(tick);
+      };
+      setImmediate(tick);
+      const enc = await encodeBatchAsync(batch);
+      done = true;
+      return { turns, text: enc.payload.toString() };
+    };
+    const summaries = await turnsDuring('summary');
+    expect(summaries.turns).toBeGreaterThanOrEqual(4);
+    // The same document as JSON.stringify of the whole (the getters give the same values again).
+    expect(summaries.text).toBe(JSON.stringify({ v: PROTOCOL_VERSION, gateway: GW, class: 'summary', batch: 'b9', sentAt: 9, items: Array.from({ length: 20 }, (_, i) => ({ id: `s-${i}`, spin: i })) }));
+    // Alert events are encoded in one go: their message leaves in the turn it was made.
+    expect((await turnsDuring('alert')).turns).toBe(0);
+  });
+
   it('compresses only documents of at least gzipMinBytes, and compression pays on summaries', () => {
     const small = encodeBatch(batches[2]!, { gzip: true, gzipMinBytes: 10_000 });
     expect(small.compressed).toBe(false);
