@@ -24,6 +24,7 @@
 // and acks by id, so memory grows with the budget (about 170 bytes per queued item, measured by `npm run bench -- uplink`),
 // plus the newest items as objects (at most freshBytes of their encoded size: about 2,000 summaries by default).
 
+import { Turn } from '../analysis/turn.js';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import { Resource } from '../lifecycle/resource.js';
 import type { Logger } from '../observe/log.js';
@@ -33,7 +34,6 @@ import { sublevel, type Db } from '../store/db.js';
 import type { UplinkItems } from '../uplink/protocol.js';
 import { UPLINK_CLASSES, type UplinkClass } from '../uplink/topics.js';
 import { ClassQueue, type Entry, type QueuedItem, type TakeOptions } from './class-queue.js';
-import { Turn } from '../analysis/turn.js';
 import { decodeItem, encodeItem, itemKey, MAX_ITEM_SEQ, parseItemKey, readHeader } from './item-codec.js';
 import { LossLedger, type LossReason } from './loss-ledger.js';
 import { OutboxMeta } from './outbox-meta.js';
