@@ -76,6 +76,8 @@ export interface OutboxOptions {
   readonly expireIntervalMs?: number;
   /** Encoded bytes of the newest items kept as queued until read (default FRESH_BYTES; 0: none). */
   readonly freshBytes?: number;
+  /** How long a read decodes items of other classes than alert events before it gives the loop up (ms, default TURN_BUDGET_MS). */
+  readonly turnBudgetMs?: number;
 }
 
 /** What `add` did: queued it, or not, because it (or a newer revision) already waits. */
@@ -273,7 +275,7 @@ export class Outbox extends Resource {
     const out: Array<ReadItem<C>> = [];
     // Decoding 1,000 summaries or a few raw snippets read back is 5–12 ms (a CPU profile of the
     // e2e benchmark): other classes than alert events give the loop up as they go.
-    const turn = new Turn();
+    const turn = new Turn(this.#o.turnBudgetMs);
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       if (entry.gone) continue;

@@ -77,6 +77,27 @@ describe('Outbox', () => {
     expect((await outbox.read([alert!, newest!])).map((r) => r.item)).toStrictEqual([alertNo(1), summaryNo(299)]);
   });
 
+  it('decodes items read back from LevelDB across turns of the loop, leaving out one acked meanwhile', async () => {
+    // A budget of 0: the read gives the loop up before each decode (4 ms by default).
+    const { outbox } = await open({ freshBytes: 0, turnBudgetMs: 0 });
+    for (let n = 0; n < 30; n++) outbox.add('summary', summaryNo(n));
+    const entries = outbox.take('summary', { from: 'oldest', max: 30 });
+    let turns = 0;
+    let done = false;
+    const tick = (): void => {
+      if (done) return;
+      // The cloud's ack of summary 3 comes in while the read is under way.
+      if (++turns === 1) expect(outbox.ack(summaryNo(3).id, 0, 'summary')).toBe(1);
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const read = await outbox.read(entries);
+    done = true;
+    expect(read.map((r) => r.item)).toStrictEqual(Array.from({ length: 30 }, (_, n) => n).filter((n) => n !== 3).map((n) => summaryNo(n)));
+    // One turn per decode at least (reading from LevelDB itself takes a few, whatever the budget).
+    expect(turns).toBeGreaterThanOrEqual(29);
+  });
+
   it('reads items that are still waiting in the batch writer', async () => {
     const { outbox, writer } = await open({ flushIntervalMs: 1e9, freshBytes: 0 });
     outbox.add('summary', summaryNo(1));
