@@ -8,6 +8,12 @@
 // A source calls handle() for each message and holds its transport ack (the MQTT PUBACK) until the
 // promise settles, so the broker keeps what this worker has not stored. When the store fails, the
 // message is not acknowledged: the gateway sends its items again after its ack timeout.
+//
+// The cloud has one event loop for every gateway: a window boundary's summary messages, decoded,
+// planned and written back to back, held it for 50–175 ms (a CPU profile of `npm run bench --
+// e2e`), and an alert read meanwhile waited for all of it. So bulk work gives the loop up: bulk
+// messages wait in a SliceLane of one (below), and the store's writes and roll-up passes slice
+// their loops with `Turn` (edge/analysis/turn.ts).
 
 import { SliceLane } from '../../edge/analysis/slice-lane.js';
 import { decodeUplink, encodeAck, isUplinkClass, parseTopic, type DecodeLimits, type Reject, type UplinkBatch } from '../../edge/uplink/protocol.js';
@@ -42,7 +48,11 @@ export class UplinkIngest {
   readonly #limits: DecodeLimits;
   readonly #registry: RegistryTouch;
   readonly #items: ItemsContext;
-  /** Messages other than alerts wait here to be decoded, one per turn of the loop (service/turns.ts). */
+  /**
+   * Messages other than alerts wait here to be decoded, one per turn of the loop. Each yielding once
+   * on its own is not enough: every immediate queued before a turn's check phase runs in that
+   * phase, so a read of ten summary messages would decode all ten back to back.
+   */
   readonly #bulk = new SliceLane<() => void>(1, ([go]) => go!(), () => {}); // its sink only resolves a promise: it cannot throw
   #inFlight = 0;
   #idle: Array<() => void> = [];

@@ -13,7 +13,7 @@
 // `RollupSource` that sees the batch's own summary writes); the engine returns the buckets to write.
 
 import type { Partials } from '../../edge/features/summary.js';
-import { Turn } from '../service/turns.js';
+import { Turn } from '../../edge/analysis/turn.js';
 import { RollupBucket } from './bucket.js';
 import type { RollupPlan } from './plan.js';
 import { bucketKey, SCOPE_ORDER, type BucketRef, type WindowPlace } from './series.js';

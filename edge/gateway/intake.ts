@@ -125,7 +125,7 @@ export class Intake extends Resource {
       for await (const e of log.readFrom(Math.max(0, log.committedSeq - d.resendGuardReadings + 1))) tail.push(e.reading);
     }
     this.#guard = new ResendGuard(tail, d.resendGuardPerDevice, this.o.clock.now() + d.resendGuardMs);
-    const phase = quietPhase(this.o.engine.windows, this.o.engine.maxOutOfOrdernessMs, this.o.engine.staggerMs ?? 0);
+    const phase = quietPhase(this.o.engine.windows, this.o.engine.maxOutOfOrdernessMs, this.o.engine.staggerMs);
     this.#checkpointer = new Checkpointer({
       store: checkpoints,
       log,

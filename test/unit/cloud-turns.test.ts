@@ -1,11 +1,11 @@
-// Sharing the cloud's event loop (cloud/service/turns.ts): bulk messages wait in a SliceLane of one,
+// Sharing the cloud's event loop (cloud/ingest/ingest.ts): bulk messages wait in a SliceLane of one,
 // one turn of the loop per message, and long loops are sliced (Turn), so I/O that arrives meanwhile is served between them. "A turn" is
 // observed with real I/O: a byte written over loopback TCP is read at the loop's next poll.
 
 import { connect, createServer, Socket, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Turn } from '../../cloud/service/turns.js';
 import { SliceLane } from '../../edge/analysis/slice-lane.js';
+import { Turn } from '../../edge/analysis/turn.js';
 
 const open: Array<Server | Socket> = [];
 afterEach(() => {

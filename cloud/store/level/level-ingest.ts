@@ -10,7 +10,7 @@ import { encodePartials } from '../../rollup/bucket.js';
 import { rollUp, type RollupStats } from '../../rollup/engine.js';
 import { concatPending, decodePending, encodePending, pendingSize, type PendingRollup } from '../../rollup/pending.js';
 import type { RollupPlan } from '../../rollup/plan.js';
-import { Turn } from '../../service/turns.js';
+import { Turn } from '../../../edge/analysis/turn.js';
 import type { BucketCache } from '../bucket-cache.js';
 import type { CloudStoreConfig } from '../config.js';
 import type { DeviceRecord, IngestResult } from '../contract.js';
