@@ -4,13 +4,14 @@
 // snippet parts and queued in the outbox, so an engineer can see what the machine did.
 //
 // Cuts run one pass at a time, and a pass takes every cut due by then: one read of the log serves
-// them all (ingest-log.ts aroundMany). An alert storm (hundreds of alerts raised within seconds)
+// them all (ingest-log.ts findAround). An alert storm (hundreds of alerts raised within seconds)
 // thus costs a few passes over the log instead of one per alert, which had the gateway reading
 // the log at full speed and holding the reads' buffers until it ran out of memory. Alerts raised
 // one by one (~20 a second in a busy fleet) fall due one by one, so a pass starts no sooner than
 // PASS_GAP_MS after the previous one ended: each pass then takes the second's worth of cuts, and
 // the log is read about once a second instead of once per alert. Snippets are cut ~35 s after
-// their alert anyway; a second more costs nothing.
+// their alert anyway; a second more costs nothing. The pass's finds stay undecoded (record bytes
+// off the JS heap) until their snippet's turn comes: only one snippet's readings exist at a time.
 //
 // A cut waiting for its "after" part is kept in LevelDB (sublevel `obf`), so a restart in between
 // still makes it: the ingest log keeps readings by arrival for its retention, which must cover
@@ -29,9 +30,9 @@ import type { LoggedReading } from '../store/ingest-log.js';
 import type { Outbox } from './outbox.js';
 import { snippetParts } from './snippet-parts.js';
 
-/** What the recorder needs of the ingest log: several devices' readings by event-time range, in one pass. */
+/** What the recorder needs of the ingest log: several devices' readings by event-time range, in one pass, decoded when asked. */
 export interface ReadingSource {
-  aroundMany(queries: ReadonlyArray<{ device: string; from: number; to: number; limit?: number }>): Promise<LoggedReading[][]>;
+  findAround(queries: ReadonlyArray<{ device: string; from: number; to: number; limit?: number }>): Promise<ReadonlyArray<{ readings(): LoggedReading[] }>>;
 }
 
 export interface FlightRecorderOptions {
@@ -164,9 +165,9 @@ export class FlightRecorder extends Resource {
 
   async #cut(cuts: readonly Cut[]): Promise<void> {
     const c = this.#o.config;
-    let found: LoggedReading[][];
+    let found: ReadonlyArray<{ readings(): LoggedReading[] }>;
     try {
-      found = await this.#o.readings.aroundMany(cuts.map((cut) => ({ device: cut.device, from: cut.from, to: cut.to, limit: c.maxReadings })));
+      found = await this.#o.readings.findAround(cuts.map((cut) => ({ device: cut.device, from: cut.from, to: cut.to, limit: c.maxReadings })));
     } catch (err) {
       this.#m.failures.inc(cuts.length);
       for (const cut of cuts) this.#timers.delete(cut.alert);
@@ -180,7 +181,7 @@ export class FlightRecorder extends Resource {
       // reading) must not hold the event loop, which the readings and the alerts go through.
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));
       if (this.status !== 'open' && this.status !== 'closing') return;
-      const readings = found[i]!;
+      const readings = found[i]!.readings();
       const parts = snippetParts({ gateway: this.#o.gateway, device: cut.device, alert: cut.alert, from: cut.from, to: cut.to }, readings.map((r) => r.reading), c.maxPartBytes);
       for (const part of parts) this.#o.outbox.add('raw', part);
       this.#o.writer.del(this.#sub, cut.alert);

@@ -61,6 +61,11 @@ export class ByteWriter {
     return Buffer.from(this.#buf.subarray(0, this.#pos));
   }
 
+  /** What was written, as a view (no copy): valid until the next write or reset. */
+  view(): Uint8Array {
+    return this.#buf.subarray(0, this.#pos);
+  }
+
   #room(n: number): void {
     if (this.#pos + n <= this.#buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#pos + n));

@@ -141,6 +141,19 @@ export class ReadingCodec {
     return r.uvarint();
   }
 
+  /**
+   * Right after peekDeviceRef gave `ref`: the device's name when the record spells it (ref 0), else
+   * undefined; the reader is left after it, at the times (peekTs).
+   */
+  peekInlineDevice(r: ByteReader, ref: number): string | undefined {
+    return ref === 0 ? r.utf8(r.uvarint()) : undefined;
+  }
+
+  /** Right after peekInlineDevice: the record's event time; the reader is left before its values. */
+  peekTs(r: ByteReader): number {
+    return r.zigzag() + r.zigzag(); // receivedAt, then ts − receivedAt
+  }
+
   /** Decode a record. Throws ERR_STORE_CORRUPT for bytes this codec did not write. */
   decode(bytes: Uint8Array): Reading {
     const r = new ByteReader(bytes, 'ingest-log');

@@ -103,11 +103,13 @@ export class SegmentIndex {
   }
 
   /**
-   * The segments whose event-time range meets [from, to], oldest first; given `devices` (device
-   * refs), only those that may hold at least one of them (a filter may say yes wrongly, never no).
+   * The first seqs of the segments whose event-time range meets [from, to], oldest first; given
+   * `devices` (device refs), only those that may hold at least one of them (a filter may say yes
+   * wrongly, never no). Numbers, not metas: a flight-recorder search holds tens of thousands of
+   * them across its reads.
    */
-  overlapping(from: number, to: number, devices?: readonly number[]): SegmentMeta[] {
-    const out: SegmentMeta[] = [];
+  overlapping(from: number, to: number, devices?: readonly number[]): number[] {
+    const out: number[] = [];
     const c = this.#cols;
     const f = this.#filters;
     // Per device: word and mask of each of its two bits; and the union of all of them, which
@@ -123,7 +125,7 @@ export class SegmentIndex {
       const o = slot * STRIDE;
       if (!(c[o + 3]! >= from && c[o + 2]! <= to)) continue;
       if (devices !== undefined && !this.#mayHold(f, slot * FILTER_WORDS, union, probes)) continue;
-      out.push(this.at(i)!);
+      out.push(c[o]!);
     }
     return out;
   }

@@ -102,7 +102,7 @@ describe('FlightRecorder', () => {
     const s = await setup();
     await s.recorder.close();
     const passes: number[] = [];
-    await s.startRecorder({ aroundMany: (queries) => (passes.push(queries.length), s.log.aroundMany(queries)) });
+    await s.startRecorder({ findAround: (queries) => (passes.push(queries.length), s.log.findAround(queries)) });
     const storm = ['pump-1', 'pump-2', 'pump-1', 'pump-2', 'pump-1', 'pump-2'].map((device, n) => ({ ...raised(T + 100_000), device, id: (n + 1).toString(16).padStart(32, '0') }));
     feed(s, 0, 160, (i) => i === 101 && storm.forEach((a) => s.recorder.alert(a)));
     await waitFor(() => s.recorder.pending === 0, 'the cuts');
@@ -122,10 +122,10 @@ describe('FlightRecorder', () => {
     const passes: Array<{ at: number; queries: number }> = [];
     let finished = 0;
     await s.startRecorder({
-      aroundMany: async (queries) => {
+      findAround: async (queries) => {
         passes.push({ at: s.clock.now(), queries: queries.length });
         try {
-          return await s.log.aroundMany(queries);
+          return await s.log.findAround(queries);
         } finally {
           finished++;
         }

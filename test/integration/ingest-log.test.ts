@@ -312,6 +312,10 @@ describe('IngestLog: flight recorder and trimming', () => {
         });
         expect(scanned.some((list) => list.length > 0)).toBe(true);
         expect(await o.log.aroundMany(batch)).toEqual(scanned);
+        // The search the flight recorder uses: undecoded finds, every match counted, the limit applied when decoded.
+        const found = await o.log.findAround(batch);
+        expect(found.map((f) => f.count)).toEqual(batch.map((q) => everything.filter((r) => r.reading.device === q.device && r.reading.ts >= q.from && r.reading.ts <= q.to).length));
+        expect(found.map((f) => f.readings())).toEqual(scanned);
       }
     }
     {

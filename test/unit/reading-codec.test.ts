@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../edge/decode/reading.js';
 import { TributaryError } from '../../edge/errors/catalogue.js';
+import { ByteReader } from '../../edge/store/bytes.js';
 import { dictionaryEntry, dictionaryKey, ReadingCodec, type DictionaryEntry } from '../../edge/store/reading-codec.js';
 import { prng } from '../helpers/prng.js';
 
@@ -44,6 +45,20 @@ describe('reading codec', () => {
   ])('round-trips $what bit for bit', ({ reading }) => {
     const { back } = roundTrip(reading);
     expectSame(back, reading);
+  });
+
+  it('peeks a record\'s device and event time without decoding it, for a ref and for an inline name', () => {
+    const codec = new ReadingCodec({ maxDictionary: 1 });
+    const added: DictionaryEntry[] = [];
+    const withRef = codec.encode(r({ temp: 1 }, { device: 'pump-1', ts: T - 400 * 86_400_000 }), added);
+    const inline = codec.encode(r({ temp: 2 }, { device: 'pump-2', ts: T + 59_999 }), added); // the dictionary is full: spelled out
+    const peek = (bytes: Buffer) => {
+      const reader = new ByteReader(bytes, 'test');
+      const ref = codec.peekDeviceRef(reader);
+      return { ref, name: codec.peekInlineDevice(reader, ref), ts: codec.peekTs(reader) };
+    };
+    expect(peek(withRef)).toEqual({ ref: codec.deviceRef('pump-1'), name: undefined, ts: T - 400 * 86_400_000 });
+    expect(peek(inline)).toEqual({ ref: 0, name: 'pump-2', ts: T + 59_999 });
   });
 
   it('writes a two-metric reading in 15 bytes', () => {

@@ -48,9 +48,9 @@ describe('SegmentIndex', () => {
     const index = new SegmentIndex();
     for (let i = 0; i < 10; i++) index.push(meta(i));
     index.dropOldest(2);
-    expect(index.overlapping(T + 2500, T + 4000).map((m) => m.firstSeq)).toEqual([20, 30, 40]);
-    expect(index.overlapping(T, T + 1500).map((m) => m.firstSeq)).toEqual([]);
-    expect(index.overlapping(T + 9999, T + 20_000).map((m) => m.firstSeq)).toEqual([90]);
+    expect(index.overlapping(T + 2500, T + 4000)).toEqual([20, 30, 40]);
+    expect(index.overlapping(T, T + 1500)).toEqual([]);
+    expect(index.overlapping(T + 9999, T + 20_000)).toEqual([90]);
     expect(index.overlapping(T + 5000, T + 4000)).toEqual([]);
   });
 
@@ -75,7 +75,7 @@ describe('SegmentIndex', () => {
       let falsePositives = 0;
       let absent = 0;
       for (let ref = 0; ref <= FLEET; ref += 7) {
-        const kept = new Set(index.overlapping(-Infinity, Infinity, [ref]).map((m) => m.firstSeq / 10));
+        const kept = new Set(index.overlapping(-Infinity, Infinity, [ref]).map((s) => s / 10));
         held.forEach((refs, i) => {
           if (refs.includes(ref)) expect(kept.has(i), `segment ${i} holds device ${ref}`).toBe(true);
           else {
@@ -93,12 +93,12 @@ describe('SegmentIndex', () => {
       index.push(meta(0), deviceFilter([1, 2, 3]));
       index.push(meta(1), deviceFilter([400, 500]));
       index.push(meta(2), deviceFilter([]));
-      expect(index.overlapping(-Infinity, Infinity, [3, 900]).map((m) => m.firstSeq)).toEqual([0]);
-      expect(index.overlapping(-Infinity, Infinity, [2, 500]).map((m) => m.firstSeq)).toEqual([0, 10]);
-      expect(index.overlapping(-Infinity, Infinity, []).map((m) => m.firstSeq)).toEqual([]);
-      expect(index.overlapping(-Infinity, Infinity).map((m) => m.firstSeq)).toEqual([0, 10, 20]); // no devices given: by time only
+      expect(index.overlapping(-Infinity, Infinity, [3, 900])).toEqual([0]);
+      expect(index.overlapping(-Infinity, Infinity, [2, 500])).toEqual([0, 10]);
+      expect(index.overlapping(-Infinity, Infinity, [])).toEqual([]);
+      expect(index.overlapping(-Infinity, Infinity)).toEqual([0, 10, 20]); // no devices given: by time only
       // Time still applies: only segment 1 meets [T + 1500, T + 1600].
-      expect(index.overlapping(T + 1500, T + 1600, [3, 500]).map((m) => m.firstSeq)).toEqual([10]);
+      expect(index.overlapping(T + 1500, T + 1600, [3, 500])).toEqual([10]);
     });
 
     it('lets a segment pushed without a filter (loaded from disk) match every device', () => {
@@ -106,7 +106,7 @@ describe('SegmentIndex', () => {
       index.push(meta(0));
       index.push(meta(1), deviceFilter([7]));
       for (const ref of [0, 1, 7, 999, 123_456]) {
-        expect(index.overlapping(-Infinity, Infinity, [ref]).map((m) => m.firstSeq)).toEqual(ref === 7 ? [0, 10] : [0]);
+        expect(index.overlapping(-Infinity, Infinity, [ref])).toEqual(ref === 7 ? [0, 10] : [0]);
       }
     });
 
@@ -136,7 +136,7 @@ describe('SegmentIndex', () => {
         }
       }
       for (const i of expected.filter((_, k) => k % 37 === 0)) {
-        const kept = index.overlapping(-Infinity, Infinity, [i + 1]).map((m) => m.firstSeq / 10);
+        const kept = index.overlapping(-Infinity, Infinity, [i + 1]).map((s) => s / 10);
         expect(kept).toContain(i);
         // Filterless segments (every 5th) always; others only by a rare false positive.
         const unfiltered = expected.filter((j) => j % 5 === 0);
