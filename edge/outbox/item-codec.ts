@@ -10,7 +10,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ByteReader, ByteWriter, readUintBE, writeUintBE } from '../store/bytes.js';
 import { codedError } from '../errors/catalogue.js';
 import type { Summary } from '../features/summary.js';
-import type { UplinkItems } from '../uplink/protocol.js';
+import { ItemText, type UplinkItems } from '../uplink/protocol.js';
 import { UPLINK_CLASSES, type UplinkClass } from '../uplink/topics.js';
 import { decodeSummary, encodeSummary } from './summary-codec.js';
 
@@ -104,6 +104,32 @@ export function decodeItem<C extends UplinkClass>(cls: C, value: Uint8Array): Up
     throw codedError('ERR_STORE_CORRUPT', ['outbox', h.id, (err as Error).message], { cause: err });
   }
 }
+
+/**
+ * decodeItem, but an item stored as JSON comes back as its JSON text, not parsed: the text
+ * JSON.stringify gives for what decodeItem returns (`{"id":…,"revision":…,` then the stored keys).
+ * The uplink sends it as it is (protocol.ts ItemText).
+ */
+export function decodeItemText<C extends UplinkClass>(cls: C, value: Uint8Array): UplinkItems[C] | ItemText {
+  const r = new ByteReader(value, 'outbox');
+  const tag = r.uvarint();
+  if ((tag & 0x0f) === BODY_SUMMARY) return decodeItem(cls, value);
+  const h = header(r, tag);
+  let body: string;
+  try {
+    body = utf8.decode(inflateRawSync(r.rest()));
+    // Parsed only to check it (the result dies young): raw deflate has no checksum, and one item
+    // that is not JSON would have the cloud refuse its whole message, again at every resend.
+    const parsed: unknown = JSON.parse(body);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the body is not a JSON object');
+  } catch (err) {
+    throw codedError('ERR_STORE_CORRUPT', ['outbox', h.id, (err as Error).message], { cause: err });
+  }
+  // encodeItem wrote JSON.stringify of the item without id and revision: `{…}`, maybe `{}`.
+  return new ItemText(`{"id":"${h.id}","revision":${h.rev}${body === '{}' ? '' : `,${body.slice(1, -1)}`}}`);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function header(r: ByteReader, tag: number): ItemHeader {
   if (tag >> 4 !== FORMAT) throw r.corrupt(`unknown outbox record format ${tag >> 4}`);

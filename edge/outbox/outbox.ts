@@ -31,10 +31,10 @@ import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
 import type { AnySublevel, BatchWriter } from '../store/batch-writer.js';
 import { sublevel, type Db } from '../store/db.js';
-import type { UplinkItems } from '../uplink/protocol.js';
+import type { ItemText, UplinkItems } from '../uplink/protocol.js';
 import { UPLINK_CLASSES, type UplinkClass } from '../uplink/topics.js';
 import { ClassQueue, type Entry, type QueuedItem, type TakeOptions } from './class-queue.js';
-import { decodeItem, encodeItem, itemKey, MAX_ITEM_SEQ, parseItemKey, readHeader } from './item-codec.js';
+import { decodeItem, decodeItemText, encodeItem, itemKey, MAX_ITEM_SEQ, parseItemKey, readHeader } from './item-codec.js';
 import { LossLedger, type LossReason } from './loss-ledger.js';
 import { OutboxMeta } from './outbox-meta.js';
 import { outboxMetrics, type OutboxMetrics } from './metrics.js';
@@ -104,6 +104,12 @@ export interface OutboxStats {
 export interface ReadItem<C extends UplinkClass = UplinkClass> {
   readonly entry: QueuedItem;
   readonly item: UplinkItems[C];
+}
+
+/** An item read for sending: raw snippets and status reports stored as JSON come as their text. */
+export interface SendItem<C extends UplinkClass = UplinkClass> {
+  readonly entry: QueuedItem;
+  readonly item: UplinkItems[C] | ItemText;
 }
 
 export class Outbox extends Resource {
@@ -257,7 +263,10 @@ export class Outbox extends Resource {
    * decoded, writing the batch writer's pending ops first when an item is not there yet. A record
    * that cannot be decoded is dropped (ledger reason `corrupt`) rather than wedging the uplink.
    */
-  async read<C extends UplinkClass>(entries: readonly QueuedItem[]): Promise<Array<ReadItem<C>>> {
+  async read<C extends UplinkClass>(entries: readonly QueuedItem[], options?: { readonly text?: false }): Promise<Array<ReadItem<C>>>;
+  /** With `text`: items stored as JSON (raw snippets, status reports) come back as their text (protocol.ts ItemText). */
+  async read<C extends UplinkClass>(entries: readonly QueuedItem[], options: { readonly text: true }): Promise<Array<SendItem<C>>>;
+  async read<C extends UplinkClass>(entries: readonly QueuedItem[], options: { readonly text?: boolean } = {}): Promise<Array<SendItem<C>>> {
     const fresh = entries.map((e) => this.#takeFresh(e) as UplinkItems[C] | undefined);
     const values: Array<Buffer | undefined> = [];
     const missing = (): number[] => entries.flatMap((e, i) => (fresh[i] === undefined && values[i] === undefined && !e.gone ? [i] : []));
@@ -272,7 +281,8 @@ export class Outbox extends Resource {
       await this.#o.writer.flush();
       await stored(notYetWritten);
     }
-    const out: Array<ReadItem<C>> = [];
+    const out: Array<SendItem<C>> = [];
+    const decode = options.text === true ? decodeItemText : decodeItem;
     // Decoding 1,000 summaries or a few raw snippets read back is 5–12 ms (a CPU profile of the
     // e2e benchmark): other classes than alert events give the loop up as they go.
     const turn = new Turn(this.#o.turnBudgetMs);
@@ -291,7 +301,7 @@ export class Outbox extends Resource {
         if (entry.gone) continue;
       }
       try {
-        out.push({ entry, item: decodeItem(entry.cls as C, value) });
+        out.push({ entry, item: entry.cls === 'alert' ? decodeItem(entry.cls as C, value) : decode(entry.cls as C, value) });
       } catch (err) {
         this.#o.log.error({ err, class: entry.cls, id: entry.id }, 'outbox record cannot be decoded; dropped');
         this.#drop(entry as Entry, 'corrupt');

@@ -21,7 +21,7 @@ import { codedError } from '../errors/catalogue.js';
 import { Resource } from '../lifecycle/resource.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
-import type { Outbox, QueuedItem, ReadItem, TakeOptions } from '../outbox/outbox.js';
+import type { Outbox, QueuedItem, SendItem, TakeOptions } from '../outbox/outbox.js';
 import { reconnectDelay } from '../source/mqtt-client/backoff.js';
 import { safeUrl } from '../source/mqtt-client/client-options.js';
 import { keepNoDelay } from '../source/mqtt-client/no-delay.js';
@@ -29,7 +29,7 @@ import { uplinkClientOptions } from './connection.js';
 import { InFlight } from './in-flight.js';
 import { laneOrder, takeOptions, type Lane } from './lanes.js';
 import { uplinkMetrics, type UplinkMetrics } from './metrics.js';
-import { decodeAck, encodeBatchAsync, newBatchId, type Ack, type UplinkBatchInput } from './protocol.js';
+import { decodeAck, encodeBatchAsync, newBatchId, type Ack, type OutgoingBatch } from './protocol.js';
 import type { AppliedReport } from './push-schemas.js';
 import { statusReport } from './status-report.js';
 import { TokenBucket } from './token-bucket.js';
@@ -436,14 +436,14 @@ export class Uplink extends Resource {
 
   async #send(lane: Lane, entries: QueuedItem[]): Promise<void> {
     const outbox = this.#o.outbox;
-    let items: ReadItem[] = await outbox.read(entries);
+    let items: SendItem[] = await outbox.read(entries, { text: true });
     if (!this.#connected) {
       outbox.release(entries, false);
       return;
     }
     for (;;) {
       if (items.length === 0) return;
-      const batch = { gateway: this.#o.gateway, class: lane.cls, batch: newBatchId(), sentAt: this.#o.clock.now(), items: items.map((i) => i.item) } as UplinkBatchInput;
+      const batch = { gateway: this.#o.gateway, class: lane.cls, batch: newBatchId(), sentAt: this.#o.clock.now(), items: items.map((i) => i.item) } as OutgoingBatch;
       const encoded = await encodeBatchAsync(batch, { gzip: this.#c.gzip, gzipMinBytes: this.#c.gzipMinBytes });
       if (!this.#connected) {
         outbox.release(items.map((i) => i.entry), false);

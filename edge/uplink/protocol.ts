@@ -36,6 +36,21 @@ export type UplinkBatch = {
 /** A batch as the sender fills it in: everything but `v`. */
 export type UplinkBatchInput = DistributiveOmit<UplinkBatch, 'v'>;
 
+/**
+ * An item already in its JSON form, the text JSON.stringify gives for it. The outbox reads raw
+ * snippets and status reports back as text (outbox.ts read with `text`): a raw part is up to
+ * 128 KB of JSON, and parsing it only to stringify it again for the message doubled the uplink's
+ * work on them and kept both forms alive across the turns a message is built in.
+ */
+export class ItemText {
+  constructor(readonly json: string) {}
+}
+
+/** A batch as the uplink hands it over: items of other classes than alert events may be ItemText. */
+export type OutgoingBatch = {
+  [C in UplinkClass]: { gateway: string; class: C; batch: string; sentAt: number; items: Array<UplinkItems[C] | (C extends 'alert' ? never : ItemText)> };
+}[UplinkClass];
+
 /** Why a receiver refused a whole message: the dead-letter reason. */
 export type ProtocolReason = 'too_large' | 'bad_compression' | 'not_json' | 'unsupported_version' | 'invalid' | 'wrong_topic';
 
@@ -105,9 +120,10 @@ const DEFAULT_MAX_BYTES = 1 << 20;
 const DEFAULT_MAX_DECOMPRESSED = 16 << 20;
 
 /** Encode a batch for `uplinkTopics.up(gateway, class)`; `v` is filled in. */
-export function encodeBatch(batch: UplinkBatchInput, options: EncodeOptions = {}): Encoded {
+export function encodeBatch(batch: OutgoingBatch, options: EncodeOptions = {}): Encoded {
   if (batch.items.length === 0) throw new TypeError('a batch carries at least one item');
-  return { topic: uplinkTopics.up(batch.gateway, batch.class), ...frame(envelope(batch), options) };
+  const json = Buffer.from(batch.items.some((item) => item instanceof ItemText) ? joinItems(batch, batch.items.map(itemJson)) : JSON.stringify(envelope(batch)));
+  return { topic: uplinkTopics.up(batch.gateway, batch.class), ...framed(json, options) };
 }
 
 /**
@@ -118,7 +134,7 @@ export function encodeBatch(batch: UplinkBatchInput, options: EncodeOptions = {}
  * message of alerts), where a turn on the pool queues behind LevelDB's writes and the summaries'
  * compression: 13 ms for a message of 25 alerts (17 KB) in a fleet's window-closing burst.
  */
-export async function encodeBatchAsync(batch: UplinkBatchInput, options: EncodeOptions = {}): Promise<Encoded> {
+export async function encodeBatchAsync(batch: OutgoingBatch, options: EncodeOptions = {}): Promise<Encoded> {
   if (batch.items.length === 0) throw new TypeError('a batch carries at least one item');
   const json = Buffer.from(batch.class === 'alert' ? JSON.stringify(envelope(batch)) : await stringifyAcrossTurns(batch));
   const topic = uplinkTopics.up(batch.gateway, batch.class);
@@ -127,7 +143,15 @@ export async function encodeBatchAsync(batch: UplinkBatchInput, options: EncodeO
   return { topic, payload: atOnce ? gzipSync(json) : await gzipAsync(json), compressed: true, jsonBytes: json.length };
 }
 
-const envelope = (batch: UplinkBatchInput) => ({ v: PROTOCOL_VERSION, gateway: batch.gateway, class: batch.class, batch: batch.batch, sentAt: batch.sentAt, items: batch.items });
+const envelope = (batch: OutgoingBatch) => ({ v: PROTOCOL_VERSION, gateway: batch.gateway, class: batch.class, batch: batch.batch, sentAt: batch.sentAt, items: batch.items });
+
+const itemJson = (item: unknown): string => (item instanceof ItemText ? item.json : JSON.stringify(item));
+
+/** `{"v":…,"sentAt":…}` → `{"v":…,"sentAt":…,"items":[…]}`: the key order of envelope(). */
+function joinItems(batch: OutgoingBatch, items: readonly string[]): string {
+  const { items: _items, ...head } = envelope(batch);
+  return `${JSON.stringify(head).slice(0, -1)},"items":[${items.join(',')}]}`;
+}
 
 /**
  * The text JSON.stringify gives for the batch's document, made item by item and giving the loop
@@ -135,16 +159,14 @@ const envelope = (batch: UplinkBatchInput) => ({ v: PROTOCOL_VERSION, gateway: b
  * summaries is 8–16 ms in one block on the development VM (a CPU profile of the e2e benchmark),
  * longer on a Pi, and an alert read meanwhile would wait for all of it.
  */
-async function stringifyAcrossTurns(batch: UplinkBatchInput): Promise<string> {
-  const { items, ...head } = envelope(batch);
+async function stringifyAcrossTurns(batch: OutgoingBatch): Promise<string> {
   const parts: string[] = [];
   const turn = new Turn();
-  for (const item of items as readonly unknown[]) {
+  for (const item of batch.items as readonly unknown[]) {
     if (turn.due()) await turn.next();
-    parts.push(JSON.stringify(item));
+    parts.push(itemJson(item));
   }
-  // `{"v":…,"sentAt":…}` → `{"v":…,"sentAt":…,"items":[…]}`: the key order of envelope().
-  return `${JSON.stringify(head).slice(0, -1)},"items":[${parts.join(',')}]}`;
+  return joinItems(batch, parts);
 }
 
 /** Encode an ack for `uplinkTopics.ack(gateway)`; `v` is filled in. */
@@ -212,7 +234,10 @@ const wantsGzip = (json: Buffer, options: EncodeOptions): boolean => options.gzi
 
 /** A JSON document as a payload: gzip-compressed when asked and at least gzipMinBytes long. */
 export function frame(body: object, options: EncodeOptions): Omit<Encoded, 'topic'> {
-  const json = Buffer.from(JSON.stringify(body));
+  return framed(Buffer.from(JSON.stringify(body)), options);
+}
+
+function framed(json: Buffer, options: EncodeOptions): Omit<Encoded, 'topic'> {
   if (wantsGzip(json, options)) return { payload: gzipSync(json), compressed: true, jsonBytes: json.length };
   return { payload: json, compressed: false, jsonBytes: json.length };
 }

@@ -9,7 +9,7 @@ import { EVICTION_ORDER, outboxItems, type Outbox } from '../../edge/outbox/outb
 import { encodeItem, itemKey } from '../../edge/outbox/item-codec.js';
 import { readOutbox } from '../../edge/outbox/read-outbox.js';
 import { openDb } from '../../edge/store/db.js';
-import { UPLINK_CLASSES, type UplinkClass, type UplinkItems } from '../../edge/uplink/protocol.js';
+import { ItemText, UPLINK_CLASSES, type UplinkClass, type UplinkItems } from '../../edge/uplink/protocol.js';
 import { metric, Teardown } from '../helpers/mqtt.js';
 import { openTestOutbox, type TestOutbox, type TestOutboxOptions } from '../helpers/outbox.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -96,6 +96,22 @@ describe('Outbox', () => {
     expect(read.map((r) => r.item)).toStrictEqual(Array.from({ length: 30 }, (_, n) => n).filter((n) => n !== 3).map((n) => summaryNo(n)));
     // One turn per decode at least (reading from LevelDB itself takes a few, whatever the budget).
     expect(turns).toBeGreaterThanOrEqual(29);
+  });
+
+  it('reads raw snippets and status reports for sending as their JSON text, alert events and summaries as objects', async () => {
+    const { outbox } = await open({ freshBytes: 0 });
+    outbox.add('raw', rawNo(1));
+    outbox.add('status', statusNo(1));
+    outbox.add('alert', alertNo(1));
+    outbox.add('summary', summaryNo(1));
+    for (const [cls, item] of [['raw', rawNo(1)], ['status', statusNo(1)]] as const) {
+      const [read] = await outbox.read(outbox.take(cls, { from: 'oldest', max: 1 }), { text: true });
+      expect(read?.item).toEqual(new ItemText(JSON.stringify(item)));
+    }
+    for (const [cls, item] of [['alert', alertNo(1)], ['summary', summaryNo(1)]] as const) {
+      const [read] = await outbox.read(outbox.take(cls, { from: 'oldest', max: 1 }), { text: true });
+      expect(read?.item).toStrictEqual(item);
+    }
   });
 
   it('reads items that are still waiting in the batch writer', async () => {

@@ -1,10 +1,11 @@
 // The outbox's stored form of items: every class round-trips exactly, a summary takes a fraction
 // of its JSON, and a summary with a field the codec does not know falls back to JSON, keeping it.
 
+import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Summary } from '../../edge/features/summary.js';
-import { decodeItem, encodeItem, itemKey, parseItemKey, readHeader } from '../../edge/outbox/item-codec.js';
-import type { UplinkClass, UplinkItems } from '../../edge/uplink/protocol.js';
+import { decodeItem, decodeItemText, encodeItem, itemKey, parseItemKey, readHeader } from '../../edge/outbox/item-codec.js';
+import { ItemText, type UplinkClass, type UplinkItems } from '../../edge/uplink/protocol.js';
 import { exampleAlert, exampleRaw, exampleStatus, exampleSummary, T } from '../helpers/uplink-items.js';
 
 const GW = 'gw-7';
@@ -71,6 +72,34 @@ describe('outbox item codec', () => {
   it('refuses an item without a proper id or revision (a programmer mistake)', () => {
     expect(() => encodeItem('alert', { ...exampleAlert(GW, 'p'), id: 'nope' }, AT)).toThrow(TypeError);
     expect(() => encodeItem('alert', { ...exampleAlert(GW, 'p'), revision: 1.5 }, AT)).toThrow(TypeError);
+  });
+
+  it('reads an item stored as JSON back as the text JSON.stringify gives for it, a summary as the object', () => {
+    const items = [
+      ['raw', exampleRaw(GW, 'pump-1')],
+      ['status', exampleStatus(GW, 4)],
+      ['alert', exampleAlert(GW, 'pump-1')],
+      // No keys besides id and revision: `{"id":…,"revision":…}`, no stray comma.
+      ['raw', { id: 'a'.repeat(32), revision: 3 } as unknown as UplinkItems['raw']],
+    ] as const;
+    for (const [cls, item] of items) {
+      const value = encodeItem(cls, item, AT);
+      const text = decodeItemText(cls, value);
+      expect(text).toBeInstanceOf(ItemText);
+      expect((text as ItemText).json).toBe(JSON.stringify(decodeItem(cls, value)));
+    }
+    expect(decodeItemText('summary', encodeItem('summary', summary, AT))).toStrictEqual(summary);
+  });
+
+  it('refuses to read as text a JSON body that does not parse, or is not an object', () => {
+    const value = encodeItem('raw', exampleRaw(GW, 'p'), AT);
+    value[value.length - 3]! ^= 0xff;
+    expect(() => decodeItemText('raw', value)).toThrow(expect.objectContaining({ code: 'ERR_STORE_CORRUPT' }));
+    // A well-formed deflate stream of a JSON array where the item's other keys should be.
+    const good = encodeItem('raw', { id: 'b'.repeat(32), revision: 0 } as unknown as UplinkItems['raw'], AT);
+    const header = good.subarray(0, good.length - deflateRawSync('{}').length);
+    expect(decodeItemText('raw', Buffer.concat([header, deflateRawSync('{"x":1}')]))).toEqual(new ItemText(`{"id":"${'b'.repeat(32)}","revision":0,"x":1}`));
+    expect(() => decodeItemText('raw', Buffer.concat([header, deflateRawSync('[1]')]))).toThrow(expect.objectContaining({ code: 'ERR_STORE_CORRUPT', message: expect.stringContaining('not a JSON object') }));
   });
 
   it('keys sort by class, then seq', () => {

@@ -5,8 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { catalogue } from '../../edge/errors/catalogue.js';
 import {
-  decodeAck, decodeUplink, encodeAck, encodeBatch, encodeBatchAsync, newBatchId, parseTopic, protocolReason, PROTOCOL_VERSION, rawSnippetId, statusId,
-  uplinkTopics, type ProtocolReason, type UplinkBatchInput, type UplinkDecodeResult,
+  decodeAck, decodeUplink, encodeAck, encodeBatch, encodeBatchAsync, ItemText, newBatchId, parseTopic, protocolReason, PROTOCOL_VERSION, rawSnippetId, statusId,
+  uplinkTopics, type OutgoingBatch, type ProtocolReason, type UplinkBatchInput, type UplinkDecodeResult,
 } from '../../edge/uplink/protocol.js';
 import { exampleAlert, exampleRaw, exampleStatus, exampleSummary } from '../helpers/uplink-items.js';
 
@@ -45,6 +45,19 @@ describe('uplink protocol: batches', () => {
       const sync = encodeBatch(b, options);
       const async = await encodeBatchAsync(b, options);
       expect(async).toEqual(sync);
+    }
+  });
+
+  it('sends items given as their JSON text (ItemText) in the same bytes as the items themselves', async () => {
+    for (const b of batches.filter((x) => x.class !== 'alert')) {
+      const asText = { ...b, items: b.items.map((item) => new ItemText(JSON.stringify(item))) } as OutgoingBatch;
+      for (const options of [{}, { gzip: true, gzipMinBytes: 0 }]) {
+        expect(encodeBatch(asText, options)).toEqual(encodeBatch(b, options));
+        expect(await encodeBatchAsync(asText, options)).toEqual(encodeBatch(b, options));
+      }
+      // Some items as text, some not.
+      const mixed = { ...b, items: [...b.items, new ItemText(JSON.stringify(b.items[0]))] } as OutgoingBatch;
+      expect((await encodeBatchAsync(mixed)).payload.toString()).toBe(JSON.stringify({ v: PROTOCOL_VERSION, ...b, items: [...b.items, b.items[0]] }));
     }
   });
 
