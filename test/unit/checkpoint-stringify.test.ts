@@ -1,9 +1,11 @@
 // A checkpoint's window state is stringified a slice of devices per turn of the event loop: the
-// same text as JSON.stringify, with the loop given back between slices.
+// same text as JSON.stringify, with the loop given back between slices; and gzip-compressed as it
+// is made, which decompresses to that same text.
 
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../edge/clock/fake-clock.js';
-import { stringifySnapshot } from '../../edge/store/checkpoint.js';
+import { gzipSnapshot, stringifySnapshot } from '../../edge/store/checkpoint.js';
 import { createWindowEngine } from '../../edge/window/engine.js';
 import type { WindowSnapshot } from '../../edge/window/snapshot.js';
 
@@ -46,5 +48,13 @@ describe('stringifySnapshot', () => {
     const text = await stringifySnapshot(snapshot, 3);
     expect(turned).toBe(true);
     expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(snapshot)));
+  });
+
+  it.each([0, 1, 7, 400])('compresses the same text as it makes it, %i devices', async (devices) => {
+    const snapshot = snapshotOf(devices);
+    const text = JSON.stringify(snapshot);
+    // 400 devices: far past the compressor's 16 KiB write buffer, so the writes wait for it to drain.
+    if (devices === 400) expect(text.length).toBeGreaterThan(20 * 16_384);
+    expect(gunzipSync(await gzipSnapshot(snapshot, 3)).toString('utf8')).toBe(text);
   });
 });
