@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { browserMissing, launchChromium, logIn, screenshot, SIZES, waitForText } from '../helpers/browser.js';
-import { freePort } from '../helpers/gateway-process.js';
+import { freePort } from '../helpers/free-port.js';
 import { CLI_MAIN } from '../helpers/simulator.js';
 import { tempDir, type TempDir } from '../helpers/temp-dir.js';
 

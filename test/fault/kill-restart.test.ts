@@ -12,7 +12,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Summary } from '../../edge/features/summary.js';
 import { AckPeer } from '../helpers/ack-peer.js';
 import { startPlainBroker, type PlainBroker } from '../helpers/mqtt.js';
-import { freePort, startGatewayProcess } from '../helpers/gateway-process.js';
+import { freePort } from '../helpers/free-port.js';
+import { startGatewayProcess } from '../helpers/gateway-process.js';
 import { tempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 

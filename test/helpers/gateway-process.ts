@@ -4,19 +4,10 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 import { CLI_MAIN } from './simulator.js';
 import { edgeServiceUnit, nodeLaunch } from './systemd-unit.js';
-
-/** A TCP port nothing listens on right now (for a process that must bind the same port again later). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface GatewayProcess {
   readonly child: ChildProcess;

@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { freePort } from '../helpers/free-port.js';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { tempDir, type TempDir } from '../helpers/temp-dir.js';
 
 let dir: TempDir | undefined;
