@@ -32,7 +32,12 @@ import { snippetParts } from './snippet-parts.js';
 
 /** What the recorder needs of the ingest log: several devices' readings by event-time range, in one pass, decoded when asked. */
 export interface ReadingSource {
-  findAround(queries: ReadonlyArray<{ device: string; from: number; to: number; limit?: number }>): Promise<ReadonlyArray<{ readings(): LoggedReading[] }>>;
+  findAround(queries: ReadonlyArray<{ device: string; from: number; to: number; limit?: number }>): Promise<readonly Found[]>;
+}
+
+/** One cut's readings, decoded by `readings()` (which throws ERR_STORE_CORRUPT for a damaged record). */
+export interface Found {
+  readings(): LoggedReading[];
 }
 
 export interface FlightRecorderOptions {
@@ -165,7 +170,7 @@ export class FlightRecorder extends Resource {
 
   async #cut(cuts: readonly Cut[]): Promise<void> {
     const c = this.#o.config;
-    let found: ReadonlyArray<{ readings(): LoggedReading[] }>;
+    let found: readonly Found[];
     try {
       found = await this.#o.readings.findAround(cuts.map((cut) => ({ device: cut.device, from: cut.from, to: cut.to, limit: c.maxReadings })));
     } catch (err) {
@@ -181,7 +186,17 @@ export class FlightRecorder extends Resource {
       // reading) must not hold the event loop, which the readings and the alerts go through.
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));
       if (this.status !== 'open' && this.status !== 'closing') return;
-      const readings = found[i]!.readings();
+      let readings: LoggedReading[];
+      try {
+        readings = found[i]!.readings();
+      } catch (err) {
+        // A record the codec cannot read: this cut waits and tries again, the others go on.
+        this.#m.failures.inc();
+        this.#timers.delete(cut.alert);
+        this.#o.log.error({ err, alert: cut.alert, device: cut.device }, 'flight recorder: cutting a snippet failed; retrying');
+        this.#schedule(cut, RETRY_MS);
+        continue;
+      }
       const parts = snippetParts({ gateway: this.#o.gateway, device: cut.device, alert: cut.alert, from: cut.from, to: cut.to }, readings.map((r) => r.reading), c.maxPartBytes);
       for (const part of parts) this.#o.outbox.add('raw', part);
       this.#o.writer.del(this.#sub, cut.alert);

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../edge/alert/alert.js';
 import { FakeClock } from '../../edge/clock/fake-clock.js';
 import type { FlightRecorderConfig } from '../../edge/config/uplink-schema.js';
+import { codedError } from '../../edge/errors/catalogue.js';
 import { silentLogger } from '../../edge/observe/log.js';
 import { Registry } from '../../edge/observe/metrics.js';
 import { FlightRecorder, PASS_GAP_MS, type ReadingSource } from '../../edge/outbox/flight-recorder.js';
@@ -153,6 +154,29 @@ describe('FlightRecorder', () => {
       expect(mine.flatMap((p) => p.readings).map((r) => r.ts)).toEqual(fed.filter((ts) => ts >= a.raisedAt - CONFIG.beforeMs && ts <= a.raisedAt + CONFIG.afterMs));
     }
     expect(metric(s.metrics, 'tributary_flight_recorder_snippets_total')).toBe(20);
+  });
+
+  it('keeps cutting the others when one cut\'s readings cannot be decoded, and tries that one again later', async () => {
+    const s = await setup();
+    await s.recorder.close();
+    let damaged = 1;
+    await s.startRecorder({
+      findAround: async (queries) =>
+        (await s.log.findAround(queries)).map((found, k) => ({
+          readings: () => {
+            if (queries[k]!.device === 'pump-2' && damaged-- > 0) throw codedError('ERR_STORE_CORRUPT', ['ingest-log', 'test', 'a damaged record']);
+            return found.readings();
+          },
+        })),
+    });
+    const two = ['pump-1', 'pump-2'].map((device, n) => ({ ...raised(T + 100_000), device, id: (n + 1).toString(16).padStart(32, '0') }));
+    feed(s, 0, 160, (i) => i === 101 && two.forEach((a) => s.recorder.alert(a)));
+    await waitFor(async () => (await snippets(s)).some((p) => p.device === 'pump-1'), 'pump-1\'s snippet');
+    expect(metric(s.metrics, 'tributary_flight_recorder_failures_total')).toBe(1);
+    expect(s.recorder.pending).toBe(1); // pump-2's, waiting for its retry
+    s.clock.set(T + 200_000); // past the retry's 30 s
+    await waitFor(() => s.recorder.pending === 0, 'pump-2\'s second try');
+    expect((await snippets(s)).filter((p) => p.device === 'pump-2').flatMap((p) => p.readings)).toHaveLength(91);
   });
 
   it('cuts nothing for updated or cleared events', async () => {
