@@ -264,7 +264,7 @@ export class Outbox extends Resource {
    * that cannot be decoded is dropped (ledger reason `corrupt`) rather than wedging the uplink.
    */
   async read<C extends UplinkClass>(entries: readonly QueuedItem[], options?: { readonly text?: false }): Promise<Array<ReadItem<C>>>;
-  /** With `text`: items stored as JSON (raw snippets, status reports) come back as their text (protocol.ts ItemText). */
+  /** With `text`: items stored as JSON (raw snippets, alert events, status reports) come back as their text (protocol.ts ItemText). */
   async read<C extends UplinkClass>(entries: readonly QueuedItem[], options: { readonly text: true }): Promise<Array<SendItem<C>>>;
   async read<C extends UplinkClass>(entries: readonly QueuedItem[], options: { readonly text?: boolean } = {}): Promise<Array<SendItem<C>>> {
     const fresh = entries.map((e) => this.#takeFresh(e) as UplinkItems[C] | undefined);
@@ -301,7 +301,7 @@ export class Outbox extends Resource {
         if (entry.gone) continue;
       }
       try {
-        out.push({ entry, item: entry.cls === 'alert' ? decodeItem(entry.cls as C, value) : decode(entry.cls as C, value) });
+        out.push({ entry, item: decode(entry.cls as C, value) });
       } catch (err) {
         this.#o.log.error({ err, class: entry.cls, id: entry.id }, 'outbox record cannot be decoded; dropped');
         this.#drop(entry as Entry, 'corrupt');

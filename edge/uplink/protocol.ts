@@ -38,17 +38,17 @@ export type UplinkBatchInput = DistributiveOmit<UplinkBatch, 'v'>;
 
 /**
  * An item already in its JSON form, the text JSON.stringify gives for it. The outbox reads raw
- * snippets and status reports back as text (outbox.ts read with `text`): a raw part is up to
- * 128 KB of JSON, and parsing it only to stringify it again for the message doubled the uplink's
- * work on them and kept both forms alive across the turns a message is built in.
+ * snippets, alert events and status reports back as text (outbox.ts read with `text`): a raw part
+ * is up to 128 KB of JSON, and parsing it only to stringify it again for the message doubled the
+ * uplink's work on them and kept both forms alive across the turns a message is built in.
  */
 export class ItemText {
   constructor(readonly json: string) {}
 }
 
-/** A batch as the uplink hands it over: items of other classes than alert events may be ItemText. */
+/** A batch as the uplink hands it over: any item may be given as its JSON text (ItemText). */
 export type OutgoingBatch = {
-  [C in UplinkClass]: { gateway: string; class: C; batch: string; sentAt: number; items: Array<UplinkItems[C] | (C extends 'alert' ? never : ItemText)> };
+  [C in UplinkClass]: { gateway: string; class: C; batch: string; sentAt: number; items: Array<UplinkItems[C] | ItemText> };
 }[UplinkClass];
 
 /** Why a receiver refused a whole message: the dead-letter reason. */
@@ -122,7 +122,7 @@ const DEFAULT_MAX_DECOMPRESSED = 16 << 20;
 /** Encode a batch for `uplinkTopics.up(gateway, class)`; `v` is filled in. */
 export function encodeBatch(batch: OutgoingBatch, options: EncodeOptions = {}): Encoded {
   if (batch.items.length === 0) throw new TypeError('a batch carries at least one item');
-  const json = Buffer.from(batch.items.some((item) => item instanceof ItemText) ? joinItems(batch, batch.items.map(itemJson)) : JSON.stringify(envelope(batch)));
+  const json = Buffer.from(joinItems(batch, batch.items.map(itemJson)));
   return { topic: uplinkTopics.up(batch.gateway, batch.class), ...framed(json, options) };
 }
 
@@ -136,20 +136,18 @@ export function encodeBatch(batch: OutgoingBatch, options: EncodeOptions = {}): 
  */
 export async function encodeBatchAsync(batch: OutgoingBatch, options: EncodeOptions = {}): Promise<Encoded> {
   if (batch.items.length === 0) throw new TypeError('a batch carries at least one item');
-  const json = Buffer.from(batch.class === 'alert' ? JSON.stringify(envelope(batch)) : await stringifyAcrossTurns(batch));
+  const json = Buffer.from(batch.class === 'alert' ? joinItems(batch, batch.items.map(itemJson)) : await stringifyAcrossTurns(batch));
   const topic = uplinkTopics.up(batch.gateway, batch.class);
   if (!wantsGzip(json, options)) return { topic, payload: json, compressed: false, jsonBytes: json.length };
   const atOnce = json.length <= GZIP_AT_ONCE_BYTES || batch.class === 'alert';
   return { topic, payload: atOnce ? gzipSync(json) : await gzipAsync(json), compressed: true, jsonBytes: json.length };
 }
 
-const envelope = (batch: OutgoingBatch) => ({ v: PROTOCOL_VERSION, gateway: batch.gateway, class: batch.class, batch: batch.batch, sentAt: batch.sentAt, items: batch.items });
-
 const itemJson = (item: unknown): string => (item instanceof ItemText ? item.json : JSON.stringify(item));
 
-/** `{"v":…,"sentAt":…}` → `{"v":…,"sentAt":…,"items":[…]}`: the key order of envelope(). */
+/** The message's JSON, `{"v":…,"gateway":…,"class":…,"batch":…,"sentAt":…,"items":[…]}`, from its items' texts. */
 function joinItems(batch: OutgoingBatch, items: readonly string[]): string {
-  const { items: _items, ...head } = envelope(batch);
+  const head = { v: PROTOCOL_VERSION, gateway: batch.gateway, class: batch.class, batch: batch.batch, sentAt: batch.sentAt };
   return `${JSON.stringify(head).slice(0, -1)},"items":[${items.join(',')}]}`;
 }
 

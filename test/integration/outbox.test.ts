@@ -98,20 +98,18 @@ describe('Outbox', () => {
     expect(turns).toBeGreaterThanOrEqual(29);
   });
 
-  it('reads raw snippets and status reports for sending as their JSON text, alert events and summaries as objects', async () => {
+  it('reads raw snippets, alert events and status reports for sending as their JSON text, summaries as objects', async () => {
     const { outbox } = await open({ freshBytes: 0 });
     outbox.add('raw', rawNo(1));
     outbox.add('status', statusNo(1));
     outbox.add('alert', alertNo(1));
     outbox.add('summary', summaryNo(1));
-    for (const [cls, item] of [['raw', rawNo(1)], ['status', statusNo(1)]] as const) {
+    for (const [cls, item] of [['raw', rawNo(1)], ['status', statusNo(1)], ['alert', alertNo(1)]] as const) {
       const [read] = await outbox.read(outbox.take(cls, { from: 'oldest', max: 1 }), { text: true });
       expect(read?.item).toEqual(new ItemText(JSON.stringify(item)));
     }
-    for (const [cls, item] of [['alert', alertNo(1)], ['summary', summaryNo(1)]] as const) {
-      const [read] = await outbox.read(outbox.take(cls, { from: 'oldest', max: 1 }), { text: true });
-      expect(read?.item).toStrictEqual(item);
-    }
+    const [summary] = await outbox.read(outbox.take('summary', { from: 'oldest', max: 1 }), { text: true });
+    expect(summary?.item).toStrictEqual(summaryNo(1));
   });
 
   it('reads items that are still waiting in the batch writer', async () => {
