@@ -21,7 +21,7 @@ import { PaneWindows } from './pane-windows.js';
 import { SessionWindows } from './session-windows.js';
 import { staggerOf } from './stagger.js';
 import { checkCompatible, restoreDevice, snapshotConfig, snapshotDevice, SNAPSHOT_VERSION, type WindowSnapshot } from './snapshot.js';
-import { DeviceState, KeyState } from './state.js';
+import { DeviceState, KeyState, type KeyShape } from './state.js';
 
 export interface EngineStart {
   /**
@@ -55,6 +55,7 @@ class EventTimeWindowEngine implements WindowEngine {
   readonly #maxExtent: number;
   readonly #paneSpecs: number;
   readonly #sessionSpecs: number;
+  readonly #shape: KeyShape;
   readonly #emitter: SummaryEmitter;
   readonly #panes: PaneWindows;
   readonly #sessions: SessionWindows;
@@ -84,6 +85,10 @@ class EventTimeWindowEngine implements WindowEngine {
     this.#maxExtent = plan.maxExtent;
     this.#paneSpecs = plan.paneSpecs.length;
     this.#sessionSpecs = plan.sessionSpecs.length;
+    // A key keeps its panes from W − maxSize − lateness to its newest reading (W + the device's lag),
+    // plus the partial pane at each end: room for those at once, and at most 64 (1 ms panes could need thousands).
+    const steady = plan.paneMs > 0 ? Math.ceil((plan.maxSize + this.#lateness + this.#ooo + this.#stagger) / plan.paneMs) + 2 : 0;
+    this.#shape = { paneSpecs: this.#paneSpecs, sessionSpecs: this.#sessionSpecs, paneCapacity: Math.min(64, steady) };
     this.#onLate = options.onLate;
     this.#onRejected = options.onRejected;
     this.#emitter = new SummaryEmitter(options.gateway, options.clock, options.onSummary);
@@ -247,7 +252,7 @@ class EventTimeWindowEngine implements WindowEngine {
   #restore(from: WindowSnapshot): void {
     checkCompatible(from, this.#options);
     for (const d of from.devices) {
-      const dev = restoreDevice(d, this.#paneSpecs, this.#sessionSpecs, this.#lagOf(d.id));
+      const dev = restoreDevice(d, this.#shape, this.#lagOf(d.id));
       this.#devices.set(dev.id, dev);
       this.#keys += dev.keys.size;
     }
@@ -271,7 +276,7 @@ class EventTimeWindowEngine implements WindowEngine {
         this.#onRejected(reading, metric, codedError('ERR_WINDOW_KEY_LIMIT', [this.#maxKeys]));
         return undefined;
       }
-      key = new KeyState(dev.id, metric, this.#paneSpecs, this.#sessionSpecs);
+      key = new KeyState(dev.id, metric, this.#shape);
       dev.keys.set(metric, key);
       this.#keys++;
     }

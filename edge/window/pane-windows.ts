@@ -6,9 +6,10 @@
 // containing it has e > ts, so e + L > W: it is retained. Each of its panes starts at p >= s, so
 // p + maxSize + L >= s + size + L = e + L > W: the panes are retained too.
 
-import { addValue, emptyPartials, mergeInto } from '../features/partials.js';
+import { emptyPartials } from '../features/partials.js';
 import type { Partials } from '../features/summary.js';
 import type { SummaryEmitter } from './emitter.js';
+import type { Panes } from './panes.js';
 import { alignDown, firstEndingAfter, lastStartingBy, type PaneSpec, type WindowPlan } from './plan.js';
 import type { KeyState } from './state.js';
 
@@ -29,9 +30,10 @@ export class PaneWindows {
 
   /** Add a value at or after the watermark: no window containing it can have closed yet. */
   add(key: KeyState, ts: number, v: number): void {
-    let p = key.cur;
-    if (p === undefined || ts < p.tRef || ts >= p.tRef + this.#paneMs) p = this.#paneFor(key, ts);
-    addValue(p, ts, v);
+    const panes = key.panes;
+    let i = panes.cur;
+    if (i < 0 || ts < panes.start(i) || ts >= panes.start(i) + this.#paneMs) i = this.#paneFor(panes, ts);
+    panes.add(i, ts, v);
   }
 
   /**
@@ -40,7 +42,7 @@ export class PaneWindows {
    * when it closed empty and so was never emitted.
    */
   addLate(key: KeyState, ts: number, v: number, watermark: number): void {
-    addValue(this.#paneFor(key, ts), ts, v);
+    key.panes.add(this.#paneFor(key.panes, ts), ts, v);
     for (const spec of this.#specs) {
       const last = lastStartingBy(ts, spec);
       for (let k = firstEndingAfter(ts, spec); k <= last; k++) {
@@ -67,14 +69,14 @@ export class PaneWindows {
     if (panes.length === 0) return;
     for (const spec of this.#specs) {
       const stop = firstEndingAfter(w1, spec); // windows k < stop have ended by w1
-      let k = Math.max(firstEndingAfter(w0, spec), firstEndingAfter(panes[0]!.tRef, spec));
+      let k = Math.max(firstEndingAfter(w0, spec), firstEndingAfter(panes.start(0), spec));
       let i = 0;
       while (k < stop) {
         const start = k * spec.slide;
         const end = start + spec.size;
-        while (i < panes.length && panes[i]!.tRef < start) i++;
+        while (i < panes.length && panes.start(i) < start) i++;
         if (i === panes.length) break;
-        const first = panes[i]!.tRef;
+        const first = panes.start(i);
         if (first >= end) {
           // Empty window: jump to the first window containing the next pane.
           k = Math.max(k + 1, firstEndingAfter(first, spec));
@@ -91,11 +93,8 @@ export class PaneWindows {
     const panes = key.panes;
     const limit = watermark - this.#maxSize - this.#lateness;
     let n = 0;
-    while (n < panes.length && panes[n]!.tRef <= limit) n++;
-    if (n > 0) {
-      if (key.cur !== undefined && key.cur.tRef <= limit) key.cur = undefined;
-      panes.splice(0, n);
-    }
+    while (n < panes.length && panes.start(n) <= limit) n++;
+    panes.dropFirst(n);
     for (const spec of this.#specs) {
       const revs = key.revs[spec.index];
       if (revs === undefined) continue;
@@ -117,9 +116,11 @@ export class PaneWindows {
     for (const spec of this.#specs) {
       const from = firstEndingAfter(watermark, spec);
       let counted = from - 1; // last window index counted
-      for (const pane of key.panes) {
-        const lo = Math.max(counted + 1, firstEndingAfter(pane.tRef, spec));
-        const hi = lastStartingBy(pane.tRef, spec);
+      const panes = key.panes;
+      for (let i = 0; i < panes.length; i++) {
+        const paneStart = panes.start(i);
+        const lo = Math.max(counted + 1, firstEndingAfter(paneStart, spec));
+        const hi = lastStartingBy(paneStart, spec);
         if (hi >= lo) {
           count += hi - lo + 1;
           counted = hi;
@@ -136,29 +137,20 @@ export class PaneWindows {
   #merge(key: KeyState, start: number, end: number): Partials {
     const panes = key.panes;
     let i = 0;
-    while (i < panes.length && panes[i]!.tRef < start) i++;
+    while (i < panes.length && panes.start(i) < start) i++;
     return this.#mergeFrom(panes, i, start, end);
   }
 
-  #mergeFrom(panes: readonly Partials[], i: number, start: number, end: number): Partials {
+  #mergeFrom(panes: Panes, i: number, start: number, end: number): Partials {
     const acc = emptyPartials(start);
-    for (; i < panes.length && panes[i]!.tRef < end; i++) mergeInto(acc, panes[i]!);
+    for (; i < panes.length && panes.start(i) < end; i++) panes.mergeInto(acc, i);
     return acc;
   }
 
-  /** The pane containing ts, created in sorted position if new. */
-  #paneFor(key: KeyState, ts: number): Partials {
-    const start = alignDown(ts, this.#paneMs);
-    const panes = key.panes;
-    let i = panes.length - 1;
-    while (i >= 0 && panes[i]!.tRef > start) i--;
-    let p = i >= 0 ? panes[i]! : undefined;
-    if (p === undefined || p.tRef !== start) {
-      p = emptyPartials(start);
-      if (i === panes.length - 1) panes.push(p);
-      else panes.splice(i + 1, 0, p);
-    }
-    key.cur = p;
-    return p;
+  /** The index of the pane containing ts, made in sorted position if new; it becomes the current pane. */
+  #paneFor(panes: Panes, ts: number): number {
+    const i = panes.at(alignDown(ts, this.#paneMs));
+    panes.cur = i;
+    return i;
   }
 }

@@ -9,7 +9,7 @@
 import { codedError } from '../errors/catalogue.js';
 import type { Partials } from '../features/summary.js';
 import type { WindowEngineOptions, WindowSpec } from './contract.js';
-import { DeviceState, KeyState, Session } from './state.js';
+import { DeviceState, KeyState, Session, type KeyShape } from './state.js';
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -111,20 +111,25 @@ export function snapshotDevice(dev: DeviceState): DeviceSnapshot {
   };
 }
 
-export function restoreDevice(snap: DeviceSnapshot, paneSpecs: number, sessionSpecs: number, lag: number): DeviceState {
+export function restoreDevice(snap: DeviceSnapshot, shape: KeyShape, lag: number): DeviceState {
   const dev = new DeviceState(snap.id, snap.lastArrival, lag);
   dev.maxTs = fromSnap(snap.maxTs);
   dev.watermark = fromSnap(snap.watermark);
   dev.processedW = fromSnap(snap.processedW);
   dev.nextWake = fromSnap(snap.nextWake);
   for (const k of snap.keys) {
-    const key = new KeyState(snap.id, k.metric, paneSpecs, sessionSpecs);
-    for (const p of k.panes) key.panes.push(restorePartials(p));
+    const key = new KeyState(snap.id, k.metric, shape);
+    for (const values of k.panes) {
+      const p = restorePartials(values);
+      const last = key.panes.length - 1;
+      if (last >= 0 && !(p.tRef > key.panes.start(last))) throw codedError('ERR_STORE_CORRUPT', ['checkpoint', 'panes', `a pane at ${p.tRef} after one at ${key.panes.start(last)}`]);
+      key.panes.push(p);
+    }
     k.revs.forEach((revs, i) => {
-      if (revs !== null && i < paneSpecs) key.revs[i] = new Map(revs);
+      if (revs !== null && i < shape.paneSpecs) key.revs[i] = new Map(revs);
     });
     k.sessions.forEach((list, i) => {
-      if (i >= sessionSpecs) return;
+      if (i >= shape.sessionSpecs) return;
       for (const s of list) {
         const session = new Session(restorePartials(s.p), s.start);
         session.lastTs = s.lastTs;
@@ -141,7 +146,7 @@ export function restoreDevice(snap: DeviceSnapshot, paneSpecs: number, sessionSp
 function snapshotKey(key: KeyState): KeySnapshot {
   return {
     metric: key.metric,
-    panes: key.panes.map(snapshotPartials),
+    panes: Array.from({ length: key.panes.length }, (_, i) => snapshotPartials(key.panes.partials(i))),
     revs: key.revs.map((m) => (m === undefined ? null : [...m.entries()])),
     sessions: key.sessions.map((list) => list.map((s) => ({ p: snapshotPartials(s.p), start: s.start, lastTs: s.lastTs, rev: s.rev, dirty: s.dirty }))),
   };

@@ -4,6 +4,7 @@
 // watermark step walks the device's keys once.
 
 import type { Partials } from '../features/summary.js';
+import { Panes } from './panes.js';
 
 /** One session of one key and session spec: covers [start, lastTs + gap). */
 export class Session {
@@ -23,23 +24,30 @@ export class Session {
   }
 }
 
+/** What every key of an engine holds: its window specs, and room for the panes it keeps in the steady state. */
+export interface KeyShape {
+  readonly paneSpecs: number;
+  readonly sessionSpecs: number;
+  /** Panes made room for at once (panes.ts): more grow the key's buffer. */
+  readonly paneCapacity: number;
+}
+
 export class KeyState {
   readonly device: string;
   readonly metric: string;
-  /** Non-empty panes sorted by start (`tRef` is the pane start). */
-  readonly panes: Partials[] = [];
-  /** The pane of the previous value: consecutive values nearly always share it. */
-  cur: Partials | undefined = undefined;
+  /** Panes sorted by start (panes.ts), each made by a value in it. */
+  readonly panes: Panes;
   /** Per pane spec: window start → revision, for closed windows revised by late readings (rare, so lazy). */
   readonly revs: Array<Map<number, number> | undefined>;
   /** Per session spec: sessions sorted by start. */
   readonly sessions: Session[][];
 
-  constructor(device: string, metric: string, paneSpecs: number, sessionSpecs: number) {
+  constructor(device: string, metric: string, shape: KeyShape) {
     this.device = device;
     this.metric = metric;
-    this.revs = new Array<Map<number, number> | undefined>(paneSpecs).fill(undefined);
-    this.sessions = Array.from({ length: sessionSpecs }, () => []);
+    this.panes = new Panes(shape.paneCapacity);
+    this.revs = new Array<Map<number, number> | undefined>(shape.paneSpecs).fill(undefined);
+    this.sessions = Array.from({ length: shape.sessionSpecs }, () => []);
   }
 
   /** True when nothing is retained, so the key can be dropped. */

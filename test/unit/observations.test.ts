@@ -45,6 +45,33 @@ describe('ObservationAssembler', () => {
     for (const m of second.slice(1)) expect(r1!.features[`${m}.max`]).toBe(7);
   });
 
+  it('keeps windows of different sizes starting together apart, keeps one record per window, and forgets a retracted one', () => {
+    const a = new ObservationAssembler(RETAIN_MS);
+    for (const m of ['temp', 'vib']) {
+      a.add(windowSummary({ device: 'm-1', metric: m, start: 0, size: 10_000, values: [1, 2] }));
+      a.add(windowSummary({ device: 'm-1', metric: m, start: 0, size: 60_000, values: [3, 4] }));
+      a.add(windowSummary({ device: 'm-1', metric: m, start: 0, kind: 'hopping', size: 60_000, slide: 10_000, values: [5, 6] }));
+    }
+    expect(a.drain()).toHaveLength(3);
+    expect(a.retained).toBe(3);
+    // A revision of each: every one brings back its own window's other metric, and nothing is kept twice.
+    a.add(windowSummary({ device: 'm-1', metric: 'vib', start: 0, size: 10_000, values: [1, 2, 9], revision: 1 }));
+    a.add(windowSummary({ device: 'm-1', metric: 'vib', start: 0, size: 60_000, values: [3, 4, 9], revision: 1 }));
+    a.add(windowSummary({ device: 'm-1', metric: 'vib', start: 0, kind: 'hopping', size: 60_000, slide: 10_000, values: [5, 6, 9], revision: 1 }));
+    expect(a.drain().map((o) => o.features['temp.max'])).toEqual([2, 4, 6]);
+    expect(a.retained).toBe(3);
+    // A retracted (session) window is forgotten: a later revision under it starts from nothing kept.
+    a.add(windowSummary({ device: 'm-1', metric: 'temp', start: 0, kind: 'session', size: 5_000, values: [7] }));
+    a.drain();
+    expect(a.retained).toBe(4);
+    a.add(windowSummary({ device: 'm-1', metric: 'temp', start: 0, kind: 'session', size: 5_000, values: [7], retracted: true }));
+    a.drain();
+    expect(a.retained).toBe(3);
+    a.add(windowSummary({ device: 'm-1', metric: 'vib', start: 0, kind: 'session', size: 5_000, values: [8], revision: 1 }));
+    const [session] = a.drain();
+    expect(Object.keys(session!.features).every((k) => k.startsWith('vib.'))).toBe(true);
+  });
+
   it('forgets windows older than the retention', () => {
     const a = new ObservationAssembler(RETAIN_MS);
     a.add(windowSummary({ device: 'm-1', metric: 'temp', start: 0 }));

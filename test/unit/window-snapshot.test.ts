@@ -131,6 +131,23 @@ describe('window engine snapshot and restore', () => {
     }
   });
 
+  it('refuses a snapshot whose panes are out of order or short of numbers (ERR_STORE_CORRUPT), not holding a wrong window', () => {
+    const clock = new FakeClock(T0);
+    const out: Outputs = { summaries: [], late: [], rejected: [] };
+    const engine = engineOn(clock, out);
+    for (const ts of [T0 + 100, T0 + 1100, T0 + 2100]) engine.add({ device: 'd0', ts, values: { a: 1 }, tsFromArrival: false, receivedAt: clock.now() });
+    const good = JSON.parse(JSON.stringify(engine.snapshot())) as WindowSnapshot;
+    engine.close();
+    const panes = good.devices[0]!.keys[0]!.panes;
+    expect(panes.length).toBe(3);
+    const swapped = structuredClone(good);
+    swapped.devices[0]!.keys[0]!.panes.reverse();
+    const short = structuredClone(good);
+    short.devices[0]!.keys[0]!.panes[1]!.pop();
+    for (const bad of [swapped, short]) expect(() => engineOn(clock, out, bad)).toThrow(expect.objectContaining({ code: 'ERR_STORE_CORRUPT' }));
+    engineOn(clock, out, good).close();
+  });
+
   it('carries the idle timer phase: a device goes idle at the same tick after a restore', () => {
     const steps: Step[] = [{ reading: { device: 'd0', ts: T0 + 100, values: { a: 1 } } }, { advance: 1700 }];
     for (let i = 0; i < 8; i++) steps.push({ advance: 500 });
