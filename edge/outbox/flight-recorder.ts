@@ -4,9 +4,10 @@
 // snippet parts and queued in the outbox, so an engineer can see what the machine did.
 //
 // Cuts run one pass at a time, and a pass takes every cut due by then: one read of the log serves
-// them all (ingest-log.ts findAround). An alert storm (hundreds of alerts raised within seconds)
-// thus costs a few passes over the log instead of one per alert, which had the gateway reading
-// the log at full speed and holding the reads' buffers until it ran out of memory. Alerts raised
+// them all (ingest-log.ts findAround), up to MAX_CUTS_PER_PASS. An alert storm (hundreds of alerts
+// raised within seconds) thus costs a few passes over the log instead of one per alert, which had
+// the gateway reading the log at full speed and holding the reads' buffers until it ran out of
+// memory; nor does one pass hold the finds of the whole storm. Alerts raised
 // one by one (~20 a second in a busy fleet) fall due one by one, so a pass starts no sooner than
 // PASS_GAP_MS after the previous one ended: each pass then takes the second's worth of cuts, and
 // the log is read about once a second instead of once per alert. Snippets are cut ~35 s after
@@ -66,6 +67,13 @@ interface Cut {
 const RETRY_MS = 30_000;
 /** Least time from the end of a pass to the start of the next (ms, gateway clock): cuts falling due meanwhile join one pass. */
 export const PASS_GAP_MS = 1000;
+/**
+ * Cuts one pass takes at most, the longest due first; the rest wait for the next pass. A pass holds
+ * all its finds until it has cut them (~35 KB a 90-s snippet at 10 readings a second, off the heap,
+ * plus their seqs on it): an alert storm of 200 cuts in one pass was a 5–9 MB rise of the gateway's
+ * memory (the e2e benchmark at 10,000 readings/s, its probes raising 200 window alerts at once).
+ */
+export const MAX_CUTS_PER_PASS = 50;
 
 export class FlightRecorder extends Resource {
   readonly name = 'flight-recorder';
@@ -158,21 +166,19 @@ export class FlightRecorder extends Resource {
     });
   }
 
-  /** Cut everything due. */
+  /** Cut what is due, up to MAX_CUTS_PER_PASS. */
   async #onePass(): Promise<void> {
     // A yield, not a timer: every cut falling due at this instant joins the pass.
     await new Promise((resolve) => setImmediate(resolve));
     if (this.status !== 'open') return;
-    const cuts = this.#due;
-    this.#due = [];
-    await this.#cut(cuts);
+    await this.#cut(this.#due.splice(0, MAX_CUTS_PER_PASS));
   }
 
   async #cut(cuts: readonly Cut[]): Promise<void> {
     const c = this.#o.config;
-    let found: readonly Found[];
+    let found: Array<Found | undefined>;
     try {
-      found = await this.#o.readings.findAround(cuts.map((cut) => ({ device: cut.device, from: cut.from, to: cut.to, limit: c.maxReadings })));
+      found = [...(await this.#o.readings.findAround(cuts.map((cut) => ({ device: cut.device, from: cut.from, to: cut.to, limit: c.maxReadings }))))];
     } catch (err) {
       this.#m.failures.inc(cuts.length);
       for (const cut of cuts) this.#timers.delete(cut.alert);
@@ -189,6 +195,7 @@ export class FlightRecorder extends Resource {
       let readings: LoggedReading[];
       try {
         readings = found[i]!.readings();
+        found[i] = undefined; // its records' bytes can go before the pass ends
       } catch (err) {
         // A record the codec cannot read: this cut waits and tries again, the others go on.
         this.#m.failures.inc();

@@ -125,8 +125,8 @@ const SEARCH_CHUNK = 32;
 /**
  * What `findAround` found for one query: the matching records copied out of their segments as they
  * are on disk (a few dozen bytes each, in one buffer off the JS heap), decoded by `readings()`.
- * The flight recorder holds a whole pass's finds while it cuts their snippets a turn of the loop
- * each; readings decoded up front and held that long outlived V8's young generation, and were about
+ * The flight recorder holds a pass's finds (up to 50) while it cuts their snippets a turn of the
+ * loop each; readings decoded up front and held that long outlived V8's young generation, and were about
  * a quarter of what the gateway promoted to its old generation in the e2e benchmark.
  */
 export class FoundReadings {

@@ -46,7 +46,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 import type { Closing, Crossing, E2eFleetArgs, FromE2eFleet } from './e2e/fleet.js';
 import { openLiveStream, login, type LiveStream, type TimedEvent } from './e2e/live-stream.js';
-import { procUsage, startCli, type CliProcess } from './e2e/processes.js';
+import { procUsage, startCli, type CliProcess, type ProcUsage } from './e2e/processes.js';
 import { child, next, stop } from './ingest/harness.js';
 import type { BenchResult } from './run.js';
 import { preciseNow, quantile, round } from './stats.js';
@@ -183,11 +183,11 @@ async function measure(offered: number): Promise<BenchResult> {
       const c0 = procUsage(cloud.pid);
       const f0 = procUsage(fleet.pid!);
       // The gateway's RSS sampled every second; a process that dies ends the run with its stderr.
-      const rss: number[] = [g0.rssMB];
+      const rss: ProcUsage[] = [g0];
       let died: Error | undefined;
       const sampler = setInterval(() => {
         for (const p of processes) if (p.child.exitCode !== null || p.child.signalCode !== null) died ??= new Error(`${p.name} exited (${p.child.exitCode ?? p.child.signalCode}) during the run: ${p.stderr().slice(-3000)}`);
-        if (!died) rss.push(procUsage(gateway.pid).rssMB);
+        if (!died) rss.push(procUsage(gateway.pid));
       }, 1000);
       // The measured interval ends once the gateway has decoded MEASURE_MS' worth of readings at the offered rate.
       const decoded0 = total(m0, 'tributary_readings_decoded_total');
@@ -209,6 +209,7 @@ async function measure(offered: number): Promise<BenchResult> {
       const t1 = preciseNow();
       const m1 = await scrape(metricsUrl);
       const g1 = procUsage(gateway.pid);
+      const peak = rss.reduce((a, b) => (b.rssMB > a.rssMB ? b : a));
       const c1 = procUsage(cloud.pid);
       const f1 = procUsage(fleet.pid!);
       const load1 = loadavg()[0]!;
@@ -237,7 +238,11 @@ async function measure(offered: number): Promise<BenchResult> {
         summaryTargetMs: ALLOWED_LATENESS_MS + 100,
         gatewayCpuPct: round(((g1.cpuMs - g0.cpuMs) / (t1 - t0)) * 100, 1),
         gatewayCpuUsPerReading: round(((g1.cpuMs - g0.cpuMs) * 1000) / readings, 1),
-        gatewayRssMB: round(Math.max(...rss), 1),
+        gatewayRssMB: round(peak.rssMB, 1),
+        // What the peak sample was made of: file-backed pages (node's and onnxruntime's code, LevelDB's
+        // mapped table files) and anonymous memory (V8's heap, malloc, stacks).
+        gatewayRssPeakFileMB: round(peak.fileMB, 1),
+        gatewayRssPeakAnonMB: round(peak.anonMB, 1),
         gatewayRssStartMB: round(g0.rssMB, 1),
         gatewayRssEndMB: round(g1.rssMB, 1),
         // The gateway's event loop over the measured interval: how long work waited for it.

@@ -10,7 +10,7 @@ import type { FlightRecorderConfig } from '../../edge/config/uplink-schema.js';
 import { codedError } from '../../edge/errors/catalogue.js';
 import { silentLogger } from '../../edge/observe/log.js';
 import { Registry } from '../../edge/observe/metrics.js';
-import { FlightRecorder, PASS_GAP_MS, type ReadingSource } from '../../edge/outbox/flight-recorder.js';
+import { FlightRecorder, MAX_CUTS_PER_PASS, PASS_GAP_MS, type ReadingSource } from '../../edge/outbox/flight-recorder.js';
 import { IngestLog } from '../../edge/store/ingest-log.js';
 import { rawSnippetId, type RawSnippet } from '../../edge/uplink/protocol.js';
 import { metric, Teardown } from '../helpers/mqtt.js';
@@ -115,6 +115,33 @@ describe('FlightRecorder', () => {
       expect(mine.flatMap((p) => p.readings).map((r) => r.ts)).toEqual(Array.from({ length: 91 }, (_, i) => T + 40_000 + i * 1000));
     }
     expect(metric(s.metrics, 'tributary_flight_recorder_snippets_total')).toBe(6);
+  });
+
+  it('cuts a storm larger than one pass takes in passes of MAX_CUTS_PER_PASS, PASS_GAP_MS apart, each snippet once', async () => {
+    const s = await setup();
+    await s.recorder.close();
+    const passes: Array<{ at: number; queries: number }> = [];
+    let finished = 0;
+    await s.startRecorder({
+      findAround: async (queries) => {
+        passes.push({ at: s.clock.now(), queries: queries.length });
+        const found = await s.log.findAround(queries);
+        finished++;
+        return found;
+      },
+    });
+    const n = MAX_CUTS_PER_PASS + 7;
+    const storm = Array.from({ length: n }, (_, k) => ({ ...raised(T + 100_000), device: k % 2 === 0 ? 'pump-1' : 'pump-2', id: (k + 1).toString(16).padStart(32, '0') }));
+    feed(s, 0, 160, (i) => i === 101 && storm.forEach((a) => s.recorder.alert(a)));
+    await waitFor(() => finished === 1 && s.recorder.pending === 7, 'the first pass');
+    expect(passes).toEqual([{ at: T + 159_000, queries: MAX_CUTS_PER_PASS }]);
+    s.clock.advance(PASS_GAP_MS);
+    await waitFor(() => s.recorder.pending === 0, 'the second pass');
+    expect(passes.map((p) => p.queries)).toEqual([MAX_CUTS_PER_PASS, 7]);
+    expect(passes[1]!.at - passes[0]!.at).toBeGreaterThanOrEqual(PASS_GAP_MS);
+    const parts = await snippets(s);
+    expect(new Set(parts.map((p) => p.alert))).toEqual(new Set(storm.map((a) => a.id)));
+    expect(metric(s.metrics, 'tributary_flight_recorder_snippets_total')).toBe(n);
   });
 
   it('coalesces cuts falling due one by one into a pass a second, still cutting every snippet', async () => {

@@ -57,12 +57,22 @@ export function startCli(dir: string, name: string, command: 'edge' | 'cloud', c
 
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-/** CPU time a process has used (user + system, ms) and its resident set (MB), from /proc. */
-export function procUsage(pid: number): { cpuMs: number; rssMB: number } {
+export interface ProcUsage {
+  /** CPU time used, user + system (ms). */
+  readonly cpuMs: number;
+  /** Resident set (VmRSS) and its parts: anonymous memory (heaps, stacks) and file-backed pages (code, mapped files). */
+  readonly rssMB: number;
+  readonly anonMB: number;
+  readonly fileMB: number;
+}
+
+/** CPU time a process has used and its resident set, from /proc. */
+export function procUsage(pid: number): ProcUsage {
   // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const cpuMs = ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-  const rssKB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
-  return { cpuMs, rssMB: rssKB / 1024 };
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) / 1024;
+  return { cpuMs, rssMB: mb('VmRSS'), anonMB: mb('RssAnon'), fileMB: mb('RssFile') };
 }
