@@ -77,6 +77,23 @@ async function snippets(s: Setup): Promise<RawSnippet[]> {
   return (await s.box.outbox.list('raw', 1000, 'oldest')).map((e) => e.item);
 }
 
+/** Restart the recorder on the log behind a counter: each pass's start (gateway clock) and queries, and how many have ended. */
+async function countPasses(s: Setup): Promise<Array<{ at: number; queries: number }> & { finished: number }> {
+  await s.recorder.close();
+  const passes = Object.assign([] as Array<{ at: number; queries: number }>, { finished: 0 });
+  await s.startRecorder({
+    findAround: async (queries) => {
+      passes.push({ at: s.clock.now(), queries: queries.length });
+      try {
+        return await s.log.findAround(queries);
+      } finally {
+        passes.finished++;
+      }
+    },
+  });
+  return passes;
+}
+
 describe('FlightRecorder', () => {
   it('queues the raw readings around a raised alert once its range has passed, in parts', async () => {
     const s = await setup();
@@ -119,22 +136,12 @@ describe('FlightRecorder', () => {
 
   it('cuts a storm larger than one pass takes in passes of MAX_CUTS_PER_PASS, PASS_GAP_MS apart, each snippet once', async () => {
     const s = await setup();
-    await s.recorder.close();
-    const passes: Array<{ at: number; queries: number }> = [];
-    let finished = 0;
-    await s.startRecorder({
-      findAround: async (queries) => {
-        passes.push({ at: s.clock.now(), queries: queries.length });
-        const found = await s.log.findAround(queries);
-        finished++;
-        return found;
-      },
-    });
+    const passes = await countPasses(s);
     const n = MAX_CUTS_PER_PASS + 7;
     const storm = Array.from({ length: n }, (_, k) => ({ ...raised(T + 100_000), device: k % 2 === 0 ? 'pump-1' : 'pump-2', id: (k + 1).toString(16).padStart(32, '0') }));
     feed(s, 0, 160, (i) => i === 101 && storm.forEach((a) => s.recorder.alert(a)));
-    await waitFor(() => finished === 1 && s.recorder.pending === 7, 'the first pass');
-    expect(passes).toEqual([{ at: T + 159_000, queries: MAX_CUTS_PER_PASS }]);
+    await waitFor(() => passes.finished === 1 && s.recorder.pending === 7, 'the first pass');
+    expect([...passes]).toEqual([{ at: T + 159_000, queries: MAX_CUTS_PER_PASS }]);
     s.clock.advance(PASS_GAP_MS);
     await waitFor(() => s.recorder.pending === 0, 'the second pass');
     expect(passes.map((p) => p.queries)).toEqual([MAX_CUTS_PER_PASS, 7]);
@@ -146,28 +153,16 @@ describe('FlightRecorder', () => {
 
   it('coalesces cuts falling due one by one into a pass a second, still cutting every snippet', async () => {
     const s = await setup();
-    await s.recorder.close();
-    const passes: Array<{ at: number; queries: number }> = [];
-    let finished = 0;
-    await s.startRecorder({
-      findAround: async (queries) => {
-        passes.push({ at: s.clock.now(), queries: queries.length });
-        try {
-          return await s.log.findAround(queries);
-        } finally {
-          finished++;
-        }
-      },
-    });
+    const passes = await countPasses(s);
     // 20 alerts 200 ms apart: their cuts fall due 200 ms apart, from T + 135 s on.
     const alerts = Array.from({ length: 20 }, (_, n) => ({ ...raised(T + 100_000 + 200 * n), device: n % 2 === 0 ? 'pump-1' : 'pump-2', id: (n + 1).toString(16).padStart(32, '0') }));
     feed(s, 0, 135, (i) => i === 101 && alerts.forEach((a) => s.recorder.alert(a)));
-    expect(passes).toEqual([]);
+    expect([...passes]).toEqual([]);
     // Step the clock 100 ms at a time, letting whatever pass starts run to its end before moving on.
     for (let t = T + 134_100; t <= T + 142_000; t += 100) {
       s.clock.set(t);
       await new Promise((resolve) => setImmediate(resolve));
-      await waitFor(() => finished === passes.length, 'the pass to end');
+      await waitFor(() => passes.finished === passes.length, 'the pass to end');
     }
     await waitFor(() => s.recorder.pending === 0, 'every cut');
     expect(passes.reduce((n, p) => n + p.queries, 0)).toBe(20);
