@@ -50,12 +50,12 @@ interface Meta {
 type Sub = AbstractSublevel<Db, string | Buffer | Uint8Array, string, Buffer>;
 
 /** Devices stringified per turn of the event loop when a checkpoint is saved (see stringifySnapshot). */
-const DEVICES_PER_SLICE = 100;
+const DEVICES_PER_SLICE = 50;
 
 /**
  * JSON.stringify(snapshot), its devices DEVICES_PER_SLICE at a time with a turn of the event loop
  * between: at 1,000 devices one ~25 ms block, which held the readings and alerts arriving meanwhile,
- * becomes slices of a few ms. The snapshot is a copy nobody changes, so slicing cannot tear it.
+ * becomes slices of a few ms (the panes' arrays are made here too: snapshot.ts PanesCopy). The snapshot is a copy nobody changes, so slicing cannot tear it.
  * The same document as JSON.stringify (with `devices` as its last key).
  */
 export async function stringifySnapshot(snapshot: WindowSnapshot, perSlice = DEVICES_PER_SLICE): Promise<string> {

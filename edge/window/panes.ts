@@ -13,7 +13,8 @@
 import { emptyPartials } from '../features/partials.js';
 import type { Partials } from '../features/summary.js';
 
-const STRIDE = 13;
+/** Numbers a pane. */
+export const STRIDE = 13;
 const COUNT = 0;
 const SUM = 1;
 const SUM_SQ = 2;
@@ -118,6 +119,11 @@ export class Panes {
       count: a[o + COUNT]!, sum: a[o + SUM]!, sumSq: a[o + SUM_SQ]!, min: a[o + MIN]!, max: a[o + MAX]!, first: a[o + FIRST]!, firstTs: a[o + FIRST_TS]!,
       last: a[o + LAST]!, lastTs: a[o + LAST_TS]!, tRef: a[o + T_REF]!, sumT: a[o + SUM_T]!, sumTT: a[o + SUM_TT]!, sumTV: a[o + SUM_TV]!,
     };
+  }
+
+  /** A copy of every pane's numbers, 13 a pane in the order above (a checkpoint's, see snapshot.ts PanesCopy). */
+  copy(): Float64Array {
+    return this.#a.slice(0, this.#n * STRIDE);
   }
 
   /** Append a pane starting after every pane held (a checkpoint's panes, restored in order). */

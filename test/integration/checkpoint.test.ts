@@ -122,7 +122,8 @@ describe('CheckpointStore', () => {
       await db.close();
     }
     const { checkpoints } = await open(dir, clock);
-    expect(await checkpoints.latest()).toEqual({ position: 0, takenAt: T0 + 1, engine: snapshot, analysis: Buffer.from('detectors') });
+    // The engine's snapshot as JSON holds it (its panes as arrays: snapshot.ts PanesCopy).
+    expect(await checkpoints.latest()).toEqual({ position: 0, takenAt: T0 + 1, engine: JSON.parse(JSON.stringify(snapshot)), analysis: Buffer.from('detectors') });
   });
 
   it('replaces the previous checkpoint in the same batch, leaving only the new one', async () => {
