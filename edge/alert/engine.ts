@@ -254,10 +254,24 @@ export class AlertEngine {
 
   /** All detector and rule state as plain JSON, for a checkpoint. */
   snapshot(): EngineSnapshot {
+    return this.#snapshot(structuredClone);
+  }
+
+  /**
+   * JSON.stringify(snapshot()), without first copying each rule's state: the text is the copy. A
+   * checkpoint takes this in one block of the loop: 4.7–6.7 ms (median 5.6) against 5.4–12.8
+   * (median 7.9) with the copy, five checkpoints each of the e2e benchmark at 5,000 readings/s
+   * (280–380 KB of text, most of it the detectors' histories).
+   */
+  snapshotJson(): string {
+    return JSON.stringify(this.#snapshot((track) => track));
+  }
+
+  #snapshot(copy: <T>(track: T) => T): EngineSnapshot {
     const devices: Record<string, DeviceSnapshot> = {};
     for (const [device, dev] of this.#devices) {
       const tracks: DeviceSnapshot['tracks'] = {};
-      for (const [rule, t] of dev.tracks) tracks[rule] = structuredClone({ bad: t.bad, good: t.good, memory: t.memory, ...(t.open && { open: t.open }) });
+      for (const [rule, t] of dev.tracks) tracks[rule] = copy({ bad: t.bad, good: t.good, memory: t.memory, ...(t.open && { open: t.open }) });
       devices[device] = {
         lastActive: dev.lastActive,
         ...(dev.lastSeen !== undefined && { lastSeen: dev.lastSeen }),
