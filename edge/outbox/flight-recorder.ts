@@ -68,10 +68,11 @@ const RETRY_MS = 30_000;
 /** Least time from the end of a pass to the start of the next (ms, gateway clock): cuts falling due meanwhile join one pass. */
 export const PASS_GAP_MS = 1000;
 /**
- * Cuts one pass takes at most, the longest due first; the rest wait for the next pass. A pass holds
+ * Cuts one pass takes at most, the earliest due first; the rest wait for the next pass. A pass holds
  * all its finds until it has cut them (~35 KB a 90-s snippet at 10 readings a second, off the heap,
- * plus their seqs on it): an alert storm of 200 cuts in one pass was a 5–9 MB rise of the gateway's
- * memory (the e2e benchmark at 10,000 readings/s, its probes raising 200 window alerts at once).
+ * plus their seqs on it), so a storm's pass held them all at once: in the e2e benchmark at 10,000
+ * readings/s (its probes raise up to 200 window alerts at once) the gateway's anonymous memory at
+ * its highest was ~6 MB lower with passes of 50 (README, Memory).
  */
 export const MAX_CUTS_PER_PASS = 50;
 
