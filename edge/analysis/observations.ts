@@ -97,9 +97,9 @@ export class ObservationAssembler {
     }
     obs.summaries.push(summary);
     if (summary.retracted) {
-      const recent = this.#recent.get(summary.device);
-      const i = recent === undefined ? -1 : indexOf(recent, summary.window);
-      if (i >= 0) recent?.splice(i, 1);
+      const recent = this.#recent.get(summary.device) ?? [];
+      const i = indexOf(recent, summary.window);
+      if (i >= 0) recent.splice(i, 1);
       return;
     }
     flattenFeatures(summary.metric, summary.features, obs.features);
@@ -131,8 +131,9 @@ export class ObservationAssembler {
   }
 
   #kept(device: string, window: WindowRef): Recent | undefined {
-    const recent = this.#recent.get(device);
-    return recent?.find((r) => sameWindow(r.window, window));
+    const recent = this.#recent.get(device) ?? [];
+    const i = indexOf(recent, window);
+    return i >= 0 ? recent[i] : undefined;
   }
 
   #prune(recent: Recent[], newestEnd: number): void {

@@ -122,7 +122,7 @@ const DEFAULT_MAX_DECOMPRESSED = 16 << 20;
 /** Encode a batch for `uplinkTopics.up(gateway, class)`; `v` is filled in. */
 export function encodeBatch(batch: OutgoingBatch, options: EncodeOptions = {}): Encoded {
   if (batch.items.length === 0) throw new TypeError('a batch carries at least one item');
-  const json = Buffer.from(joinItems(batch, batch.items.map(itemJson)));
+  const json = Buffer.from(documentOf(batch));
   return { topic: uplinkTopics.up(batch.gateway, batch.class), ...framed(json, options) };
 }
 
@@ -136,7 +136,7 @@ export function encodeBatch(batch: OutgoingBatch, options: EncodeOptions = {}): 
  */
 export async function encodeBatchAsync(batch: OutgoingBatch, options: EncodeOptions = {}): Promise<Encoded> {
   if (batch.items.length === 0) throw new TypeError('a batch carries at least one item');
-  const json = Buffer.from(batch.class === 'alert' ? joinItems(batch, batch.items.map(itemJson)) : await stringifyAcrossTurns(batch));
+  const json = Buffer.from(batch.class === 'alert' ? documentOf(batch) : await stringifyAcrossTurns(batch));
   const topic = uplinkTopics.up(batch.gateway, batch.class);
   if (!wantsGzip(json, options)) return { topic, payload: json, compressed: false, jsonBytes: json.length };
   const atOnce = json.length <= GZIP_AT_ONCE_BYTES || batch.class === 'alert';
@@ -144,6 +144,9 @@ export async function encodeBatchAsync(batch: OutgoingBatch, options: EncodeOpti
 }
 
 const itemJson = (item: unknown): string => (item instanceof ItemText ? item.json : JSON.stringify(item));
+
+/** The message's JSON in one go (stringifyAcrossTurns gives the same across turns). */
+const documentOf = (batch: OutgoingBatch): string => joinItems(batch, batch.items.map(itemJson));
 
 /** The message's JSON, `{"v":…,"gateway":…,"class":…,"batch":…,"sentAt":…,"items":[…]}`, from its items' texts. */
 function joinItems(batch: OutgoingBatch, items: readonly string[]): string {

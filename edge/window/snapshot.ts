@@ -42,10 +42,6 @@ export class PanesCopy implements Iterable<PartialsSnapshot> {
     this.#values = values;
   }
 
-  get length(): number {
-    return this.#values.length / STRIDE;
-  }
-
   *[Symbol.iterator](): Iterator<PartialsSnapshot> {
     for (let o = 0; o < this.#values.length; o += STRIDE) yield Array.from(this.#values.subarray(o, o + STRIDE), toSnap);
   }
