@@ -3,6 +3,7 @@
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Clock } from '../../edge/clock/clock.js';
 import { validateConfig } from '../../edge/config/load.js';
+import type { AlertEvent } from '../../edge/alert/alert.js';
 import type { Summary } from '../../edge/features/summary.js';
 import { Gateway } from '../../edge/gateway/gateway.js';
 import type { Source } from '../../edge/source/contract.js';
@@ -12,6 +13,8 @@ export interface TestGateway extends AsyncDisposable {
   readonly gateway: Gateway;
   readonly mqttPort: number;
   readonly summaries: Summary[];
+  /** Every alert event the gateway raised, in order (the outbox lets go of those an uplink's peer acknowledged). */
+  readonly alerts: AlertEvent[];
   readonly dir: TempDir;
   /** A connected MQTT.js client (closed with the gateway). */
   connect(options?: IClientOptions): Promise<MqttClient>;
@@ -32,7 +35,8 @@ export async function startGateway(overrides: Record<string, unknown> = {}, cloc
   };
   const config = validateConfig(merge(base, overrides));
   const summaries: Summary[] = [];
-  const gateway = new Gateway(config, { onSummary: (s) => summaries.push(s), ...(clock ? { clock } : {}) });
+  const alerts: AlertEvent[] = [];
+  const gateway = new Gateway(config, { onSummary: (s) => summaries.push(s), onAlert: (e) => alerts.push(e), ...(clock ? { clock } : {}) });
   try {
     await gateway.open();
   } catch (err) {
@@ -45,6 +49,7 @@ export async function startGateway(overrides: Record<string, unknown> = {}, cloc
     gateway,
     mqttPort,
     summaries,
+    alerts,
     dir,
     async connect(options = {}) {
       const client = await connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
