@@ -12,15 +12,18 @@
 // of its own: LevelDB has one write-ahead log per database, so a synced batch also makes every
 // earlier write durable — the outbox's summaries and the checkpoint are ordered with the log.
 //
-// Retention is by arrival (the gateway clock), not event time: records are in arrival order, so
-// trimming deletes a prefix, and a device with a wrong clock can neither pin old records nor
-// lose new ones. A segment is deleted once all its records are below the replay floor
-// (`truncateBefore`) and arrived more than `retentionMs` ago; the segment holding the newest
-// record is always kept, so seqs continue after a restart. The flight recorder (`around`) reads
-// the segments whose event-time range meets the query and whose device filter (segment-index.ts)
-// may hold the device, and picks the device's records, checking each record's device ref before
-// decoding the rest.
+// LevelDB holds a segment while replay may need it: it is deleted once all its records are below
+// the replay floor (`truncateBefore`); the segment holding the newest record is always kept, so
+// seqs continue after a restart. With a retention (`retentionMs`, the flight recorder's minutes),
+// every committed segment is also appended to the recorder's segment files (recorder-files.ts),
+// which are synced before LevelDB lets go of a segment, and deleted file by file once everything in
+// them arrived more than `retentionMs` ago. Retention is by arrival (the gateway clock), not event
+// time: a device with a wrong clock can neither pin old records nor lose new ones. The flight
+// recorder (`around`) reads the segments whose event-time range meets the query and whose device
+// filter (segment-index.ts) may hold the device, and picks the device's records, checking each
+// record's device ref before decoding the rest.
 
+import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import type { Reading } from '../decode/reading.js';
 import { codedError } from '../errors/catalogue.js';
@@ -34,6 +37,7 @@ import { ingestLogMetrics, type IngestLogMetrics } from './ingest-log-metrics.js
 import { logSublevels, MAX_SEQ, prefixBytes, seqKey, seqOfKey, type BinarySublevel, type LogSublevels } from './ingest-log-keys.js';
 import { decodeMeta, encodeMeta, encodeSegment, segmentMeta, SegmentWalker, type SegmentMeta } from './log-segment.js';
 import { dictionaryEntry, dictionaryKey, ReadingCodec, type DictionaryEntry } from './reading-codec.js';
+import { RecorderFiles } from './recorder-files.js';
 import { deviceFilter, SegmentIndex } from './segment-index.js';
 
 export interface IngestLogOptions {
@@ -54,8 +58,10 @@ export interface IngestLogOptions {
   readonly highWater?: number;
   /** Readings waiting for disk beyond which `append` refuses with ERR_STORE_LOG_FULL (default 4 × highWater). */
   readonly hardLimit?: number;
-  /** Flight recorder: keep readings that arrived within this long (ms, default 300000). 0 keeps only what replay needs. */
+  /** Flight recorder: keep readings that arrived within this long (ms, default 300000), in segment files. 0 keeps only what replay needs. */
   readonly retentionMs?: number;
+  /** The flight recorder's segment files (default `recorder` in the database's directory). */
+  readonly recorderDir?: string;
   /** How often records no longer needed are deleted (ms, default 10000). */
   readonly trimIntervalMs?: number;
   /** Wait before retrying a failed batch (ms, default 500). */
@@ -106,6 +112,7 @@ interface LogWrite {
 
 interface LogBatch extends BuiltBatch {
   readonly meta: SegmentMeta;
+  readonly value: Buffer;
   /** The device refs of its records (segment-index.ts), kept in memory only. */
   readonly filter: Uint32Array;
   readonly writes: readonly LogWrite[];
@@ -173,8 +180,10 @@ export class IngestLog extends Resource {
   readonly #highWater: number;
   readonly #hardLimit: number;
   readonly #retention: number;
-  /** Every segment on disk, oldest first: what trimming and the flight recorder decide by. */
+  /** Every segment in LevelDB, oldest first: what trimming (and without files, the flight recorder) decides by. */
   readonly #segments = new SegmentIndex();
+  /** The flight recorder's copy, for `retentionMs` (none at 0). */
+  readonly #files: RecorderFiles | undefined;
   #trimTimer: TimerHandle | undefined;
   #trimming: Promise<number> | undefined;
   #closing = false;
@@ -197,11 +206,17 @@ export class IngestLog extends Resource {
     if (!(intervalMs >= 0 && maxBatch >= 1 && this.#highWater >= 1 && this.#hardLimit >= this.#highWater && this.#retention >= 0)) {
       throw new TypeError('ingest log: commitIntervalMs and retentionMs must be >= 0, maxBatch and highWater >= 1, hardLimit >= highWater');
     }
+    // A file per tenth of the retention: deleting whole files keeps at most ~10 % more than asked.
+    this.#files =
+      this.#retention > 0
+        ? new RecorderFiles({ dir: options.recorderDir ?? join(options.db.location, 'recorder'), log: options.log, metrics: options.metrics, fileMs: Math.max(1000, this.#retention / 10) })
+        : undefined;
     this.#commit = new GroupCommit<LogWrite, LogBatch>({
       db: options.db,
       build: (writes) => this.#build(writes),
       written: (batch) => {
         this.#segments.push(batch.meta, batch.filter);
+        this.#files?.append(batch.meta, batch.filter, batch.value);
         options.onCommitted?.(batch.writes.map((w) => ({ seq: w.seq, reading: w.reading })));
       },
       clock: options.clock,
@@ -244,7 +259,7 @@ export class IngestLog extends Resource {
       bytesWritten: c.bytes,
       commits: c.commits,
       queued: c.queued,
-      firstSeq: this.#segments.at(0)?.firstSeq ?? this.#next,
+      firstSeq: Math.min(this.#files?.firstSeq ?? Infinity, this.#segments.at(0)?.firstSeq ?? this.#next),
       nextSeq: this.#next,
       committedSeq: c.committed,
     };
@@ -289,7 +304,27 @@ export class IngestLog extends Resource {
    */
   async *readFrom(seq: number, options: { readonly signal?: AbortSignal } = {}): AsyncGenerator<LoggedReading, void, undefined> {
     this.assertOpen();
-    const from = Math.max(0, seq);
+    let from = Math.max(0, seq);
+    // Records LevelDB has let go of are in the recorder's files (the resend guard reads that far back).
+    const hotFirst = this.#segments.at(0)?.firstSeq ?? this.#next;
+    if (this.#files !== undefined && from < hotFirst) {
+      // (After a failed write the files miss what came since; LevelDB has kept it: see #trim.)
+      await this.#files.written();
+      const positions = this.#files.from(from, hotFirst);
+      for (let c = 0; c < positions.length; c += SEARCH_CHUNK) {
+        const values: Array<{ firstSeq: number; value: Uint8Array }> = [];
+        await this.#files.read(positions.slice(c, c + SEARCH_CHUNK), (segment) => values.push(segment));
+        for (const { firstSeq, value } of values) {
+          const records = new SegmentWalker(value);
+          while (records.next()) {
+            if (firstSeq + records.index < from) continue;
+            options.signal?.throwIfAborted();
+            yield { seq: firstSeq + records.index, reading: this.#codec.decode(records.record()) };
+          }
+        }
+      }
+      from = hotFirst;
+    }
     // The segment holding `from` starts at or before it.
     const [start] = await this.#subs.segments.keys({ lte: seqKey(from), reverse: true, limit: 1 }).all();
     const it = this.#subs.segments.iterator({ gte: start ?? seqKey(from), ...(options.signal ? { signal: options.signal } : {}) });
@@ -356,31 +391,39 @@ export class IngestLog extends Resource {
     });
     if (byRef.size === 0) return out;
     const codec = this.#codec;
+    const pick = (firstSeq: number, value: Uint8Array): void => {
+      const records = new SegmentWalker(value);
+      while (records.next()) {
+        const r = records.reader;
+        const ref = codec.peekDeviceRef(r);
+        const wanted = byRef.get(ref);
+        if (wanted === undefined) continue;
+        const name = codec.peekInlineDevice(r, ref);
+        const ts = codec.peekTs(r);
+        for (const k of wanted) {
+          const q = queries[k]!;
+          if ((name === undefined || name === q.device) && ts >= q.from && ts <= q.to) out[k]!.add(firstSeq + records.index, records.record());
+        }
+      }
+    };
+    if (this.#files !== undefined && !this.#files.failed) {
+      // Every committed segment is appended to the files; once written there, they have it all.
+      await this.#files.written();
+      await this.#files.read(this.#files.positions(from, to, [...byRef.keys()]), ({ firstSeq, value }) => pick(firstSeq, value));
+      return out;
+    }
     const candidates = this.#segments.overlapping(from, to, [...byRef.keys()]);
     for (let c = 0; c < candidates.length; c += SEARCH_CHUNK) {
       const chunk = candidates.slice(c, c + SEARCH_CHUNK);
       const values = await this.#subs.segments.getMany(chunk.map((seq) => seqKey(seq)));
       values.forEach((value, j) => {
-        if (value === undefined) return; // trimmed meanwhile
-        const records = new SegmentWalker(value);
-        while (records.next()) {
-          const r = records.reader;
-          const ref = codec.peekDeviceRef(r);
-          const wanted = byRef.get(ref);
-          if (wanted === undefined) continue;
-          const name = codec.peekInlineDevice(r, ref);
-          const ts = codec.peekTs(r);
-          for (const k of wanted) {
-            const q = queries[k]!;
-            if ((name === undefined || name === q.device) && ts >= q.from && ts <= q.to) out[k]!.add(chunk[j]! + records.index, records.record());
-          }
-        }
+        if (value !== undefined) pick(chunk[j]!, value); // undefined: trimmed meanwhile
       });
     }
     return out;
   }
 
-  /** Delete what neither replay nor the flight recorder needs; returns how many records. Runs on its own timer too. */
+  /** Delete what neither replay nor the flight recorder needs; returns how many records left the log. Runs on its own timer too. */
   trim(): Promise<number> {
     this.#trimming ??= this.#trim().finally(() => (this.#trimming = undefined));
     return this.#trimming;
@@ -392,10 +435,25 @@ export class IngestLog extends Resource {
     this.#codec.load(entries);
     for await (const [key, value] of this.#subs.metas.iterator()) this.#segments.push(decodeMeta(seqOfKey(key), value));
     const last = this.#segments.at(-1);
-    if (last !== undefined) {
-      this.#next = last.firstSeq + last.count;
-      this.#commit.committed = this.#next - 1;
+    if (last !== undefined) this.#next = last.firstSeq + last.count;
+    if (this.#files !== undefined) {
+      await this.#files.open();
+      // What LevelDB holds past the files' last good frame (a crash before their sync, a log kept
+      // in LevelDB by an older version) is appended again.
+      const after = this.#files.lastSeq;
+      for (let i = 0; i < this.#segments.length; i++) {
+        const m = this.#segments.at(i)!;
+        if (m.firstSeq <= after) continue;
+        const value = await this.#subs.segments.get(seqKey(m.firstSeq));
+        if (value === undefined) throw codedError('ERR_STORE_CORRUPT', ['ingest log', `segment ${m.firstSeq}`, 'it has a meta but no records']);
+        this.#files.append(m, this.#segments.filter(i), value);
+        if (i % 64 === 63) await this.#files.written(); // a whole log moving over must not overflow the write queue
+      }
+      await this.#files.sync();
+      // Seqs go on after the newest record anywhere, even if LevelDB lost its tail.
+      this.#next = Math.max(this.#next, this.#files.lastSeq + 1);
     }
+    this.#commit.committed = this.#next - 1;
     this.#trimTimer = this.#o.clock.setInterval(() => void this.trim().catch((err: unknown) => this.#o.log.error({ err }, 'ingest log trim failed')), this.#o.trimIntervalMs ?? 10_000);
     this.#trimTimer.unref();
   }
@@ -405,6 +463,7 @@ export class IngestLog extends Resource {
     if (this.#trimTimer) this.#o.clock.clear(this.#trimTimer);
     await this.#trimming?.catch(() => {});
     await this.#commit.close();
+    await this.#files?.close();
   }
 
   /** One segment and its meta for the whole batch, with the dictionary entries it introduced. */
@@ -428,11 +487,17 @@ export class IngestLog extends Resource {
         bytes += this.#prefix.dictionary + put.key.length + put.value.length;
       }
     }
-    return { ops, bytes, meta, filter, writes };
+    return { ops, bytes, meta, value, filter, writes };
   }
 
   async #trim(): Promise<number> {
-    const cutoff = this.#o.clock.now() - this.#retention;
+    const now = this.#o.clock.now();
+    const files = this.#files;
+    // What the files hold on disk LevelDB may let go of. Without files, or once writing them has
+    // failed (until a restart), LevelDB keeps the retention itself.
+    const cold = files !== undefined && !files.failed;
+    const synced = !cold ? Infinity : this.#canTrim() ? await files.sync() : -1;
+    const cutoff = cold ? Infinity : now - this.#retention;
     const committed = this.#commit.committed;
     const segments = this.#segments;
     let n = 0;
@@ -440,20 +505,30 @@ export class IngestLog extends Resource {
     for (; n < segments.length; n++) {
       const m = segments.at(n)!;
       const last = m.firstSeq + m.count - 1;
-      // Needed for replay, holding the newest record (so seqs continue), or within retention: stop.
-      if (last >= this.#floor || last >= committed || m.maxReceivedAt > cutoff) break;
+      // Needed for replay, holding the newest record (so seqs continue), not yet in a synced file, or within retention: stop.
+      if (last >= this.#floor || last >= committed || last > synced || m.maxReceivedAt > cutoff) break;
       records += m.count;
     }
-    if (n === 0) return 0;
-    const ops: Del[] = [];
-    for (let i = 0; i < n; i++) {
-      const key = seqKey(segments.at(i)!.firstSeq);
-      ops.push({ type: 'del', sublevel: this.#subs.segments, key }, { type: 'del', sublevel: this.#subs.metas, key });
+    if (n > 0) {
+      const ops: Del[] = [];
+      for (let i = 0; i < n; i++) {
+        const key = seqKey(segments.at(i)!.firstSeq);
+        ops.push({ type: 'del', sublevel: this.#subs.segments, key }, { type: 'del', sublevel: this.#subs.metas, key });
+      }
+      await this.#o.db.batch(ops, { sync: false });
+      // Appends may have added segments meanwhile; the trimmed ones are still the first n.
+      this.#segments.dropOldest(n);
     }
-    await this.#o.db.batch(ops, { sync: false });
-    // Appends may have added segments meanwhile; the trimmed ones are still the first n.
-    this.#segments.dropOldest(n);
-    this.#m.trimmed.inc(records);
-    return records;
+    // With the files, what LevelDB let go of is still in them: it leaves the log when its file goes.
+    const below = this.#segments.at(0)?.firstSeq ?? this.#next;
+    const left = (cold ? 0 : records) + (files !== undefined ? await files.trim(now - this.#retention, below) : 0);
+    this.#m.trimmed.inc(left);
+    return left;
+  }
+
+  /** Whether LevelDB's oldest segment is below the replay floor and not the newest: worth a sync of the files. */
+  #canTrim(): boolean {
+    const m = this.#segments.at(0);
+    return m !== undefined && m.firstSeq + m.count - 1 < Math.min(this.#floor, this.#commit.committed);
   }
 }

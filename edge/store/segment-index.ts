@@ -1,7 +1,7 @@
 // What the ingest log remembers of each segment on disk, oldest first, without reading it: the
 // segment metas trimming and the flight recorder decide by. Held as columns of one Float64Array,
 // not as objects: at 200 group commits a second and 5 minutes of flight recorder there are 60,000
-// of them, ~140 bytes each as objects (their times are boxed numbers), 48 bytes each here.
+// of them, ~140 bytes each as objects (their times are boxed numbers), 64 bytes each here.
 //
 // Each segment also has a device filter: a 256-bit Bloom filter of the device refs in it (8 Uint32
 // words in a parallel column), so the flight recorder reads only the segments that may hold one
@@ -11,13 +11,15 @@
 // (1 − e^(−2n/256))² ≈ 3.2 % at n = 25 devices per segment and ≈ 10 % at n = 50: a query reads
 // its own segments plus a few percent of the rest. 512 bits would halve those rates at twice the
 // memory; more bits per ref (k = 3) helps at 25 but not at 50. The filter adds 32 bytes per
-// segment: 60,000 segments (10,000 readings/s, 5 min) take 1.9 MB on top of the 2.9 MB of metas.
-// Segments loaded from disk have no filter (the on-disk meta holds none): they match every device.
+// segment: 60,000 segments (10,000 readings/s, 5 min) take 1.9 MB on top of the 3.8 MB of metas.
+// Segments loaded from the LevelDB metas have no filter (the meta holds none): they match every
+// device. The recorder's segment files (cold-segments.ts) keep each segment's filter, and where in
+// its file the segment lies (two more columns: offset and length).
 
 import type { SegmentMeta } from './log-segment.js';
 
-/** Numbers per segment: firstSeq, count, minTs, maxTs, minReceivedAt, maxReceivedAt. */
-const STRIDE = 6;
+/** Numbers per segment: firstSeq, count, minTs, maxTs, minReceivedAt, maxReceivedAt, offset, length. */
+const STRIDE = 8;
 /** Uint32 words of device filter per segment (256 bits). */
 export const FILTER_WORDS = 8;
 const INITIAL = 256;
@@ -76,8 +78,19 @@ export class SegmentIndex {
     return { firstSeq: c[o]!, count: c[o + 1]!, minTs: c[o + 2]!, maxTs: c[o + 3]!, minReceivedAt: c[o + 4]!, maxReceivedAt: c[o + 5]! };
   }
 
-  /** Add the newest segment, with the filter of its device refs (`deviceFilter`); without one it matches every device. */
-  push(m: SegmentMeta, filter?: Uint32Array): void {
+  /** Where the `i`th oldest segment lies in its file (what `push` was given; 0, 0 without). */
+  location(i: number): { offset: number; length: number } {
+    const k = i < 0 ? this.#length + i : i;
+    if (!(k >= 0 && k < this.#length)) throw new RangeError(`no segment at ${i} of ${this.#length}`);
+    const o = (this.#head + k) * STRIDE;
+    return { offset: this.#cols[o + 6]!, length: this.#cols[o + 7]! };
+  }
+
+  /**
+   * Add the newest segment, with the filter of its device refs (`deviceFilter`; without one it
+   * matches every device) and where it lies in its file.
+   */
+  push(m: SegmentMeta, filter?: Uint32Array, at?: { readonly offset: number; readonly length: number }): void {
     if (filter !== undefined && filter.length !== FILTER_WORDS) throw new TypeError(`a device filter has ${FILTER_WORDS} words, got ${filter.length}`);
     if ((this.#head + this.#length + 1) * STRIDE > this.#cols.length) this.#makeRoom();
     const slot = this.#head + this.#length;
@@ -89,9 +102,19 @@ export class SegmentIndex {
     c[o + 3] = m.maxTs;
     c[o + 4] = m.minReceivedAt;
     c[o + 5] = m.maxReceivedAt;
+    c[o + 6] = at?.offset ?? 0;
+    c[o + 7] = at?.length ?? 0;
     if (filter !== undefined) this.#filters.set(filter, slot * FILTER_WORDS);
     else this.#filters.fill(0xffffffff, slot * FILTER_WORDS, (slot + 1) * FILTER_WORDS);
     this.#length++;
+  }
+
+  /** The device filter of the `i`th oldest segment (a copy). */
+  filter(i: number): Uint32Array {
+    const k = i < 0 ? this.#length + i : i;
+    if (!(k >= 0 && k < this.#length)) throw new RangeError(`no segment at ${i} of ${this.#length}`);
+    const w = (this.#head + k) * FILTER_WORDS;
+    return this.#filters.slice(w, w + FILTER_WORDS);
   }
 
   /** Forget the `n` oldest segments. */
@@ -109,6 +132,12 @@ export class SegmentIndex {
    * them across its reads.
    */
   overlapping(from: number, to: number, devices?: readonly number[]): number[] {
+    const c = this.#cols;
+    return this.positions(from, to, devices).map((i) => c[(this.#head + i) * STRIDE]!);
+  }
+
+  /** `overlapping`, as positions (0: the oldest segment held) for `at` and `location`. */
+  positions(from: number, to: number, devices?: readonly number[]): number[] {
     const out: number[] = [];
     const c = this.#cols;
     const f = this.#filters;
@@ -125,7 +154,7 @@ export class SegmentIndex {
       const o = slot * STRIDE;
       if (!(c[o + 3]! >= from && c[o + 2]! <= to)) continue;
       if (devices !== undefined && !this.#mayHold(f, slot * FILTER_WORDS, union, probes)) continue;
-      out.push(c[o]!);
+      out.push(i);
     }
     return out;
   }

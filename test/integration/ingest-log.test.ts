@@ -394,7 +394,8 @@ describe('IngestLog: flight recorder and trimming', () => {
     using dir = tempDir();
     const o = await openLog(dir, { retentionMs: 1000, trimIntervalMs: 5000 });
     await appendAll(o, [reading('pump-1', T)]);
-    await appendAll(o, [reading('pump-1', T + 1)]);
+    o.clock.advance(2000); // the recorder's files go whole: seq 1 arrives past the first file's span
+    await appendAll(o, [reading('pump-1', T + 1, undefined, o.clock.now())]);
     o.log.truncateBefore(2);
     o.clock.advance(5000);
     await waitFor(() => o.log.stats.firstSeq === 1, 'the timer trim');
