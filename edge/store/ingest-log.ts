@@ -304,40 +304,36 @@ export class IngestLog extends Resource {
    */
   async *readFrom(seq: number, options: { readonly signal?: AbortSignal } = {}): AsyncGenerator<LoggedReading, void, undefined> {
     this.assertOpen();
-    let from = Math.max(0, seq);
-    // Records LevelDB has let go of are in the recorder's files (the resend guard reads that far back).
-    const hotFirst = this.#segments.at(0)?.firstSeq ?? this.#next;
-    if (this.#files !== undefined && from < hotFirst) {
-      // (After a failed write the files miss what came since; LevelDB has kept it: see #trim.)
-      await this.#files.written();
-      const positions = this.#files.from(from, hotFirst);
-      for (let c = 0; c < positions.length; c += SEARCH_CHUNK) {
-        const values: Array<{ firstSeq: number; value: Uint8Array }> = [];
-        await this.#files.read(positions.slice(c, c + SEARCH_CHUNK), (segment) => values.push(segment));
-        for (const { firstSeq, value } of values) {
-          const records = new SegmentWalker(value);
-          while (records.next()) {
-            if (firstSeq + records.index < from) continue;
-            options.signal?.throwIfAborted();
-            yield { seq: firstSeq + records.index, reading: this.#codec.decode(records.record()) };
-          }
-        }
-      }
-      from = hotFirst;
-    }
+    const from = Math.max(0, seq);
+    await this.#files?.written();
     // The segment holding `from` starts at or before it.
     const [start] = await this.#subs.segments.keys({ lte: seqKey(from), reverse: true, limit: 1 }).all();
+    // The iterator reads a snapshot: a trim meanwhile cannot take a segment from under it.
     const it = this.#subs.segments.iterator({ gte: start ?? seqKey(from), ...(options.signal ? { signal: options.signal } : {}) });
+    const codec = this.#codec;
+    function* walk(first: number, value: Uint8Array): Generator<LoggedReading> {
+      const records = new SegmentWalker(value);
+      while (records.next()) {
+        if (first + records.index < from) continue;
+        options.signal?.throwIfAborted(); // a segment holds many records: do not wait for the next one
+        yield { seq: first + records.index, reading: codec.decode(records.record()) };
+      }
+    }
     try {
-      for await (const [key, value] of it) {
-        const first = seqOfKey(key);
-        const records = new SegmentWalker(value);
-        while (records.next()) {
-          if (first + records.index < from) continue;
-          options.signal?.throwIfAborted(); // a segment holds many records: do not wait for the next one
-          yield { seq: first + records.index, reading: this.#codec.decode(records.record()) };
+      let entry = await it.next();
+      // What LevelDB has let go of before its first segment is in the recorder's files (the resend
+      // guard reads that far back). After a failed write they miss what came since; LevelDB has
+      // kept that (#trim).
+      const hotFirst = entry ? seqOfKey(entry[0]) : this.#next;
+      if (this.#files !== undefined && from < hotFirst) {
+        const positions = this.#files.from(from, hotFirst);
+        for (let c = 0; c < positions.length; c += SEARCH_CHUNK) {
+          const readings: LoggedReading[] = [];
+          await this.#files.read(positions.slice(c, c + SEARCH_CHUNK), ({ firstSeq, value }) => readings.push(...walk(firstSeq, value)));
+          yield* readings;
         }
       }
+      for (; entry !== undefined; entry = await it.next()) yield* walk(seqOfKey(entry[0]), entry[1]);
     } finally {
       await it.close();
     }

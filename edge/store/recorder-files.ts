@@ -270,17 +270,21 @@ export class RecorderFiles {
   /**
    * Hand `fn` the segments at `positions` (ascending, from `positions()` or `from()`, taken in the
    * same turn of the loop: a trim shifts them), in that order; neighbouring frames are read in one
-   * `pread`. Segments appended but not yet `written()` are not held yet. Rejects with
-   * ERR_STORE_CORRUPT when a frame does not read back as the index says.
+   * `pread`. A segment's value is a view into one buffer the reads share: valid only until `fn`
+   * returns (copy or decode what is kept). One buffer, not one per read: a pass over a storm's
+   * snippets reads tens of megabytes, which as buffers of their own waited for V8 to collect them.
+   * Segments appended but not yet `written()` are not held yet. Rejects with ERR_STORE_CORRUPT
+   * when a frame does not read back as the index says.
    */
   async read(positions: readonly number[], fn: (segment: ReadSegment) => void): Promise<void> {
     const plan = this.#plan(positions);
     const files = new Set(plan.map((run) => run.file));
     for (const f of files) f.readers++;
+    let buffer = Buffer.allocUnsafe(Math.min(RUN_MAX, Math.max(0, ...plan.map((run) => run.end - run.start))));
     try {
       for (const run of plan) {
-        const buffer = Buffer.allocUnsafe(run.end - run.start);
-        const { bytesRead } = await run.file.handle.read(buffer, 0, buffer.length, run.start);
+        if (run.end - run.start > buffer.length) buffer = Buffer.allocUnsafe(run.end - run.start); // one frame larger than a run
+        const { bytesRead } = await run.file.handle.read(buffer, 0, run.end - run.start, run.start);
         for (const frame of run.frames) {
           const at = frame.offset - run.start;
           if (at + frame.length > bytesRead) throw codedError('ERR_STORE_CORRUPT', ['flight recorder', `segment ${frame.firstSeq} in ${join(this.#o.dir, run.file.name)}`, 'its frame is past the end of the file']);

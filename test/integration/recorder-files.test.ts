@@ -101,6 +101,33 @@ describe('the flight recorder\'s segment files', () => {
     expect(await again.log.append(reading('d-0', T, again.clock.now()), { durable: false })).toBe(seqs.length);
   });
 
+  it('read back right across many reads: gaps between wanted frames, runs longer than one read', async () => {
+    using dir = tempDir();
+    const o = await openLog(dir);
+    // 30 commits of ~60 KB (3,000 readings of other devices), 'probe' in every third and in 10-24:
+    // apart, its frames are more than a read's gap away from each other; together, more than one read long.
+    const probeIn = (s: number) => s % 3 === 0 || (s >= 10 && s < 25);
+    const appended: Reading[] = [];
+    for (let s = 0; s < 30; s++) {
+      const now = o.clock.now();
+      const batch = Array.from({ length: 3000 }, (_, i) => reading(`bulk-${(s * 3000 + i) % 700}`, now - 3000 + i, now));
+      if (probeIn(s)) batch.splice(1500, 0, reading('probe', now - 1, now));
+      appended.push(...batch);
+      const seqs = Promise.all(batch.map((r) => o.log.append(r)));
+      o.clock.advance(INTERVAL);
+      await seqs;
+      o.clock.advance(1000 - INTERVAL);
+    }
+    o.log.truncateBefore(appended.length);
+    await o.log.trim();
+    expect(await inLevelDb(o.db)).toBe(1);
+    const everything = await all(o.log.readFrom(0));
+    expect(everything.map((e) => e.reading)).toEqual(appended);
+    const probes = everything.filter((e) => e.reading.device === 'probe');
+    expect(probes).toHaveLength(20);
+    expect(await o.log.around('probe', -Infinity, Infinity)).toEqual(probes);
+  });
+
   it('delete whole files once everything in them is older than the retention and out of LevelDB', async () => {
     using dir = tempDir();
     const o = await openLog(dir);
@@ -175,11 +202,11 @@ describe('the flight recorder\'s segment files', () => {
     await rm(recorderDir(dir), { recursive: true }); // the next file cannot be made
     o.clock.advance(10_000);
     const after = await fill(o, 3);
-    expect(metric(o.registry, 'tributary_log_recorder_dropped_total', 'write_failed')).toBe(3);
     o.log.truncateBefore(before.length + after.length);
     await o.log.trim();
     // Nothing after the failure is lost to the flight recorder: LevelDB kept it (within the retention).
     expect((await o.log.around('d-0', -Infinity, Infinity)).map((r) => r.seq)).toEqual([...before, ...after].filter((_, i) => i % 4 === 0));
     expect(await inLevelDb(o.db)).toBe(5);
+    expect(metric(o.registry, 'tributary_log_recorder_dropped_total', 'write_failed')).toBe(3); // once around() has waited for the files
   });
 });
