@@ -8,7 +8,7 @@ export const DurabilitySchema = Type.Object(
   {
     commitIntervalMs: Ms('ingest-log group commits start at least this far apart: at most 1000 / this fsyncs per second, each write waits at most this long', 5, 1),
     highWater: Type.Integer({ minimum: 1, default: 20000, description: 'readings waiting for disk at which the sources are paused until the log catches up; at 4 × this, appends are refused with ERR_STORE_LOG_FULL (default 20000)' }),
-    flightRecorderMs: Ms('raw readings are kept in the log this long after arrival, so the readings around an alert can be uploaded', 300000),
+    flightRecorderMs: Ms('raw readings are kept this long after arrival, in the segment files of `recorder/` in dataDir, so the readings around an alert can be uploaded; 0 keeps none beyond what replay needs', 300000),
     checkpointIntervalMs: Ms('window and alert state with the log position are checkpointed this often (and at shutdown); a restart replays the log after the last one', 10000, 100),
     resendGuardReadings: Type.Integer({
       minimum: 0,

@@ -2,7 +2,8 @@
 // flat out with synced group commit at several commit intervals; bytes per reading as encoded, as
 // the database directory grew, and as the kernel counted writes to storage (/proc/self/io, which
 // includes LevelDB's compactions: the SD card's view); and append-to-durable latency and storage
-// writes per reading at a fixed offered rate, at two commit intervals; and the flight recorder's
+// writes per reading at a fixed offered rate, at two commit intervals; the bytes the flight
+// recorder's segment files take per reading; and the flight recorder's
 // read (aroundMany, ingest-log-around.ts). BENCH_INGEST_LOG=around runs only that part,
 // BENCH_INGEST_LOG=write only the rest.
 
@@ -41,9 +42,10 @@ function readings(n: number): Reading[] {
   }));
 }
 
+/** Bytes of the files directly in `path` (the database's; not the recorder's folder inside it). */
 async function dirBytes(path: string): Promise<number> {
   let total = 0;
-  for (const name of await readdir(path)) total += (await stat(join(path, name))).size;
+  for (const entry of await readdir(path, { withFileTypes: true })) if (entry.isFile()) total += (await stat(join(path, entry.name))).size;
   return total;
 }
 
@@ -91,6 +93,7 @@ async function flood(commitIntervalMs: number, pool: readonly Reading[]) {
       readingsPerCommit: round(s.appends / s.commits, 1),
       encodedBytesPerReading: round(s.bytesWritten / s.appends, 1),
       diskBytesPerReading: round((await dirBytes(dir)) / s.appends, 1),
+      recorderBytesPerReading: round((await dirBytes(join(dir, 'recorder'))) / s.appends, 1),
       ioWriteBytesPerReading: io0 === undefined || io1 === undefined ? null : round((io1 - io0) / s.appends, 1),
     };
   });
@@ -146,6 +149,7 @@ async function writeRows(): Promise<BenchResult> {
     if (interval === 5) {
       out.encodedBytesPerReading = r.encodedBytesPerReading;
       out.diskBytesPerReading = r.diskBytesPerReading;
+      out.recorderBytesPerReading = r.recorderBytesPerReading;
       out.ioWriteBytesPerReading = r.ioWriteBytesPerReading;
     }
   }
