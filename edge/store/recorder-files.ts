@@ -43,16 +43,16 @@ const RUN_GAP = 64 * 1024;
 const RUN_MAX = 2 ** 20;
 /** Bytes waiting to be written beyond which new segments are dropped (counted), not queued. */
 const MAX_QUEUED = 16 * 2 ** 20;
-const NAME = /^(\d{16})\.seg$/;
+const NAME = /^\d{16}\.seg$/;
+/** Bytes at which a new file is begun (a tenth of 5 minutes at 10,000 readings/s is ~6.6 MB). */
+const FILE_BYTES = 8 * 2 ** 20;
 
 export interface RecorderFilesOptions {
   /** The files' directory (created if missing). */
   readonly dir: string;
   readonly log: Logger;
   readonly metrics: Registry;
-  /** A new file is begun once the newest holds this many bytes (default 8 MiB)... */
-  readonly fileBytes?: number;
-  /** ...or its first segment arrived this long before the one being appended (ms, gateway clock). */
+  /** A new file is begun once the newest holds FILE_BYTES, or its first segment arrived this long before the one being appended (ms, gateway clock). */
   readonly fileMs: number;
 }
 
@@ -102,7 +102,6 @@ function recorderMetrics(registry: Registry, held: () => number) {
 
 export class RecorderFiles {
   readonly #o: RecorderFilesOptions;
-  readonly #fileBytes: number;
   readonly #m: ReturnType<typeof recorderMetrics>;
   /** Every segment held, oldest first, with where it lies in its file. */
   readonly #index = new SegmentIndex();
@@ -118,18 +117,12 @@ export class RecorderFiles {
 
   constructor(options: RecorderFilesOptions) {
     this.#o = options;
-    this.#fileBytes = options.fileBytes ?? 8 * 2 ** 20;
     this.#m = recorderMetrics(options.metrics, () => this.bytes);
   }
 
   /** A write or sync failed: nothing more is written until the next open. */
   get failed(): boolean {
     return this.#failed;
-  }
-
-  /** Segments held (written). */
-  get length(): number {
-    return this.#index.length;
   }
 
   /** The last seq appended (queued or written), −1 for none. */
@@ -147,11 +140,6 @@ export class RecorderFiles {
     let n = 0;
     for (const f of this.#files) n += f.size;
     return n;
-  }
-
-  /** The meta of the `i`th oldest segment held. */
-  at(i: number): SegmentMeta | undefined {
-    return this.#index.at(i);
   }
 
   /** Positions (for `read`) of the segments meeting [from, to] that may hold one of `devices` (refs). */
@@ -327,7 +315,7 @@ export class RecorderFiles {
 
   async #fileFor(meta: SegmentMeta): Promise<SegmentFile> {
     const last = this.#files.at(-1);
-    if (last !== undefined && last.size < this.#fileBytes && meta.minReceivedAt - last.firstReceivedAt < this.#o.fileMs) return last;
+    if (last !== undefined && last.size < FILE_BYTES && meta.minReceivedAt - last.firstReceivedAt < this.#o.fileMs) return last;
     if (last?.dirty) {
       await last.handle.sync();
       last.dirty = false;
