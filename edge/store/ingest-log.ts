@@ -436,15 +436,19 @@ export class IngestLog extends Resource {
       await this.#files.open();
       // What LevelDB holds past the files' last good frame (a crash before their sync, a log kept
       // in LevelDB by an older version) is appended again.
+      // One range read, in step with the index (segments and metas are written and deleted together).
       const after = this.#files.lastSeq;
-      for (let i = 0; i < this.#segments.length; i++) {
-        const m = this.#segments.at(i)!;
-        if (m.firstSeq <= after) continue;
-        const value = await this.#subs.segments.get(seqKey(m.firstSeq));
-        if (value === undefined) throw codedError('ERR_STORE_CORRUPT', ['ingest log', `segment ${m.firstSeq}`, 'it has a meta but no records']);
+      let i = 0;
+      while (i < this.#segments.length && this.#segments.at(i)!.firstSeq <= after) i++;
+      for await (const [key, value] of this.#subs.segments.iterator({ gte: seqKey(after + 1) })) {
+        const m = this.#segments.at(i);
+        const seq = seqOfKey(key);
+        if (m === undefined || seq < m.firstSeq) continue; // records without a meta: not in the log's index, as before
+        if (seq > m.firstSeq) break;
         this.#files.append(m, this.#segments.filter(i), value);
-        if (i % 64 === 63) await this.#files.written(); // a whole log moving over must not overflow the write queue
+        if (++i % 64 === 0) await this.#files.written(); // a whole log moving over must not overflow the write queue
       }
+      if (i < this.#segments.length) throw codedError('ERR_STORE_CORRUPT', ['ingest log', `segment ${this.#segments.at(i)!.firstSeq}`, 'it has a meta but no records']);
       await this.#files.sync();
       // Seqs go on after the newest record anywhere, even if LevelDB lost its tail.
       this.#next = Math.max(this.#next, this.#files.lastSeq + 1);

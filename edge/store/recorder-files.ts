@@ -153,7 +153,7 @@ export class RecorderFiles {
     const names = (await readdir(this.#o.dir)).filter((n) => NAME.test(n)).sort();
     for (const name of names) {
       const handle = await open(join(this.#o.dir, name), 'a+');
-      const file: SegmentFile = { name, handle, size: 0, segments: 0, firstReceivedAt: Infinity, lastReceivedAt: -Infinity, lastSeq: -1, dirty: false, readers: 0, deleted: false };
+      const file = segmentFile(name, handle);
       const size = (await handle.stat()).size;
       await this.#scan(file, size);
       if (file.segments === 0) {
@@ -277,9 +277,9 @@ export class RecorderFiles {
           const at = frame.offset - run.start;
           if (at + frame.length > bytesRead) throw codedError('ERR_STORE_CORRUPT', ['flight recorder', `segment ${frame.firstSeq} in ${join(this.#o.dir, run.file.name)}`, 'its frame is past the end of the file']);
           const body = buffer.subarray(at + HEADER, at + frame.length);
-          const firstSeq = body.readUIntLE(0, 6);
+          const firstSeq = bodySeq(body);
           if (firstSeq !== frame.firstSeq) throw codedError('ERR_STORE_CORRUPT', ['flight recorder', `segment ${frame.firstSeq} in ${join(this.#o.dir, run.file.name)}`, `it reads back as segment ${firstSeq}`]);
-          fn({ firstSeq, value: body.subarray(FIXED + body.readUInt16LE(FIXED - 2)) });
+          fn({ firstSeq, value: body.subarray(FIXED + bodyMetaLength(body)) });
         }
       }
     } finally {
@@ -322,7 +322,7 @@ export class RecorderFiles {
     }
     const name = `${String(meta.firstSeq).padStart(16, '0')}.seg`;
     const handle = await open(join(this.#o.dir, name), 'a+');
-    const file: SegmentFile = { name, handle, size: 0, segments: 0, firstReceivedAt: Infinity, lastReceivedAt: -Infinity, lastSeq: -1, dirty: false, readers: 0, deleted: false };
+    const file = segmentFile(name, handle);
     this.#files.push(file);
     return file;
   }
@@ -386,8 +386,8 @@ export class RecorderFiles {
         reason = 'a frame failing its CRC';
         break;
       }
-      const firstSeq = body.readUIntLE(0, 6);
-      const metaLength = body.readUInt16LE(FIXED - 2);
+      const firstSeq = bodySeq(body);
+      const metaLength = bodyMetaLength(body);
       let meta: SegmentMeta;
       try {
         meta = decodeMeta(firstSeq, body.subarray(FIXED, FIXED + metaLength));
@@ -418,6 +418,15 @@ export class RecorderFiles {
     }
   }
 }
+
+function segmentFile(name: string, handle: FileHandle): SegmentFile {
+  return { name, handle, size: 0, segments: 0, firstReceivedAt: Infinity, lastReceivedAt: -Infinity, lastSeq: -1, dirty: false, readers: 0, deleted: false };
+}
+
+/** The first seq a frame's body holds. */
+const bodySeq = (body: Buffer): number => body.readUIntLE(0, 6);
+/** The length of the meta in a frame's body (the segment value follows it). */
+const bodyMetaLength = (body: Buffer): number => body.readUInt16LE(FIXED - 2);
 
 function encodeFrame(meta: SegmentMeta, filter: Uint32Array, value: Uint8Array): Buffer {
   if (filter.length !== FILTER_WORDS) throw new TypeError(`a device filter has ${FILTER_WORDS} words, got ${filter.length}`);
