@@ -12,7 +12,9 @@
 // PASS_GAP_MS after the previous one ended: each pass then takes the second's worth of cuts, and
 // the log is read about once a second instead of once per alert. Snippets are cut ~35 s after
 // their alert anyway; a second more costs nothing. The pass's finds stay undecoded (record bytes
-// off the JS heap) until their snippet's turn comes: only one snippet's readings exist at a time.
+// off the JS heap) until their snippet's turn comes: only one snippet's readings exist at a time,
+// and then as the text of the uplink's raw readings made from the records (ReadingCodec.rowJson),
+// not as reading objects.
 //
 // A cut waiting for its "after" part is kept in LevelDB (sublevel `obf`), so a restart in between
 // still makes it: the ingest log keeps readings by arrival for its retention, which must cover
@@ -27,25 +29,24 @@ import type { Logger } from '../observe/log.js';
 import type { CounterChild, Registry } from '../observe/metrics.js';
 import type { BatchWriter } from '../store/batch-writer.js';
 import { sublevel, type Db, type Sublevel } from '../store/db.js';
-import type { LoggedReading } from '../store/ingest-log.js';
 import type { Outbox } from './outbox.js';
-import { snippetParts } from './snippet-parts.js';
+import { snippetPartsText } from './snippet-parts.js';
 
-/** What the recorder needs of the ingest log: several devices' readings by event-time range, in one pass, decoded when asked. */
+/** What the recorder needs of the ingest log: several devices' readings by event-time range, in one pass, made into text when asked. */
 export interface ReadingSource {
   findAround(queries: ReadonlyArray<{ device: string; from: number; to: number; limit?: number }>): Promise<readonly Found[]>;
 }
 
-/** One cut's readings, decoded by `readings()` (which throws ERR_STORE_CORRUPT for a damaged record). */
+/** One cut's readings, as the JSON text of raw readings by `rowsJson()` (which throws ERR_STORE_CORRUPT for a damaged record). */
 export interface Found {
-  readings(): LoggedReading[];
+  rowsJson(): string[];
 }
 
 export interface FlightRecorderOptions {
   readonly gateway: string;
   readonly config: FlightRecorderConfig;
   readonly readings: ReadingSource;
-  readonly outbox: Pick<Outbox, 'add'>;
+  readonly outbox: Pick<Outbox, 'addRawText'>;
   /** Pending cuts are kept in the gateway's database, written through its batch writer. */
   readonly db: Db;
   readonly writer: BatchWriter;
@@ -193,9 +194,9 @@ export class FlightRecorder extends Resource {
       // reading) must not hold the event loop, which the readings and the alerts go through.
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));
       if (this.status !== 'open' && this.status !== 'closing') return;
-      let readings: LoggedReading[];
+      let rows: string[];
       try {
-        readings = found[i]!.readings();
+        rows = found[i]!.rowsJson();
         found[i] = undefined; // its records' bytes can go before the pass ends
       } catch (err) {
         // A record the codec cannot read: this cut waits and tries again, the others go on.
@@ -205,14 +206,14 @@ export class FlightRecorder extends Resource {
         this.#schedule(cut, RETRY_MS);
         continue;
       }
-      const parts = snippetParts({ gateway: this.#o.gateway, device: cut.device, alert: cut.alert, from: cut.from, to: cut.to }, readings.map((r) => r.reading), c.maxPartBytes);
-      for (const part of parts) this.#o.outbox.add('raw', part);
+      const parts = snippetPartsText({ gateway: this.#o.gateway, device: cut.device, alert: cut.alert, from: cut.from, to: cut.to }, rows, c.maxPartBytes);
+      for (const part of parts) this.#o.outbox.addRawText(part);
       this.#o.writer.del(this.#sub, cut.alert);
       this.#timers.delete(cut.alert);
       this.#m.snippets.inc();
       this.#m.parts.inc(parts.length);
-      this.#m.readings.inc(readings.length);
-      this.#o.log.info({ alert: cut.alert, device: cut.device, readings: readings.length, parts: parts.length }, 'flight recorder: raw snippet queued');
+      this.#m.readings.inc(rows.length);
+      this.#o.log.info({ alert: cut.alert, device: cut.device, readings: rows.length, parts: parts.length }, 'flight recorder: raw snippet queued');
     }
   }
 }

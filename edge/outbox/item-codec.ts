@@ -61,27 +61,44 @@ export function parseItemKey(key: Uint8Array): { cls: UplinkClass; seq: number }
 /** The stored value of `item`. Throws TypeError for an item without a 32-hex id or a whole revision. */
 export function encodeItem<C extends UplinkClass>(cls: C, item: UplinkItems[C], queuedAt: number): Buffer {
   const { id, revision } = item as Identified;
+  const w = startItem(cls, id, revision, queuedAt);
+  if (cls === 'summary') {
+    const mark = w.length;
+    if (encodeSummary(item as Summary, w)) return finishItem(w, BODY_SUMMARY);
+    w.truncate(mark);
+  }
+  const { id: _id, revision: _rev, ...rest } = item as Identified & Record<string, unknown>;
+  w.bytes(deflateRawSync(JSON.stringify(rest)));
+  return finishItem(w, BODY_JSON);
+}
+
+/**
+ * encodeItem for an item already in JSON text: `json` is its object without `id` and `revision`
+ * (what encodeItem stores of it), e.g. a raw snippet's part made from the log's records as text
+ * (snippet-parts.ts snippetPartsText). The same bytes as encodeItem of the parsed item.
+ */
+export function encodeItemJson(cls: UplinkClass, id: string, revision: number, json: string, queuedAt: number): Buffer {
+  const w = startItem(cls, id, revision, queuedAt);
+  w.bytes(deflateRawSync(json));
+  return finishItem(w, BODY_JSON);
+}
+
+/** The shared writer with an item's header written (its tag patched by finishItem). Throws TypeError for a bad id or revision. */
+function startItem(cls: UplinkClass, id: string, revision: number, queuedAt: number): ByteWriter {
   if (typeof id !== 'string' || !ID.test(id)) throw new TypeError(`outbox: a ${cls} item needs a 32-hex id, got ${String(id)}`);
   if (!(Number.isSafeInteger(revision) && revision >= 0)) throw new TypeError(`outbox: a ${cls} item needs a whole revision, got ${String(revision)}`);
   const w = writer;
   w.reset();
-  const at = w.length;
-  w.uvarint(0); // tag, patched below
+  w.uvarint(0); // tag, patched by finishItem
   w.bytes(Buffer.from(id, 'hex'));
   w.uvarint(revision);
   w.uvarint(Math.max(0, Math.round(queuedAt)));
-  let body = BODY_JSON;
-  if (cls === 'summary') {
-    const mark = w.length;
-    if (encodeSummary(item as Summary, w)) body = BODY_SUMMARY;
-    else w.truncate(mark);
-  }
-  if (body === BODY_JSON) {
-    const { id: _id, revision: _rev, ...rest } = item as Identified & Record<string, unknown>;
-    w.bytes(deflateRawSync(JSON.stringify(rest)));
-  }
+  return w;
+}
+
+function finishItem(w: ByteWriter, body: number): Buffer {
   const out = w.finish();
-  out[at] = (FORMAT << 4) | body;
+  out[0] = (FORMAT << 4) | body;
   return out;
 }
 

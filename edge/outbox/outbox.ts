@@ -34,9 +34,10 @@ import { sublevel, type Db } from '../store/db.js';
 import type { ItemText, UplinkItems } from '../uplink/protocol.js';
 import { UPLINK_CLASSES, type UplinkClass } from '../uplink/topics.js';
 import { ClassQueue, type Entry, type QueuedItem, type TakeOptions } from './class-queue.js';
-import { decodeItem, decodeItemText, encodeItem, itemKey, MAX_ITEM_SEQ, parseItemKey, readHeader } from './item-codec.js';
+import { decodeItem, decodeItemText, encodeItem, encodeItemJson, itemKey, MAX_ITEM_SEQ, parseItemKey, readHeader } from './item-codec.js';
 import { LossLedger, type LossReason } from './loss-ledger.js';
 import { OutboxMeta } from './outbox-meta.js';
+import type { RawSnippetText } from './snippet-parts.js';
 import { outboxMetrics, type OutboxMetrics } from './metrics.js';
 
 export type { QueuedItem, TakeOptions };
@@ -176,8 +177,20 @@ export class Outbox extends Resource {
    * item without a 32-hex id and a whole revision.
    */
   add<C extends UplinkClass>(cls: C, item: UplinkItems[C]): AddResult {
+    return this.#add(cls, item.id, item.revision, (now) => encodeItem(cls, item, now), item);
+  }
+
+  /**
+   * add('raw', …) for a snippet part already in its JSON text (snippet-parts.ts snippetPartsText):
+   * the flight recorder's readings go from the log's records to the stored item without an object
+   * per reading.
+   */
+  addRawText(part: RawSnippetText): AddResult {
+    return this.#add('raw', part.id, part.revision, (now) => encodeItemJson('raw', part.id, part.revision, part.json, now));
+  }
+
+  #add(cls: UplinkClass, id: string, revision: number, encode: (now: number) => Buffer, item?: UplinkItems[UplinkClass]): AddResult {
     this.assertOpen();
-    const { id, revision } = item;
     const held = this.#held(id);
     if (held.some((e) => e.rev === revision)) {
       this.#m.duplicates[cls].inc();
@@ -188,14 +201,14 @@ export class Outbox extends Resource {
       return 'superseded';
     }
     const now = this.#o.clock.now();
-    const value = encodeItem(cls, item, now);
+    const value = encode(now);
     const seq = this.#seq++;
     if (seq > MAX_ITEM_SEQ) throw new TypeError('outbox seq space exhausted');
     const key = itemKey(cls, seq);
     const entry: Entry = { cls, seq, id, rev: revision, bytes: this.#prefix + key.length + value.length, queuedAt: now, taken: false, sends: 0, gone: false };
     this.#insert(entry);
     this.#o.writer.put(this.#items, key, value);
-    if (FRESH_CLASSES.has(cls)) this.#keepFresh(entry, item);
+    if (item !== undefined && FRESH_CLASSES.has(cls)) this.#keepFresh(entry, item);
     this.#m.bytesWritten.inc(entry.bytes);
     this.#m.queued[cls].inc();
     if (cls !== 'alert') for (const old of held) if (!old.taken && old.rev < revision) this.#drop(old, 'superseded');

@@ -131,7 +131,8 @@ const SEARCH_CHUNK = 32;
 
 /**
  * What `findAround` found for one query: the matching records copied out of their segments as they
- * are on disk (a few dozen bytes each, in one buffer off the JS heap), decoded by `readings()`.
+ * are on disk (a few dozen bytes each, in one buffer off the JS heap), decoded by `readings()`, or
+ * made into the text of the uplink's raw readings by `rowsJson()`.
  * The flight recorder holds a pass's finds (up to 50) while it cuts their snippets a turn of the
  * loop each; readings decoded up front and held that long outlived V8's young generation, and were about
  * a quarter of what the gateway promoted to its old generation in the e2e benchmark.
@@ -166,6 +167,14 @@ export class FoundReadings {
     const out = this.#seqs.map((seq) => ({ seq, reading: this.#codec.decode(r.view(r.uvarint())) }));
     out.sort((a, b) => a.reading.ts - b.reading.ts || a.seq - b.seq);
     return out.length > this.#limit ? out.slice(0, this.#limit) : out;
+  }
+
+  /** `readings()` as the JSON text of each uplink raw reading (ReadingCodec.rowJson): the same order and limit, no reading made. */
+  rowsJson(): string[] {
+    const r = new ByteReader(this.#records.view(), 'ingest-log search');
+    const rows = this.#seqs.map((seq) => ({ seq, row: this.#codec.rowJson(r.view(r.uvarint())) }));
+    rows.sort((a, b) => a.row.ts - b.row.ts || a.seq - b.seq);
+    return (rows.length > this.#limit ? rows.slice(0, this.#limit) : rows).map((x) => x.row.json);
   }
 }
 

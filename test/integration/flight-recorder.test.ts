@@ -185,9 +185,9 @@ describe('FlightRecorder', () => {
     await s.startRecorder({
       findAround: async (queries) =>
         (await s.log.findAround(queries)).map((found, k) => ({
-          readings: () => {
+          rowsJson: () => {
             if (queries[k]!.device === 'pump-2' && damaged-- > 0) throw codedError('ERR_STORE_CORRUPT', ['ingest-log', 'test', 'a damaged record']);
-            return found.readings();
+            return found.rowsJson();
           },
         })),
     });

@@ -316,6 +316,8 @@ describe('IngestLog: flight recorder and trimming', () => {
         const found = await o.log.findAround(batch);
         expect(found.map((f) => f.count)).toEqual(batch.map((q) => everything.filter((r) => r.reading.device === q.device && r.reading.ts >= q.from && r.reading.ts <= q.to).length));
         expect(found.map((f) => f.readings())).toEqual(scanned);
+        const row = ({ reading: { device: _device, tsFromArrival, ...rest } }: LoggedReading) => ({ ...rest, ...(tsFromArrival ? { tsFromArrival } : {}) });
+        expect(found.map((f) => f.rowsJson().map((json) => JSON.parse(json) as unknown))).toEqual(scanned.map((list) => list.map(row)));
       }
     }
     {

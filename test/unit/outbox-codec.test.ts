@@ -4,7 +4,7 @@
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Summary } from '../../edge/features/summary.js';
-import { decodeItem, decodeItemText, encodeItem, itemKey, parseItemKey, readHeader } from '../../edge/outbox/item-codec.js';
+import { decodeItem, decodeItemText, encodeItem, encodeItemJson, itemKey, parseItemKey, readHeader } from '../../edge/outbox/item-codec.js';
 import { ItemText, type UplinkClass, type UplinkItems } from '../../edge/uplink/protocol.js';
 import { exampleAlert, exampleRaw, exampleStatus, exampleSummary, T } from '../helpers/uplink-items.js';
 
@@ -72,6 +72,15 @@ describe('outbox item codec', () => {
   it('refuses an item without a proper id or revision (a programmer mistake)', () => {
     expect(() => encodeItem('alert', { ...exampleAlert(GW, 'p'), id: 'nope' }, AT)).toThrow(TypeError);
     expect(() => encodeItem('alert', { ...exampleAlert(GW, 'p'), revision: 1.5 }, AT)).toThrow(TypeError);
+    expect(() => encodeItemJson('raw', 'nope', 0, '{}', AT)).toThrow(TypeError);
+  });
+
+  it('stores an item given as its JSON text as the same bytes as the item itself', () => {
+    const raw = exampleRaw(GW, 'p');
+    const { id, revision, ...rest } = raw;
+    const bytes = encodeItemJson('raw', id, revision, JSON.stringify(rest), AT);
+    expect(bytes).toEqual(encodeItem('raw', raw, AT));
+    expect(decodeItem('raw', bytes)).toEqual(raw);
   });
 
   it('reads an item stored as JSON back as the text JSON.stringify gives for it, a summary as the object', () => {

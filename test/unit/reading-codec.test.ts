@@ -47,6 +47,20 @@ describe('reading codec', () => {
     expectSame(back, reading);
   });
 
+  it.each([
+    { what: 'short decimals, an arrival time, -0, huge, tiny and inexact values', readings: [r({ temp: 71.2, vib_rms: 0.41 }), r({ temp: 1 }, { ts: T, tsFromArrival: true }), r({ z: 0, nz: -0, a: -1e308, b: Number.MIN_VALUE, c: 0.1 + 0.2, d: 2 ** 60 })] },
+    { what: 'names JSON must escape, and names spelled out once the dictionary is full', readings: [r({ 'say "hi"\\n': 1.5, 'ünïcode\u2028': -2 }), r({ 'another\tone': 3 }, { device: 'pump-8' })], maxDictionary: 1 },
+  ])('gives a record as the JSON text of its raw reading: $what', ({ readings, maxDictionary }) => {
+    const codec = new ReadingCodec(maxDictionary === undefined ? {} : { maxDictionary });
+    for (const reading of readings) {
+      const bytes = codec.encode(reading, []);
+      const { ts, json } = codec.rowJson(bytes);
+      const back = codec.decode(bytes);
+      expect(ts).toBe(reading.ts);
+      expect(json).toBe(JSON.stringify({ ts: back.ts, receivedAt: back.receivedAt, ...(back.tsFromArrival ? { tsFromArrival: true } : {}), values: back.values }));
+    }
+  });
+
   it('peeks a record\'s device and event time without decoding it, for a ref and for an inline name', () => {
     const codec = new ReadingCodec({ maxDictionary: 1 });
     const added: DictionaryEntry[] = [];
@@ -91,6 +105,11 @@ describe('reading codec', () => {
     const reader = new ReadingCodec();
     reader.load([...added].reverse()); // entries may be loaded in any order
     records.forEach((bytes, i) => expectSame(reader.decode(bytes), readings[i]!));
+    // As text, every value reads back as JSON would carry it.
+    records.forEach((bytes, i) => {
+      const { device: _device, tsFromArrival, ...row } = readings[i]!;
+      expect(JSON.parse(reader.rowJson(bytes).json)).toEqual(JSON.parse(JSON.stringify({ ...row, ...(tsFromArrival ? { tsFromArrival } : {}) })));
+    });
     expect(codec.dictionarySize).toEqual({ devices: 50, metrics: 12 });
   });
 
@@ -116,6 +135,7 @@ describe('reading codec', () => {
   it('refuses to decode a record whose dictionary entry was not persisted', () => {
     const bytes = new ReadingCodec().encode(r({ temp: 1 }), []);
     expect(() => new ReadingCodec().decode(bytes)).toThrow(expect.objectContaining({ code: 'ERR_STORE_CORRUPT' }));
+    expect(() => new ReadingCodec().rowJson(bytes)).toThrow(expect.objectContaining({ code: 'ERR_STORE_CORRUPT' }));
   });
 
   it('writes names inline once the dictionary is full, and those records need no entries', () => {

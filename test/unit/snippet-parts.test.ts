@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../edge/decode/reading.js';
-import { snippetParts } from '../../edge/outbox/snippet-parts.js';
+import { snippetParts, snippetPartsText } from '../../edge/outbox/snippet-parts.js';
 import { rawSnippetId, validators } from '../../edge/uplink/protocol.js';
 
 const range = { gateway: 'gw-7', device: 'pump-1', alert: 'c'.repeat(32), from: 1_000, to: 9_000 };
@@ -29,6 +29,11 @@ describe('snippetParts', () => {
     });
     expect(parts.flatMap((p) => p.readings).map((r) => r.ts)).toEqual(readings.map((r) => r.ts));
     expect(snippetParts(range, readings, max)).toEqual(parts); // the same readings, the same items
+    // From the readings' text (as the flight recorder cuts them): the same items, as text.
+    const rows = parts.flatMap((p) => p.readings).map((row) => JSON.stringify(row));
+    const texts = snippetPartsText(range, rows, max);
+    expect(texts.map(({ id, revision, json }) => ({ id, revision, ...(JSON.parse(json) as object) }))).toEqual(parts);
+    expect(texts.map(({ id, revision, json }) => `{"id":${JSON.stringify(id)},"revision":${revision},${json.slice(1)}`)).toEqual(parts.map((p) => JSON.stringify(p)));
   });
 
   it('gives a reading bigger than the limit a part of its own rather than losing it', () => {
