@@ -1,14 +1,11 @@
 // Cutting a flight-recorder snippet into raw items: the readings of one device around one alert,
 // split into parts whose JSON stays under a size limit, each part its own item with a
 // deterministic id (rawSnippetId), so cutting the same readings again gives the same items.
-//
-// Two forms of one cut: `snippetParts` from readings (objects), and `snippetPartsText` from the
-// readings' JSON text (ReadingCodec.rowJson), which the flight recorder uses so that no object is
-// made per reading between the log's records and the outbox. Both split at the same places.
+// The readings come as the JSON text of raw readings (ReadingCodec.rowJson) and the parts go out
+// as text (Outbox.addRawText): no object is made per reading between the log and the outbox.
 
-import type { Reading } from '../decode/reading.js';
 import { rawSnippetId } from '../uplink/ids.js';
-import type { RawReading, RawSnippet } from '../uplink/schemas.js';
+import type { RawSnippet } from '../uplink/schemas.js';
 
 export interface SnippetRange {
   readonly gateway: string;
@@ -27,28 +24,22 @@ export interface RawSnippetText {
   readonly json: string;
 }
 
-/** The snippet's parts, oldest readings first; one part (maybe empty) at least. */
-export function snippetParts(range: SnippetRange, readings: readonly Reading[], maxPartBytes: number): RawSnippet[] {
-  const rows = readings.map((r): RawReading => ({ ts: r.ts, receivedAt: r.receivedAt, ...(r.tsFromArrival ? { tsFromArrival: true as const } : {}), values: { ...r.values } }));
-  const starts = partStarts(range, rows.length, (i) => Buffer.byteLength(JSON.stringify(rows[i])), maxPartBytes);
-  return starts.map((start, part) => head(range, part, starts.length, rows.slice(start, starts[part + 1] ?? rows.length)));
-}
-
 /**
- * snippetParts for readings as the JSON text of raw readings (`rows`, oldest first, as
- * FoundReadings.rowsJson gives them): the same parts, each as its item's text.
+ * The snippet's parts, oldest readings first, one part (maybe empty) at least, each as its item's
+ * text; `rows` are the readings' JSON text, oldest first, as FoundReadings.rowsJson gives them.
  */
 export function snippetPartsText(range: SnippetRange, rows: readonly string[], maxPartBytes: number): RawSnippetText[] {
   const starts = partStarts(range, rows.length, (i) => Buffer.byteLength(rows[i]!), maxPartBytes);
   return starts.map((start, part) => {
-    const { id, revision, ...rest } = head(range, part, starts.length, []);
+    const { id, revision, ...rest } = head(range, part, starts.length);
     // `readings` is the last key: the text ends `"readings":[]}`, and the rows go between the brackets.
     const json = `${JSON.stringify(rest).slice(0, -2)}${rows.slice(start, starts[part + 1] ?? rows.length).join(',')}]}`;
     return { id, revision, json };
   });
 }
 
-function head(range: SnippetRange, part: number, parts: number, readings: RawReading[]): RawSnippet {
+/** A part without its readings. */
+function head(range: SnippetRange, part: number, parts: number): RawSnippet {
   return {
     id: rawSnippetId(range.gateway, range.device, range.alert, part),
     revision: 0,
@@ -59,14 +50,14 @@ function head(range: SnippetRange, part: number, parts: number, readings: RawRea
     parts,
     from: range.from,
     to: range.to,
-    readings,
+    readings: [],
   };
 }
 
 /** Where each part begins (indexes into the rows; the first is 0): a part's JSON stays under maxPartBytes, a row bigger than that gets a part of its own. */
 function partStarts(range: SnippetRange, count: number, rowBytes: (i: number) => number, maxPartBytes: number): number[] {
   // The envelope with the widest part numbers it can have, so every part fits whatever its number.
-  const overhead = Buffer.byteLength(JSON.stringify(head(range, count, count + 1, [])));
+  const overhead = Buffer.byteLength(JSON.stringify(head(range, count, count + 1)));
   const starts = [0];
   let size = overhead;
   for (let i = 0; i < count; i++) {

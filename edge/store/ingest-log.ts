@@ -163,18 +163,20 @@ export class FoundReadings {
 
   /** The readings, oldest event time first (arrival order among equal times), at most the query's limit. */
   readings(): LoggedReading[] {
-    const r = new ByteReader(this.#records.view(), 'ingest-log search');
-    const out = this.#seqs.map((seq) => ({ seq, reading: this.#codec.decode(r.view(r.uvarint())) }));
-    out.sort((a, b) => a.reading.ts - b.reading.ts || a.seq - b.seq);
-    return out.length > this.#limit ? out.slice(0, this.#limit) : out;
+    return this.#inOrder((seq, bytes) => ({ seq, reading: this.#codec.decode(bytes) }), (x) => x.reading.ts);
   }
 
   /** `readings()` as the JSON text of each uplink raw reading (ReadingCodec.rowJson): the same order and limit, no reading made. */
   rowsJson(): string[] {
+    return this.#inOrder((seq, bytes) => ({ seq, row: this.#codec.rowJson(bytes) }), (x) => x.row.ts).map((x) => x.row.json);
+  }
+
+  /** Each record made into a T, sorted by event time then seq, at most the query's limit. */
+  #inOrder<T extends { readonly seq: number }>(make: (seq: number, bytes: Uint8Array) => T, ts: (x: T) => number): T[] {
     const r = new ByteReader(this.#records.view(), 'ingest-log search');
-    const rows = this.#seqs.map((seq) => ({ seq, row: this.#codec.rowJson(r.view(r.uvarint())) }));
-    rows.sort((a, b) => a.row.ts - b.row.ts || a.seq - b.seq);
-    return (rows.length > this.#limit ? rows.slice(0, this.#limit) : rows).map((x) => x.row.json);
+    const out = this.#seqs.map((seq) => make(seq, r.view(r.uvarint())));
+    out.sort((a, b) => ts(a) - ts(b) || a.seq - b.seq);
+    return out.length > this.#limit ? out.slice(0, this.#limit) : out;
   }
 }
 
@@ -452,7 +454,8 @@ export class IngestLog extends Resource {
       for await (const [key, value] of this.#subs.segments.iterator({ gte: seqKey(after + 1) })) {
         const m = this.#segments.at(i);
         const seq = seqOfKey(key);
-        if (m === undefined || seq < m.firstSeq) continue; // records without a meta: not in the log's index, as before
+        if (m === undefined) break; // every indexed segment refilled; what follows has no meta
+        if (seq < m.firstSeq) continue; // records without a meta: not in the log's index, as before
         if (seq > m.firstSeq) break;
         this.#files.append(m, this.#segments.filter(i), value);
         if (++i % 64 === 0) await this.#files.written(); // a whole log moving over must not overflow the write queue

@@ -160,8 +160,7 @@ export class ReadingCodec {
   /** Decode a record. Throws ERR_STORE_CORRUPT for bytes this codec did not write. */
   decode(bytes: Uint8Array): Reading {
     const r = new ByteReader(bytes, 'ingest-log');
-    const flags = r.uvarint();
-    if (flags >> 4 !== FORMAT) throw r.corrupt(`unknown record format ${flags >> 4}`);
+    const flags = readFlags(r);
     const device = this.#readName(r, this.#devices, r.uvarint(), 'device');
     const receivedAt = r.zigzag();
     const ts = receivedAt + r.zigzag();
@@ -171,7 +170,7 @@ export class ReadingCodec {
       const tag = r.uvarint();
       const kind = tag % 8;
       const metric = this.#readName(r, this.#metrics, (tag - kind) / 8, 'metric');
-      values[metric] = kind === 0 ? r.f64() : r.zigzag() / POW10[kind - 1]!;
+      values[metric] = readValue(r, kind);
     }
     if (!r.done) throw r.corrupt('bytes after the last metric');
     return { device, ts, tsFromArrival: (flags & 1) === 1, receivedAt, values };
@@ -186,8 +185,7 @@ export class ReadingCodec {
    */
   rowJson(bytes: Uint8Array): { ts: number; json: string } {
     const r = new ByteReader(bytes, 'ingest-log');
-    const flags = r.uvarint();
-    if (flags >> 4 !== FORMAT) throw r.corrupt(`unknown record format ${flags >> 4}`);
+    const flags = readFlags(r);
     this.#readName(r, this.#devices, r.uvarint(), 'device');
     const receivedAt = r.zigzag();
     const ts = receivedAt + r.zigzag();
@@ -197,7 +195,7 @@ export class ReadingCodec {
       const tag = r.uvarint();
       const kind = tag % 8;
       const metric = this.#readName(r, this.#metrics, (tag - kind) / 8, 'metric');
-      const v = kind === 0 ? r.f64() : r.zigzag() / POW10[kind - 1]!;
+      const v = readValue(r, kind);
       json += `${i > 0 ? ',' : ''}${this.#quoted(metric)}:${Number.isFinite(v) ? v : 'null'}`;
     }
     if (!r.done) throw r.corrupt('bytes after the last metric');
@@ -230,6 +228,18 @@ export class ReadingCodec {
     return name;
   }
 
+}
+
+/** A record's flags, its format checked (ERR_STORE_CORRUPT for one this codec did not write). */
+function readFlags(r: ByteReader): number {
+  const flags = r.uvarint();
+  if (flags >> 4 !== FORMAT) throw r.corrupt(`unknown record format ${flags >> 4}`);
+  return flags;
+}
+
+/** A metric's value as `encode` wrote it for its kind (decimalKind). */
+function readValue(r: ByteReader, kind: number): number {
+  return kind === 0 ? r.f64() : r.zigzag() / POW10[kind - 1]!;
 }
 
 /** 0 for float64, or 1 + the fewest fractional digits (≤ 6) with which the value round-trips exactly. */

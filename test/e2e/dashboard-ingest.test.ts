@@ -14,7 +14,7 @@ import { alertId } from '../../edge/alert/occurrence.js';
 import { systemClock } from '../../edge/clock/clock.js';
 import type { Summary } from '../../edge/features/summary.js';
 import { silentLogger } from '../../edge/observe/log.js';
-import { snippetParts } from '../../edge/outbox/snippet-parts.js';
+import { snippetParts } from '../helpers/snippet-parts.js';
 import { Uplink } from '../../edge/uplink/client.js';
 import { browserMissing, launchChromium, logIn, recordPageErrors, screenshot, SIZES, waitForAttr, waitForText } from '../helpers/browser.js';
 import { brokerUrl, openCloudWorker, testGateways } from '../helpers/cloud.js';

@@ -7,7 +7,7 @@
 import type { CloudAlertEvent, CloudStore, StoredSummary } from '../../cloud/store/contract.js';
 import { alertId } from '../../edge/alert/occurrence.js';
 import type { Summary } from '../../edge/features/summary.js';
-import { snippetParts } from '../../edge/outbox/snippet-parts.js';
+import { snippetParts } from './snippet-parts.js';
 import { prng } from './prng.js';
 import { windowSummary } from './summaries.js';
 

@@ -15,7 +15,7 @@ import { AlertNotifications, type AlertNotification } from '../../cloud/alerts/n
 import { recordAlertEvents } from '../../cloud/alerts/record.js';
 import type { CloudAlertEvent, StoredAlert } from '../../cloud/store/contract.js';
 import { alertId } from '../../edge/alert/occurrence.js';
-import { snippetParts } from '../../edge/outbox/snippet-parts.js';
+import { snippetParts } from '../helpers/snippet-parts.js';
 import { systemClock } from '../../edge/clock/clock.js';
 import { cloudFixture, PEOPLE, type CloudFixture } from '../helpers/cloud-context.js';
 import { call } from '../helpers/http-client.js';

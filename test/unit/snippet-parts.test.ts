@@ -3,8 +3,9 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../edge/decode/reading.js';
-import { snippetParts, snippetPartsText } from '../../edge/outbox/snippet-parts.js';
+import { snippetPartsText } from '../../edge/outbox/snippet-parts.js';
 import { rawSnippetId, validators } from '../../edge/uplink/protocol.js';
+import { rawRow, snippetParts } from '../helpers/snippet-parts.js';
 
 const range = { gateway: 'gw-7', device: 'pump-1', alert: 'c'.repeat(32), from: 1_000, to: 9_000 };
 const reading = (i: number, metrics = 3): Reading => ({
@@ -12,7 +13,7 @@ const reading = (i: number, metrics = 3): Reading => ({
   values: Object.fromEntries(Array.from({ length: metrics }, (_, m) => [`m${m}`, i + m / 10])),
 });
 
-describe('snippetParts', () => {
+describe('snippetPartsText', () => {
   it.each([
     ['no readings', 0, 4096, 1],
     ['one part', 10, 4096, 1],
@@ -29,10 +30,8 @@ describe('snippetParts', () => {
     });
     expect(parts.flatMap((p) => p.readings).map((r) => r.ts)).toEqual(readings.map((r) => r.ts));
     expect(snippetParts(range, readings, max)).toEqual(parts); // the same readings, the same items
-    // From the readings' text (as the flight recorder cuts them): the same items, as text.
-    const rows = parts.flatMap((p) => p.readings).map((row) => JSON.stringify(row));
-    const texts = snippetPartsText(range, rows, max);
-    expect(texts.map(({ id, revision, json }) => ({ id, revision, ...(JSON.parse(json) as object) }))).toEqual(parts);
+    // Each part's text, with its id and revision in front, is the item's own JSON: what the size limit measured.
+    const texts = snippetPartsText(range, readings.map(rawRow), max);
     expect(texts.map(({ id, revision, json }) => `{"id":${JSON.stringify(id)},"revision":${revision},${json.slice(1)}`)).toEqual(parts.map((p) => JSON.stringify(p)));
   });
 
