@@ -35,9 +35,6 @@ import { statusReport } from './status-report.js';
 import { TokenBucket } from './token-bucket.js';
 import { parseTopic, uplinkTopics, type UplinkClass } from './topics.js';
 
-/** Items linger at most this many times lingerMs after the first of them was queued. */
-const MAX_LINGER = 10;
-
 /** The receiver's limit on a document once decompressed (protocol.ts DecodeLimits default). */
 const MAX_DOCUMENT_BYTES = 16 << 20;
 
@@ -303,23 +300,24 @@ export class Uplink extends Resource {
   }
 
   /**
-   * Items other than alert events go once none has been queued for lingerMs (at most
-   * MAX_LINGER × lingerMs after the first): windows close in bursts — every device at the same
-   * instant, the windows being aligned to the epoch — and the burst's summaries then go together
-   * once it is over, instead of being read, encoded and sent (and stored by the cloud) while the
-   * same burst's alert events are on their way.
+   * Items other than alert events go once none has been queued for lingerMs, or maxLingerMs after
+   * the first. Without a stagger, windows close in bursts — every device at the same instant, the
+   * windows being aligned to the epoch — and the burst's summaries then go together once it is
+   * over, instead of being read, encoded and sent (and stored by the cloud) while the same burst's
+   * alert events are on their way. With one, they close one after another for seconds: the cap
+   * then sets the size of each message, and the lump of work it makes in both processes.
    */
   #linger(): void {
     const now = this.#o.clock.now();
     this.#lastQueuedAt = now;
     this.#lingerSince ??= now;
-    if (this.#lingerTimer === undefined && !this.#closing) this.#armLinger(this.#c.lingerMs);
+    if (this.#lingerTimer === undefined && !this.#closing) this.#armLinger(Math.min(this.#c.lingerMs, this.#c.maxLingerMs));
   }
 
   #armLinger(delayMs: number): void {
     this.#lingerTimer = this.#o.clock.setTimeout(() => {
       this.#lingerTimer = undefined;
-      const due = Math.min(this.#lastQueuedAt + this.#c.lingerMs, this.#lingerSince! + MAX_LINGER * this.#c.lingerMs);
+      const due = Math.min(this.#lastQueuedAt + this.#c.lingerMs, this.#lingerSince! + this.#c.maxLingerMs);
       const now = this.#o.clock.now();
       if (now < due) return this.#armLinger(due - now);
       this.#lingerSince = undefined;
