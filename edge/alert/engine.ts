@@ -26,6 +26,7 @@ import { judge, judgeReading } from './rule-types.js';
 import { Scope } from './scope.js';
 import { checkSilence, type SilentRule } from './silent.js';
 import { checkSnapshot, type DeviceSnapshot, type EngineSnapshot } from './snapshot.js';
+import { StateCut } from './state-cut.js';
 
 export interface AlertEngineOptions {
   /** This gateway's id: part of every alert id. */
@@ -102,6 +103,8 @@ export class AlertEngine {
   readonly #rules: ReadonlyMap<string, AlertRuleConfig>;
   readonly #detectors: DetectorSet;
   readonly #devices = new Map<string, DeviceState>();
+  /** Checkpoint cuts whose text is still being made: a device they still need is copied before it changes. */
+  readonly #cuts = new Set<StateCut<DeviceState>>();
   readonly #ruleCounters: Record<string, Mutable<RuleCounters>>;
   readonly #counters: Mutable<Omit<AlertEngineCounters, 'rules' | 'detectors'>> = { observations: 0, stale: 0, refused: 0, forgotten: 0 };
   /** Silence is counted from here at the earliest (the last restore). */
@@ -152,6 +155,7 @@ export class AlertEngine {
     this.#counters.observations++;
     const dev = this.#device(obs.device);
     if (!dev) return nothing();
+    this.#touch(obs.device);
     const now = this.#clock.now();
     dev.lastActive = now;
     const window = windowKey(obs.window);
@@ -198,6 +202,7 @@ export class AlertEngine {
         if (!dev) {
           dev = this.#device(r.device);
           if (!dev) return events ?? NO_EVENTS;
+          this.#touch(r.device);
           now = this.#clock.now();
           dev.lastActive = now;
         }
@@ -212,6 +217,7 @@ export class AlertEngine {
   seen(device: string, at: number): void {
     const dev = this.#device(device);
     if (!dev) return;
+    this.#touch(device);
     dev.lastActive = this.#clock.now();
     if (dev.lastSeen === undefined || at > dev.lastSeen) dev.lastSeen = at;
     for (const { rule } of this.#silent) {
@@ -228,7 +234,8 @@ export class AlertEngine {
     const now = this.#clock.now();
     const events: AlertEvent[] = [];
     for (const [device, dev] of this.#devices) {
-      if (dev.lastSeen !== undefined) {
+      if (dev.lastSeen !== undefined && this.#silent.length > 0) {
+        this.#touch(device);
         const kind = this.#kindLookup(device);
         for (const { rule, scope } of this.#silent) {
           if (!scope.includes(device, kind)) continue;
@@ -252,35 +259,51 @@ export class AlertEngine {
     return out;
   }
 
-  /** All detector and rule state as plain JSON, for a checkpoint. */
+  /** All detector and rule state as plain JSON, a copy: what a config push hands over (takeOver). A checkpoint takes cut(). */
   snapshot(): EngineSnapshot {
     return this.#snapshot(structuredClone);
   }
 
   /**
-   * JSON.stringify(snapshot()), without first copying each rule's state: the text is the copy. A
-   * checkpoint takes this in one block of the loop: 4.7–6.7 ms (median 5.6) against 5.4–12.8
-   * (median 7.9) with the copy, five checkpoints each of the e2e benchmark at 5,000 readings/s
-   * (280–380 KB of text, most of it the detectors' histories).
+   * The state as of now, for a checkpoint: its text() is JSON.stringify(snapshot()) as of now, made
+   * later across turns of the loop while the engine runs on (state-cut.ts). Taking it costs one
+   * pointer per device; close() it if its text is not wanted after all.
    */
-  snapshotJson(): string {
-    return JSON.stringify(this.#snapshot((track) => track));
+  cut(options: { readonly turnBudgetMs?: number } = {}): AlertStateCut {
+    const cut: StateCut<DeviceState> = new StateCut({
+      ...options,
+      head: { version: 1, gateway: this.#gateway, takenAt: this.#clock.now() },
+      devices: this.#devices,
+      view: (dev) => this.#saveDevice(dev, (track) => track),
+      copy: (dev) => this.#saveDevice(dev, copyTrack),
+      done: () => this.#cuts.delete(cut),
+    });
+    this.#cuts.add(cut);
+    return cut;
   }
 
-  #snapshot(copy: <T>(track: T) => T): EngineSnapshot {
+  #snapshot(copy: (track: SavedTrack) => SavedTrack): EngineSnapshot {
     const devices: Record<string, DeviceSnapshot> = {};
-    for (const [device, dev] of this.#devices) {
-      const tracks: DeviceSnapshot['tracks'] = {};
-      for (const [rule, t] of dev.tracks) tracks[rule] = copy({ bad: t.bad, good: t.good, memory: t.memory, ...(t.open && { open: t.open }) });
-      devices[device] = {
-        lastActive: dev.lastActive,
-        ...(dev.lastSeen !== undefined && { lastSeen: dev.lastSeen }),
-        lastEnd: Object.fromEntries(dev.lastEnd),
-        detectors: this.#detectors.save(dev.detectors),
-        tracks,
-      };
-    }
+    for (const [device, dev] of this.#devices) devices[device] = this.#saveDevice(dev, copy);
     return { version: 1, gateway: this.#gateway, takenAt: this.#clock.now(), devices };
+  }
+
+  #saveDevice(dev: DeviceState, copy: (track: SavedTrack) => SavedTrack): DeviceSnapshot {
+    const tracks: DeviceSnapshot['tracks'] = {};
+    for (const [rule, t] of dev.tracks) tracks[rule] = copy({ bad: t.bad, good: t.good, memory: t.memory, ...(t.open && { open: t.open }) });
+    return {
+      lastActive: dev.lastActive,
+      ...(dev.lastSeen !== undefined && { lastSeen: dev.lastSeen }),
+      lastEnd: Object.fromEntries(dev.lastEnd),
+      detectors: this.#detectors.save(dev.detectors),
+      tracks,
+    };
+  }
+
+  /** `device` is about to change: cuts still writing their text copy it first. */
+  #touch(device: string): void {
+    if (this.#cuts.size === 0) return;
+    for (const cut of this.#cuts) cut.capture(device);
   }
 
   /**
@@ -360,6 +383,23 @@ export class AlertEngine {
     this.#ruleCounters[event.rule]![event.state]++;
     return event;
   }
+}
+
+/** What a checkpoint's text needs of a device's state to stay as it was at the cut. */
+export type AlertStateCut = Pick<StateCut<unknown>, 'text' | 'close'>;
+
+type SavedTrack = DeviceSnapshot['tracks'][string];
+
+/**
+ * A saved track copied as deep as judging changes a track in place: the score rule pushes to
+ * `memory.recent`, an open occurrence has `last`, `reported`, `resumedAt` set and `variants` pushed
+ * to. (`memory.previous` and the events are replaced, never changed.) Key order stays, so the text
+ * is the same.
+ */
+function copyTrack(t: SavedTrack): SavedTrack {
+  const memory = t.memory.recent ? { ...t.memory, recent: [...t.memory.recent] } : { ...t.memory };
+  if (!t.open) return { ...t, memory };
+  return { ...t, memory, open: t.open.variants ? { ...t.open, variants: [...t.open.variants] } : { ...t.open } };
 }
 
 function hasOpen(dev: DeviceState): boolean {

@@ -4,13 +4,15 @@
 //
 // Taken consistently: hold the feed of logged readings into the engine (they wait in memory for
 // the few milliseconds this takes), wait until the analysis stage holds nothing (every summary
-// emitted so far has been scored, judged and handed to the outbox), snapshot engine, rules and
-// position in one synchronous step, release the feed; then flush the stores' pending writes, save,
-// and let the log drop what the checkpoint now covers.
+// emitted so far has been scored, judged and handed to the outbox), snapshot the engine and cut the
+// rules' state (its text is made afterwards, copy on write: edge/alert/state-cut.ts) with the
+// position in one synchronous step, release the feed; then flush the stores' pending writes, write
+// the rules' text, save, and let the log drop what the checkpoint now covers.
 //
 // With a phase (checkpoint-timing.ts) each checkpoint is timed half-way between two instants the
 // windows close, so holding the feed never holds the summaries and alerts of a whole fleet.
 
+import type { AlertStateCut } from '../alert/engine.js';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
@@ -23,7 +25,8 @@ export interface CheckpointState {
   /** The newest log seq fed to the engine. */
   readonly position: number;
   readonly engine: WindowSnapshot;
-  readonly analysis?: Uint8Array;
+  /** The analysis state at the same instant; its text is made after the feed runs again. */
+  readonly analysis?: AlertStateCut;
 }
 
 export interface CheckpointerOptions {
@@ -42,7 +45,7 @@ export interface CheckpointerOptions {
   readonly resume: () => void;
   /** Let the analysis stage finish what it holds; resolves true when it holds nothing. */
   readonly quiesce: () => Promise<boolean>;
-  /** Snapshot the state, synchronously. */
+  /** Snapshot the state (and cut the analysis state), synchronously. */
   readonly take: () => CheckpointState;
 }
 
@@ -100,13 +103,16 @@ export class Checkpointer {
     }
     try {
       await this.o.flush();
-      const { bytes } = await this.o.store.save({ position: state.position, takenAt: this.o.clock.now(), engine: state.engine, ...(state.analysis ? { analysis: state.analysis } : {}) });
+      const analysis = state.analysis && Buffer.from(await state.analysis.text());
+      const { bytes } = await this.o.store.save({ position: state.position, takenAt: this.o.clock.now(), engine: state.engine, ...(analysis ? { analysis } : {}) });
       this.o.log.truncateBefore(state.position + 1);
       this.#count.inc();
       this.#bytes.set(bytes);
     } catch (err) {
       this.#failures.inc();
       throw err;
+    } finally {
+      state.analysis?.close();
     }
   }
 }

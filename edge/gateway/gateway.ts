@@ -239,7 +239,7 @@ export class Gateway extends Resource {
       engine: this.#engineOptions(),
       analysis: this.#analysis,
       // The rules in charge at the time: a config push may have replaced them.
-      rules: { snapshotJson: () => this.#rules!.snapshotJson(), restore: (state) => this.#rules!.restore(state) },
+      rules: { cut: () => this.#rules!.cut(), restore: (state) => this.#rules!.restore(state) },
       onRestoredAlerts: (events) => {
         for (const e of events) this.#outbox!.add('alert', { ...e, revision: this.#revisionBase + e.revision });
       },

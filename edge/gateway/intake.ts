@@ -8,6 +8,7 @@
 // position plus the readings fed since, so a crash's replay re-creates the same events, same ids.
 
 import type { AlertEvent } from '../alert/alert.js';
+import type { AlertStateCut } from '../alert/engine.js';
 import { systemClock, type Clock } from '../clock/clock.js';
 import type { EdgeConfig } from '../config/schema.js';
 import type { Reading } from '../decode/reading.js';
@@ -34,7 +35,7 @@ export interface IntakeOptions {
   /** The analysis stage: checkpoints wait until it has passed on everything; reading() judges each reading as it enters the windows. */
   readonly analysis: { settle(): Promise<void>; readonly idle: boolean; reading(reading: Reading): void };
   /** The alert rules, whose state is checkpointed with the windows'. */
-  readonly rules: { snapshotJson(): string; restore(state: unknown): AlertEvent[] };
+  readonly rules: { cut(): AlertStateCut; restore(state: unknown): AlertEvent[] };
   /** Events a restore produced (alerts of rules no longer configured, cleared). */
   readonly onRestoredAlerts: (events: readonly AlertEvent[]) => void;
   /** Write every store's pending writes before a checkpoint is saved. */
@@ -144,7 +145,7 @@ export class Intake extends Resource {
         await this.o.analysis.settle();
         return this.o.analysis.idle;
       },
-      take: () => ({ position: this.#fed, engine: this.#engine!.snapshot(), analysis: Buffer.from(this.o.rules.snapshotJson()) }),
+      take: () => ({ position: this.#fed, engine: this.#engine!.snapshot(), analysis: this.o.rules.cut() }),
     });
     this.#checkpointer.start();
     if (recovered.replayed > 0 || recovered.checkpoint) this.o.log.info({ replayed: recovered.replayed, position: recovered.position, resendGuard: this.#guard.size }, 'recovered from the ingest log');

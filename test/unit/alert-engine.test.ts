@@ -247,15 +247,15 @@ describe('snapshot and restore', () => {
     return out;
   }
 
-  it('a restored engine emits exactly what an uninterrupted one does', () => {
+  it('a restored engine emits exactly what an uninterrupted one does', async () => {
     const whole = engineFor(setup);
     const all = run(whole.engine, whole.clock, 0, windows);
     expect(new Set(all.map((e) => (JSON.parse(e) as AlertEvent).rule))).toEqual(new Set(['hot', 'fast', 'score', 'odd', 'shift', 'quiet']));
     for (const cut of [7, 25, 33, 47]) {
       const before = engineFor(setup);
       const head = run(before.engine, before.clock, 0, cut);
-      // As a checkpoint takes it: the text without the copy, the same text as the copy's.
-      const text = before.engine.snapshotJson();
+      // As a checkpoint takes it: the cut's text, the same text as the copy's.
+      const text = await before.engine.cut().text();
       expect(text).toBe(JSON.stringify(before.engine.snapshot()));
       const saved = JSON.parse(text) as unknown;
       const after = engineFor({ ...setup, clock: new FakeClock(before.clock.now()) });
@@ -264,6 +264,41 @@ describe('snapshot and restore', () => {
       const tail = run(after.engine, after.clock, cut, windows);
       expect([...head, ...tail], `cut at window ${cut}`).toEqual(all);
     }
+  });
+
+  it("a cut's text is the state at the cut while the engine judges on between its turns (copy on write)", async () => {
+    const whole = engineFor(setup);
+    const all = run(whole.engine, whole.clock, 0, windows);
+    for (const at of [7, 25, 33, 47]) {
+      const { engine, clock } = engineFor(setup);
+      const head = run(engine, clock, 0, at);
+      const expected = JSON.stringify(engine.snapshot());
+      // A turn given up before every device: windows are judged (and devices forgotten, alerts
+      // raised and cleared, silence counted) between them, before and after the text passes each.
+      const text = engine.cut({ turnBudgetMs: 0 }).text();
+      const tail: string[] = [];
+      for (let i = at; i < windows; i++) {
+        tail.push(...run(engine, clock, i, i + 1));
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      expect(await text, `cut at window ${at}`).toBe(expected);
+      // Copying did not change what the engine judged.
+      expect([...head, ...tail], `cut at window ${at}`).toEqual(all);
+    }
+  });
+
+  it('a cut changed before its text is made still gives the state at the cut; a closed cut gives none', async () => {
+    const { engine, clock } = engineFor(setup);
+    run(engine, clock, 0, 20);
+    const expected = JSON.stringify(engine.snapshot());
+    const cut = engine.cut();
+    run(engine, clock, 20, 40);
+    expect(JSON.stringify(engine.snapshot())).not.toBe(expected);
+    expect(await cut.text()).toBe(expected);
+    await expect(cut.text()).rejects.toThrow(/closed/);
+    const closed = engine.cut();
+    closed.close();
+    await expect(closed.text()).rejects.toThrow(/closed/);
   });
 
   it('counts silence from the restore at the earliest', () => {
