@@ -25,6 +25,7 @@
 
 import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Turn } from '../analysis/turn.js';
 import { codedError } from '../errors/catalogue.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
@@ -269,11 +270,15 @@ export class RecorderFiles {
     const files = new Set(plan.map((run) => run.file));
     for (const f of files) f.readers++;
     let buffer = Buffer.allocUnsafe(Math.min(RUN_MAX, Math.max(0, ...plan.map((run) => run.end - run.start))));
+    const turn = new Turn();
     try {
       for (const run of plan) {
         if (run.end - run.start > buffer.length) buffer = Buffer.allocUnsafe(run.end - run.start); // one frame larger than a run
         const { bytesRead } = await run.file.handle.read(buffer, 0, run.end - run.start, run.start);
         for (const frame of run.frames) {
+          // A run of up to 1 MiB is ~25,000 records for `fn` to look at: 20-40 ms in one block of
+          // the loop on the development VM. The buffer is not read into again before the run is done.
+          if (turn.due()) await turn.next();
           const at = frame.offset - run.start;
           if (at + frame.length > bytesRead) throw codedError('ERR_STORE_CORRUPT', ['flight recorder', `segment ${frame.firstSeq} in ${join(this.#o.dir, run.file.name)}`, 'its frame is past the end of the file']);
           const body = buffer.subarray(at + HEADER, at + frame.length);

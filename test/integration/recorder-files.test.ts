@@ -15,6 +15,9 @@ import { Registry } from '../../edge/observe/metrics.js';
 import { openDb, type Db } from '../../edge/store/db.js';
 import { IngestLog, type IngestLogOptions, type LoggedReading } from '../../edge/store/ingest-log.js';
 import { logSublevels } from '../../edge/store/ingest-log-keys.js';
+import { encodeSegment, segmentMeta } from '../../edge/store/log-segment.js';
+import { RecorderFiles } from '../../edge/store/recorder-files.js';
+import { FILTER_WORDS } from '../../edge/store/segment-index.js';
 import { metric, Teardown } from '../helpers/mqtt.js';
 import { tempDir, type TempDir } from '../helpers/temp-dir.js';
 
@@ -193,6 +196,30 @@ describe('the flight recorder\'s segment files', () => {
     await o.log.trim();
     expect(await inLevelDb(o.db)).toBe(1);
     expect((await o.log.around('d-0', -Infinity, Infinity)).map((r) => r.seq)).toEqual(seqs.filter((_, i) => i % 4 === 0));
+  });
+
+  it('give the event loop up while a search looks through a long read (TURN_BUDGET_MS)', async () => {
+    using dir = tempDir();
+    const files = new RecorderFiles({ dir: recorderDir(dir), log: silentLogger(), metrics: new Registry(), fileMs: 60_000 });
+    await files.open();
+    teardown.defer(() => files.close());
+    for (let s = 0; s < 20; s++) files.append(segmentMeta(s, [{ ts: T + s, receivedAt: T + s }]), new Uint32Array(FILTER_WORDS), encodeSegment([Buffer.from(`record ${s}`)]));
+    await files.written();
+    const positions = files.from(0);
+    expect(positions).toHaveLength(20); // adjacent frames of one file: one pread
+    // Each segment takes the callback 1 ms: the budget (4 ms) runs out within the run, and the
+    // turn given up then lets an immediate queued at the first segment run before the last.
+    const seen: number[] = [];
+    let ranAfter: number | undefined;
+    await files.read(positions, ({ firstSeq }) => {
+      if (seen.length === 0) setImmediate(() => (ranAfter = seen.length));
+      seen.push(firstSeq);
+      const until = performance.now() + 1;
+      while (performance.now() < until);
+    });
+    expect(seen).toEqual(positions.map((_, i) => i));
+    expect(ranAfter).toBeGreaterThan(0);
+    expect(ranAfter).toBeLessThan(20);
   });
 
   it('after a failed write take nothing more, and LevelDB keeps the retention itself', async () => {
