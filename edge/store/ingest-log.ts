@@ -375,9 +375,10 @@ export class IngestLog extends Resource {
   /**
    * aroundMany's search, its finds left undecoded until asked (FoundReadings). Only segments whose
    * device filter may hold a queried device are read, and in those a record is picked by its device
-   * ref and event time alone: records of other devices and times cost no allocation.
+   * ref and event time alone: records of other devices and times cost no allocation. `restMs`: the
+   * search is background work, resting that long each time it gives the loop up (Turn).
    */
-  async findAround(queries: readonly AroundQuery[]): Promise<FoundReadings[]> {
+  async findAround(queries: readonly AroundQuery[], options: { readonly restMs?: number } = {}): Promise<FoundReadings[]> {
     this.assertOpen();
     await this.flush();
     const out = queries.map((q) => new FoundReadings(this.#codec, q.limit ?? 100_000));
@@ -416,7 +417,7 @@ export class IngestLog extends Resource {
     if (this.#files !== undefined && !this.#files.failed) {
       // Every committed segment is appended to the files; once written there, they have it all.
       await this.#files.written();
-      await this.#files.read(this.#files.positions(from, to, [...byRef.keys()]), ({ firstSeq, value }) => pick(firstSeq, value));
+      await this.#files.read(this.#files.positions(from, to, [...byRef.keys()]), ({ firstSeq, value }) => pick(firstSeq, value), options);
       return out;
     }
     const candidates = this.#segments.overlapping(from, to, [...byRef.keys()]);

@@ -25,7 +25,7 @@
 
 import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Turn } from '../analysis/turn.js';
+import { Turn, TURN_BUDGET_MS } from '../analysis/turn.js';
 import { codedError } from '../errors/catalogue.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
@@ -263,14 +263,14 @@ export class RecorderFiles {
    * returns (copy or decode what is kept). One buffer, not one per read: a pass over a storm's
    * snippets reads tens of megabytes, which as buffers of their own waited for V8 to collect them.
    * Segments appended but not yet `written()` are not held yet. Rejects with ERR_STORE_CORRUPT
-   * when a frame does not read back as the index says.
+   * when a frame does not read back as the index says. `restMs`: background work (Turn).
    */
-  async read(positions: readonly number[], fn: (segment: ReadSegment) => void): Promise<void> {
+  async read(positions: readonly number[], fn: (segment: ReadSegment) => void, options: { readonly restMs?: number } = {}): Promise<void> {
     const plan = this.#plan(positions);
     const files = new Set(plan.map((run) => run.file));
     for (const f of files) f.readers++;
     let buffer = Buffer.allocUnsafe(Math.min(RUN_MAX, Math.max(0, ...plan.map((run) => run.end - run.start))));
-    const turn = new Turn();
+    const turn = new Turn(TURN_BUDGET_MS, options.restMs);
     try {
       for (const run of plan) {
         if (run.end - run.start > buffer.length) buffer = Buffer.allocUnsafe(run.end - run.start); // one frame larger than a run

@@ -162,7 +162,7 @@ describe('FlightRecorder', () => {
     for (let t = T + 134_100; t <= T + 142_000; t += 100) {
       s.clock.set(t);
       await new Promise((resolve) => setImmediate(resolve));
-      await waitFor(() => passes.finished === passes.length, 'the pass to end');
+      await waitFor(() => passes.finished === passes.length && !s.recorder.passing, 'the pass to end');
     }
     await waitFor(() => s.recorder.pending === 0, 'every cut');
     expect(passes.reduce((n, p) => n + p.queries, 0)).toBe(20);
@@ -193,7 +193,7 @@ describe('FlightRecorder', () => {
     });
     const two = ['pump-1', 'pump-2'].map((device, n) => ({ ...raised(T + 100_000), device, id: (n + 1).toString(16).padStart(32, '0') }));
     feed(s, 0, 160, (i) => i === 101 && two.forEach((a) => s.recorder.alert(a)));
-    await waitFor(async () => (await snippets(s)).some((p) => p.device === 'pump-1'), 'pump-1\'s snippet');
+    await waitFor(async () => (await snippets(s)).some((p) => p.device === 'pump-1') && !s.recorder.passing, 'pump-1\'s snippet and the end of the pass');
     expect(metric(s.metrics, 'tributary_flight_recorder_failures_total')).toBe(1);
     expect(s.recorder.pending).toBe(1); // pump-2's, waiting for its retry
     s.clock.set(T + 200_000); // past the retry's 30 s

@@ -88,4 +88,21 @@ describe('Turn', () => {
     expect(io.received()).toBe(2);
     expect(turn.due()).toBe(false);
   });
+
+  it('as background work, next() rests: the loop goes round many times before the job goes on', async () => {
+    const spins = async (turn: Turn) => {
+      let n = 0;
+      let go = true;
+      const spin = () => {
+        n++;
+        if (go) setImmediate(spin);
+      };
+      setImmediate(spin);
+      await turn.next();
+      go = false;
+      return n;
+    };
+    expect(await spins(new Turn())).toBeLessThanOrEqual(1); // one turn: the job's immediate runs with (or before) the first spin
+    expect(await spins(new Turn(4, 30))).toBeGreaterThan(3); // a rest of 30 ms: every turn meanwhile spins once
+  });
 });
