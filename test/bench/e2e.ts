@@ -1,8 +1,9 @@
 // Benchmark `e2e`: the whole system as a user feels it. A simulated fleet (devices/, its own
 // process, real MQTT) → a gateway (`tributary edge`, its own process, as its systemd unit runs it:
 // the committed motor model loaded, an alert rule, an uplink; node's flags and environment read
-// from edge/deploy/tributary-edge.service) → a cloud (`tributary cloud`, its
-// own process, embedded broker and LevelDB), read by a viewer on the cloud's live stream (SSE).
+// from edge/deploy/tributary-edge.service) → a cloud (`tributary cloud`, its own process,
+// embedded broker and LevelDB, node's flags and environment read from
+// cloud/deploy/tributary-cloud.service), read by a viewer on the cloud's live stream (SSE).
 // One row per offered rate, each on fresh processes and data.
 //
 // What is timed (one machine, one clock: performance.timeOrigin + now in every process):
@@ -26,7 +27,7 @@
 //
 // Knobs (environment): BENCH_E2E_RATES (readings/s, comma-separated; default 5000,10000,20000),
 // BENCH_E2E_MEASURE_MS (default 60000), BENCH_E2E_GATEWAY_FLAGS and BENCH_E2E_CLOUD_FLAGS (node
-// flags for the gateway, the cloud),
+// flags for the gateway, the cloud, after their units'),
 // BENCH_E2E_EDGE_CONFIG (JSON over the gateway's config sections, e.g. '{"flightRecorder":{"enabled":false}}'),
 // BENCH_E2E_PROBES (alerting devices, default 200: an alert storm at every boundary; fewer: sparse alerts),
 // BENCH_E2E_STAGGER_MS (the gateway's windows.staggerMs; default the config's),
@@ -41,7 +42,7 @@ import { hashPassword } from '../../edge/auth/password.js';
 import { EdgeConfigSchema } from '../../edge/config/schema.js';
 import { freePort } from '../helpers/free-port.js';
 import { scrape, total } from '../helpers/scrape.js';
-import { edgeServiceUnit, nodeLaunch } from '../helpers/systemd-unit.js';
+import { cloudServiceUnit, edgeServiceUnit, nodeLaunch } from '../helpers/systemd-unit.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 import type { Closing, Crossing, E2eFleetArgs, FromE2eFleet } from './e2e/fleet.js';
@@ -89,8 +90,9 @@ const FOLLOWED = [
 const SERVICE = nodeLaunch(edgeServiceUnit());
 /** The unit's flags; BENCH_E2E_GATEWAY_FLAGS adds more (e.g. --cpu-prof). */
 const GATEWAY_NODE_OPTIONS = [...SERVICE.nodeOptions, ...(process.env.BENCH_E2E_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [])];
-/** BENCH_E2E_CLOUD_FLAGS: node flags for the cloud (e.g. --cpu-prof). */
-const CLOUD_NODE_OPTIONS = process.env.BENCH_E2E_CLOUD_FLAGS?.split(' ').filter(Boolean) ?? [];
+/** As tributary-cloud.service runs the cloud; BENCH_E2E_CLOUD_FLAGS adds more (e.g. --cpu-prof). */
+const CLOUD_SERVICE = nodeLaunch(cloudServiceUnit());
+const CLOUD_NODE_OPTIONS = [...CLOUD_SERVICE.nodeOptions, ...(process.env.BENCH_E2E_CLOUD_FLAGS?.split(' ').filter(Boolean) ?? [])];
 /** BENCH_E2E_EDGE_CONFIG: JSON put over the gateway's config, section by section (experiments). */
 const EDGE_OVERRIDES = JSON.parse(process.env.BENCH_E2E_EDGE_CONFIG ?? '{}') as Record<string, unknown>;
 /** BENCH_E2E_SAMPLES: where to write every alert sample (JSON lines), for finding where the tail sits. */
@@ -121,7 +123,7 @@ async function measure(offered: number): Promise<BenchResult> {
     http: { host: '127.0.0.1', port: cloudHttp },
     users: { viewer: { passwordHash: await hashPassword(viewerPassword, { logN: 8 }), role: 'viewer' } },
     log: { level: 'warn' },
-  }, CLOUD_NODE_OPTIONS);
+  }, CLOUD_NODE_OPTIONS, CLOUD_SERVICE.environment);
   const processes: CliProcess[] = [cloud];
   const streams: LiveStream[] = [];
   try {

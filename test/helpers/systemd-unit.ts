@@ -1,6 +1,7 @@
 // Reading a systemd unit file as the tests and benchmarks need it: its Key=Value lines, and how its
 // ExecStart= runs node (the flags before the script, the Environment= it sets), so the e2e
-// benchmark runs the gateway exactly as tributary-edge.service does.
+// benchmark runs the gateway and the cloud exactly as tributary-edge.service and
+// tributary-cloud.service do.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +51,16 @@ export function nodeLaunch(text: string): NodeLaunch {
 
 /** tributary-edge.service as committed (this file runs from test/helpers/ or dist/test/helpers/). */
 export function edgeServiceUnit(): string {
+  return committed('edge/deploy/tributary-edge.service');
+}
+
+/** tributary-cloud.service as committed. */
+export function cloudServiceUnit(): string {
+  return committed('cloud/deploy/tributary-cloud.service');
+}
+
+function committed(path: string): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
   const repo = here.includes('/dist/test/') ? new URL('../../../', import.meta.url) : new URL('../../', import.meta.url);
-  return readFileSync(new URL('edge/deploy/tributary-edge.service', repo), 'utf8');
+  return readFileSync(new URL(path, repo), 'utf8');
 }
