@@ -12,7 +12,7 @@ import { Turn } from '../analysis/turn.js';
 export interface StateCutOptions<S> {
   /** The document's fields before `devices`, in order. */
   readonly head: Readonly<Record<string, unknown>>;
-  /** Every device's state at the cut, in the order the text lists them. */
+  /** Every device's state at the cut, in the order the text lists them; copied at once. */
   readonly devices: ReadonlyMap<string, S>;
   /** A device's saved form, straight from its state (the state is unchanged since the cut). */
   readonly view: (state: S) => unknown;
@@ -25,8 +25,9 @@ export interface StateCutOptions<S> {
 }
 
 export class StateCut<S> {
-  /** Devices neither written nor copied yet: still as they were at the cut. */
+  /** Devices at the cut the text has not passed yet, in the text's order (the engine's map goes on changing). */
   readonly #pending: Map<string, S>;
+  /** Saved forms of pending devices the engine has changed since the cut. */
   readonly #copies = new Map<string, unknown>();
   #closed = false;
 
@@ -37,9 +38,8 @@ export class StateCut<S> {
   /** The engine is about to change `device`: copy it first if the text still needs it as it was. */
   capture(device: string): void {
     const state = this.#pending.get(device);
-    if (state === undefined) return;
+    if (state === undefined || this.#copies.has(device)) return;
     this.#copies.set(device, this.o.copy(state));
-    this.#pending.delete(device);
   }
 
   /**
@@ -52,10 +52,10 @@ export class StateCut<S> {
       const parts = [JSON.stringify({ ...this.o.head, devices: {} }).slice(0, -2)];
       const turn = new Turn(this.o.turnBudgetMs);
       let first = true;
-      for (const device of this.o.devices.keys()) {
+      // Deleting the entry being visited does not disturb a Map's iteration.
+      for (const [device, state] of this.#pending) {
         if (turn.due()) await turn.next();
-        const state = this.#pending.get(device);
-        const saved = state === undefined ? this.#copies.get(device) : this.o.view(state);
+        const saved = this.#copies.has(device) ? this.#copies.get(device) : this.o.view(state);
         this.#pending.delete(device);
         this.#copies.delete(device);
         parts.push(`${first ? '' : ','}${JSON.stringify(device)}:${JSON.stringify(saved)}`);

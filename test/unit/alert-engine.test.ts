@@ -282,9 +282,23 @@ describe('snapshot and restore', () => {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       expect(await text, `cut at window ${at}`).toBe(expected);
+      expect(engine.devices).toBe(2);
       // Copying did not change what the engine judged.
       expect([...head, ...tail], `cut at window ${at}`).toEqual(all);
     }
+  });
+
+  it("a cut's text leaves out a device that appears after the cut, and keeps one forgotten after it", async () => {
+    // Without the silent rule, whose alert a long quiet would open (an open alert keeps a device).
+    const { engine, clock } = engineFor({ ...setup, rules: setup.rules.filter((r) => r.type !== 'silent'), alerts: { forgetAfterMs: 100_000 } });
+    run(engine, clock, 0, 3);
+    const expected = JSON.stringify(engine.snapshot());
+    const text = engine.cut({ turnBudgetMs: 0 }).text();
+    clock.advance(200_000);
+    engine.tick(); // idle devices without an open alert are forgotten
+    engine.observe(obs(3, { 'temp.mean': 70 }, { device: 'd3' })); // new since the cut
+    expect(engine.counters.forgotten).toBeGreaterThan(0);
+    expect(await text).toBe(expected);
   });
 
   it('a cut changed before its text is made still gives the state at the cut; a closed cut gives none', async () => {
