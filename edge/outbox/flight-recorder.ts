@@ -21,9 +21,8 @@
 // beforeMs + afterMs + settleMs. Ids are deterministic (rawSnippetId), so a cut made twice queues
 // the same items, which the outbox and the cloud keep once.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AlertEvent } from '../alert/alert.js';
-import { BACKGROUND_REST_MS } from '../analysis/turn.js';
+import { BACKGROUND_REST_MS, Turn, TURN_BUDGET_MS } from '../analysis/turn.js';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import type { FlightRecorderConfig } from '../config/uplink-schema.js';
 import { Resource } from '../lifecycle/resource.js';
@@ -196,13 +195,12 @@ export class FlightRecorder extends Resource {
       for (const cut of cuts) this.#schedule(cut, RETRY_MS);
       return;
     }
+    // Background work (Turn): the readings and the alerts go through the same event loop.
+    const turn = new Turn(TURN_BUDGET_MS, BACKGROUND_REST_MS);
     for (const [i, cut] of cuts.entries()) {
-      // One snippet at a time, resting between them (background work, Turn): a pass of hundreds of
-      // snippets (JSON for every reading) must not hold the event loop, which the readings and the
-      // alerts go through. Three alternating e2e runs each at 5,000 readings/s, resting against one
-      // turn: reading-alert p99 43.8, 49.1, 46.5 ms against 38.8, 52.6, 45 (over 50 ms: 23 against
-      // 38 of ~3,600), the gateway's loop lag p99 27-40 against 34-39 ms (README, Performance).
-      if (i > 0) await sleep(BACKGROUND_REST_MS);
+      // One snippet at a time, resting between them: a pass of hundreds of snippets (JSON for every
+      // reading) must not hold the loop (README, Performance: the flight recorder works in the background).
+      if (i > 0) await turn.next();
       if (this.status !== 'open' && this.status !== 'closing') return;
       let rows: string[];
       try {

@@ -42,7 +42,7 @@ import { hashPassword } from '../../edge/auth/password.js';
 import { EdgeConfigSchema } from '../../edge/config/schema.js';
 import { freePort } from '../helpers/free-port.js';
 import { scrape, total } from '../helpers/scrape.js';
-import { cloudServiceUnit, edgeServiceUnit, nodeLaunch } from '../helpers/systemd-unit.js';
+import { cloudServiceUnit, edgeServiceUnit, nodeLaunch, type NodeLaunch } from '../helpers/systemd-unit.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 import type { Closing, Crossing, E2eFleetArgs, FromE2eFleet } from './e2e/fleet.js';
@@ -88,11 +88,12 @@ const FOLLOWED = [
 ];
 /** As tributary-edge.service runs the gateway: its node flags and environment, read from the unit. */
 const SERVICE = nodeLaunch(edgeServiceUnit());
-/** The unit's flags; BENCH_E2E_GATEWAY_FLAGS adds more (e.g. --cpu-prof). */
-const GATEWAY_NODE_OPTIONS = [...SERVICE.nodeOptions, ...(process.env.BENCH_E2E_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [])];
-/** As tributary-cloud.service runs the cloud; BENCH_E2E_CLOUD_FLAGS adds more (e.g. --cpu-prof). */
+/** As tributary-cloud.service runs the cloud. */
 const CLOUD_SERVICE = nodeLaunch(cloudServiceUnit());
-const CLOUD_NODE_OPTIONS = [...CLOUD_SERVICE.nodeOptions, ...(process.env.BENCH_E2E_CLOUD_FLAGS?.split(' ').filter(Boolean) ?? [])];
+/** A unit's node flags, then those of the environment variable `name` (e.g. --cpu-prof). */
+const flags = (unit: NodeLaunch, name: string): string[] => [...unit.nodeOptions, ...(process.env[name]?.split(' ').filter(Boolean) ?? [])];
+const GATEWAY_NODE_OPTIONS = flags(SERVICE, 'BENCH_E2E_GATEWAY_FLAGS');
+const CLOUD_NODE_OPTIONS = flags(CLOUD_SERVICE, 'BENCH_E2E_CLOUD_FLAGS');
 /** BENCH_E2E_EDGE_CONFIG: JSON put over the gateway's config, section by section (experiments). */
 const EDGE_OVERRIDES = JSON.parse(process.env.BENCH_E2E_EDGE_CONFIG ?? '{}') as Record<string, unknown>;
 /** BENCH_E2E_SAMPLES: where to write every alert sample (JSON lines), for finding where the tail sits. */
