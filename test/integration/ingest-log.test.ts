@@ -9,7 +9,7 @@ import type { Reading } from '../../edge/decode/reading.js';
 import { silentLogger } from '../../edge/observe/log.js';
 import { Histogram, Registry } from '../../edge/observe/metrics.js';
 import { openDb, type Db } from '../../edge/store/db.js';
-import { IngestLog, type AroundQuery, type IngestLogOptions, type LoggedReading } from '../../edge/store/ingest-log.js';
+import { IngestLog, TRIM_BATCH, type AroundQuery, type IngestLogOptions, type LoggedReading } from '../../edge/store/ingest-log.js';
 import { metric, Teardown } from '../helpers/mqtt.js';
 import { prng } from '../helpers/prng.js';
 import { tempDir, type TempDir } from '../helpers/temp-dir.js';
@@ -369,6 +369,32 @@ describe('IngestLog: flight recorder and trimming', () => {
     }
     const o = await openLog(dir, { retentionMs: 0 });
     expect(await appendAll(o, [reading('pump-1', T + 5)])).toEqual([5]);
+  });
+
+  it('trims many segments in batches of TRIM_BATCH, so no one batch holds the loop', async () => {
+    using dir = tempDir();
+    const o = await openLog(dir, { retentionMs: 0 });
+    const segments = 2 * TRIM_BATCH + 5;
+    for (let i = 0; i < segments; i++) await appendAll(o, [reading(`pump-${i % 3}`, T + i)]);
+    // The batches the trim hands LevelDB, and whether the loop ran (an immediate) between them.
+    const batches: number[] = [];
+    const turnsBefore: number[] = [];
+    let turns = 0;
+    const batch = o.db.batch.bind(o.db) as (ops: unknown[], options: object) => Promise<void>;
+    (o.db as unknown as { batch: typeof batch }).batch = (ops, options) => {
+      batches.push(ops.length);
+      turnsBefore.push(turns);
+      setImmediate(() => turns++);
+      return batch(ops, options);
+    };
+    o.log.truncateBefore(segments);
+    // The newest segment stays (the seq continues from it); every other one goes, two keys each.
+    expect(await o.log.trim()).toBe(segments - 1);
+    expect(batches).toEqual([2 * TRIM_BATCH, 2 * TRIM_BATCH, 2 * (segments - 1 - 2 * TRIM_BATCH)]);
+    // Each batch's immediate ran before the next batch was made.
+    expect(turnsBefore).toEqual(batches.map((_, i) => i));
+    expect((await all(o.log.readFrom(0))).map((r) => r.seq)).toEqual([segments - 1]);
+    expect(o.log.stats.firstSeq).toBe(segments - 1);
   });
 
   it('deletes a segment only once every record in it may go', async () => {
