@@ -14,6 +14,7 @@ import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { createGzip, gunzip } from 'node:zlib';
 import type { AbstractSublevel } from 'abstract-level';
+import { Turn, TURN_BUDGET_MS } from '../analysis/turn.js';
 import { codedError } from '../errors/catalogue.js';
 import type { WindowSnapshot } from '../window/snapshot.js';
 import type { Db } from './db.js';
@@ -49,18 +50,21 @@ interface Meta {
 
 type Sub = AbstractSublevel<Db, string | Buffer | Uint8Array, string, Buffer>;
 
-/** Devices stringified per turn of the event loop when a checkpoint is saved (see stringifySnapshot). */
+/** Devices stringified per turn of the event loop at most when a checkpoint is saved (see stringifySnapshot). */
 const DEVICES_PER_SLICE = 50;
 
 /**
- * JSON.stringify(snapshot), its devices DEVICES_PER_SLICE at a time with a turn of the event loop
- * between: at 1,000 devices one ~25 ms block, which held the readings and alerts arriving meanwhile,
- * becomes slices of a few ms (the panes' arrays are made here too: snapshot.ts PanesCopy). The snapshot is a copy nobody changes, so slicing cannot tear it.
- * The same document as JSON.stringify (with `devices` as its last key).
+ * JSON.stringify(snapshot), its devices in slices with a turn of the event loop between: at 1,000
+ * devices one ~25 ms block, which held the readings and alerts arriving meanwhile, becomes slices
+ * of a few ms (the panes' arrays are made here too: snapshot.ts PanesCopy). A slice ends after
+ * `perSlice` devices or `budgetMs` of the loop (Turn), whichever comes first: a device's text grows
+ * with its windows, and 50 of them took 1.5–8.3 ms under the e2e benchmark's load on the
+ * development VM, several times that on a Pi. The snapshot is a copy nobody changes, so slicing
+ * cannot tear it. The same document as JSON.stringify (with `devices` as its last key).
  */
-export async function stringifySnapshot(snapshot: WindowSnapshot, perSlice = DEVICES_PER_SLICE): Promise<string> {
+export async function stringifySnapshot(snapshot: WindowSnapshot, perSlice = DEVICES_PER_SLICE, budgetMs = TURN_BUDGET_MS): Promise<string> {
   const pieces: string[] = [];
-  for await (const piece of snapshotPieces(snapshot, perSlice)) pieces.push(piece);
+  for await (const piece of snapshotPieces(snapshot, perSlice, budgetMs)) pieces.push(piece);
   return pieces.join('');
 }
 
@@ -70,14 +74,14 @@ export async function stringifySnapshot(snapshot: WindowSnapshot, perSlice = DEV
  * the text is several MB, and the text and its bytes held together showed as a one-second rise of
  * up to 17 MB in the gateway's resident memory at every checkpoint in the e2e benchmark.
  */
-export async function gzipSnapshot(snapshot: WindowSnapshot, perSlice = DEVICES_PER_SLICE): Promise<Buffer> {
+export async function gzipSnapshot(snapshot: WindowSnapshot, perSlice = DEVICES_PER_SLICE, budgetMs = TURN_BUDGET_MS): Promise<Buffer> {
   const z = createGzip();
   const chunks: Buffer[] = [];
   z.on('data', (chunk: Buffer) => chunks.push(chunk));
   const ended = once(z, 'end');
   ended.catch(() => {}); // awaited below; a compressor error also fails the write loop's wait for 'drain'
   try {
-    for await (const piece of snapshotPieces(snapshot, perSlice)) if (!z.write(piece)) await once(z, 'drain');
+    for await (const piece of snapshotPieces(snapshot, perSlice, budgetMs)) if (!z.write(piece)) await once(z, 'drain');
     z.end();
     await ended;
   } finally {
@@ -87,13 +91,18 @@ export async function gzipSnapshot(snapshot: WindowSnapshot, perSlice = DEVICES_
 }
 
 /** The document in pieces: its head up to `"devices":[`, a slice of devices per turn, then `]}`. */
-async function* snapshotPieces(snapshot: WindowSnapshot, perSlice: number): AsyncGenerator<string, void, undefined> {
+async function* snapshotPieces(snapshot: WindowSnapshot, perSlice: number, budgetMs: number): AsyncGenerator<string, void, undefined> {
   const { devices, ...rest } = snapshot;
   // The head ends with `"devices":[]}`: the devices go between its brackets.
   yield JSON.stringify({ ...rest, devices: [] }).slice(0, -2);
-  for (let i = 0; i < devices.length; i += perSlice) {
-    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    yield `${i > 0 ? ',' : ''}${devices.slice(i, i + perSlice).map((d) => JSON.stringify(d)).join(',')}`;
+  const turn = new Turn(budgetMs);
+  let slice: string[] = [];
+  for (let i = 0; i < devices.length; i++) {
+    slice.push(JSON.stringify(devices[i]));
+    if (slice.length < perSlice && !turn.due() && i + 1 < devices.length) continue;
+    yield `${i + 1 > slice.length ? ',' : ''}${slice.join(',')}`;
+    slice = [];
+    if (i + 1 < devices.length) await turn.next();
   }
   yield ']}';
 }

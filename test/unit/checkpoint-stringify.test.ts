@@ -1,6 +1,6 @@
-// A checkpoint's window state is stringified a slice of devices per turn of the event loop: the
-// same text as JSON.stringify, with the loop given back between slices; and gzip-compressed as it
-// is made, which decompresses to that same text.
+// A checkpoint's window state is stringified a slice of devices per turn of the event loop (a slice
+// ends at a count of devices or a time budget): the same text as JSON.stringify, with the loop
+// given back between slices; and gzip-compressed as it is made, which decompresses to that same text.
 
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -48,6 +48,20 @@ describe('stringifySnapshot', () => {
     const text = await stringifySnapshot(snapshot, 3);
     expect(turned).toBe(true);
     expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(snapshot)));
+  });
+
+  it('ends a slice once it has held the loop for its budget, before its count of devices', async () => {
+    const snapshot = snapshotOf(7);
+    // A budget of 0: every device is a slice of its own, with a turn of the loop after each.
+    let turns = 0;
+    const tick = (): void => {
+      turns++;
+      if (turns < 100) setImmediate(tick);
+    };
+    setImmediate(tick);
+    expect(await stringifySnapshot(snapshot, 50, 0)).toBe(JSON.stringify(snapshot));
+    expect(turns).toBeGreaterThanOrEqual(6);
+    turns = 100; // stop the ticks
   });
 
   it.each([0, 1, 7, 400])('compresses the same text as it makes it, %i devices', async (devices) => {
