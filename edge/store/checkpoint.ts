@@ -50,7 +50,7 @@ interface Meta {
 
 type Sub = AbstractSublevel<Db, string | Buffer | Uint8Array, string, Buffer>;
 
-/** Devices stringified per turn of the event loop at most when a checkpoint is saved (see stringifySnapshot). */
+/** At most this many devices are stringified per turn of the event loop when a checkpoint is saved (see stringifySnapshot). */
 const DEVICES_PER_SLICE = 50;
 
 /**

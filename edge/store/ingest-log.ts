@@ -542,7 +542,7 @@ export class IngestLog extends Resource {
       left -= k;
     }
     // With the files, what LevelDB let go of is still in them: it leaves the log when its file goes.
-    const below = this.#segments.at(0)?.firstSeq ?? this.#next;
+    const below = segments.at(0)?.firstSeq ?? this.#next;
     const left = (cold ? 0 : records) + (files !== undefined ? await files.trim(now - this.#retention, below) : 0);
     this.#m.trimmed.inc(left);
     return left;

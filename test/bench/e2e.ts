@@ -106,6 +106,9 @@ const REPEAT = Math.max(1, Math.floor(Number(process.env.BENCH_E2E_REPEAT ?? 1))
 const ALERT_TARGET_MS = 50;
 const MOTOR_MODEL = fileURLToPath(new URL('../../../edge/models/motor-baseline.onnx', import.meta.url));
 
+/** The p-quantile of `values`, to 0.1 ms. */
+const q = (values: readonly number[], p: number): number => round(quantile(values, p), 1);
+
 function ids(prefix: string, count: number, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(String(count).length, '0')}`);
 }
@@ -126,24 +129,26 @@ export async function run(): Promise<BenchResult[]> {
 
 interface Measured {
   readonly row: BenchResult;
-  /** Every reading alert's latency (ms), for pooling. */
-  readonly alertMs: readonly number[];
+  /** The run's reading alerts, for pooling. */
+  readonly alert: AlertLatencies;
 }
 
-/** One row for `runs` at one rate: their reading alerts together, and how many runs met the target on their own. */
+/** One row for `runs` at one rate: their reading alerts together (alertFields), and how many runs met the target on their own. */
 function pooled(offered: number, runs: readonly Measured[]): BenchResult {
-  const all = runs.flatMap((r) => r.alertMs);
-  const q = (p: number) => round(quantile(all, p), 1);
+  const all: AlertLatencies = {
+    total: runs.flatMap((r) => r.alert.total),
+    inGateway: runs.flatMap((r) => r.alert.inGateway),
+    toCloudStore: runs.flatMap((r) => r.alert.toCloudStore),
+    inCloud: runs.flatMap((r) => r.alert.inCloud),
+    missing: runs.reduce((n, r) => n + r.alert.missing, 0),
+    samples: [],
+  };
   const p99s = runs.map((r) => Number(r.row.alertP99Ms));
   return {
     offeredPerSec: offered,
     pooledRuns: runs.length,
-    alertP50Ms: q(0.5),
-    alertP99Ms: q(0.99),
-    alertP999Ms: q(0.999),
-    alerts: all.length,
-    alertsMissing: runs.reduce((n, r) => n + Number(r.row.alertsMissing), 0),
-    alertsOver50Ms: all.filter((ms) => ms > ALERT_TARGET_MS).length,
+    ...alertFields('alert', all),
+    alertsOver50Ms: all.total.filter((ms) => ms > ALERT_TARGET_MS).length,
     runsAlertP99AtMost50Ms: p99s.filter((ms) => ms <= ALERT_TARGET_MS).length,
     runsAlertP99MinMs: Math.min(...p99s),
     runsAlertP99MaxMs: Math.max(...p99s),
@@ -269,7 +274,7 @@ async function measure(offered: number): Promise<Measured> {
       const seconds = (t1 - t0) / 1000;
       const readings = total(m1, 'tributary_readings_decoded_total') - total(m0, 'tributary_readings_decoded_total');
       const mem = (kind: string) => round((m1.get(`tributary_process_memory_bytes{kind="${kind}"}`) ?? Number.NaN) / 2 ** 20, 1);
-      const { samples, fields: lat, alertMs } = events();
+      const { samples, fields: lat, alert } = events();
       if (SAMPLES_FILE) writeFileSync(SAMPLES_FILE, samples.map((l) => `${l}\n`).join(''), { flag: 'a' });
       const row: BenchResult = {
         offeredPerSec: offered,
@@ -304,7 +309,7 @@ async function measure(offered: number): Promise<Measured> {
         loadAvgEnd: round(load1, 2),
         measuredSeconds: round(seconds, 1),
       };
-      return { row, alertMs };
+      return { row, alert };
     } finally {
       await stop(fleet).catch(() => {});
     }
@@ -315,7 +320,7 @@ async function measure(offered: number): Promise<Measured> {
 }
 
 /** The latencies of the crossings and of the windows closed by readings published in [t0, t1). */
-function latencies(report: { readonly closings: readonly Closing[]; readonly crossings: readonly Crossing[] }, t0: number, t1: number, alertEvents: readonly TimedEvent[], summaryEvents: readonly TimedEvent[]): { samples: readonly string[]; fields: Record<string, number>; alertMs: readonly number[] } {
+function latencies(report: { readonly closings: readonly Closing[]; readonly crossings: readonly Crossing[] }, t0: number, t1: number, alertEvents: readonly TimedEvent[], summaryEvents: readonly TimedEvent[]): { samples: readonly string[]; fields: Record<string, number>; alert: AlertLatencies } {
   const closed = new Map<string, Closing>();
   for (const c of report.closings) if (c[2] >= t0 && c[2] < t1) closed.set(`${c[0]}|${c[1]}`, c);
   const crossed = report.crossings.filter((c) => c[2] >= t0 && c[2] < t1);
@@ -354,7 +359,6 @@ function latencies(report: { readonly closings: readonly Closing[]; readonly cro
       afterEnd.push(at - c[2] + (c[3] - c[1]));
     }
   }
-  const q = (values: number[], p: number) => round(quantile(values, p), 1);
   const fields = {
     ...alertFields('alert', alert),
     ...alertFields('windowAlert', windowAlert),
@@ -366,7 +370,7 @@ function latencies(report: { readonly closings: readonly Closing[]; readonly cro
     summaryWindows: summaryWindowsExpected,
     summaryAfterWindowEndP99Ms: q(afterEnd, 0.99),
   };
-  return { samples: [...alert.samples, ...windowAlert.samples], fields, alertMs: alert.total };
+  return { samples: [...alert.samples, ...windowAlert.samples], fields, alert };
 }
 
 interface AlertLatencies {
@@ -413,7 +417,6 @@ function alertLatencies(events: readonly TimedEvent[], rule: string, starts: Rea
 
 /** `<prefix>P50Ms` … `<prefix>s`, `<prefix>sMissing`, and the parts of the p99. */
 function alertFields(prefix: string, l: AlertLatencies): Record<string, number> {
-  const q = (values: number[], p: number) => round(quantile(values, p), 1);
   return {
     [`${prefix}P50Ms`]: q(l.total, 0.5),
     [`${prefix}P99Ms`]: q(l.total, 0.99),
