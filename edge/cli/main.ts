@@ -2,6 +2,7 @@
 // `tributary`: one command line for every tier. Sub-commands are loaded on demand by name, so
 // the edge package never imports cloud or devices code it does not run.
 
+import { silenceDisabledDebug } from '../observe/quiet-debug.js';
 import { commands } from './commands.js';
 import { runCommand, type Io } from './io.js';
 
@@ -33,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
     io.stderr.write(`tributary: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  // Before the command's modules load, so the MQTT libraries' loggers are made silenced.
+  silenceDisabledDebug();
   return runCommand(command, rest, io);
 }
 
