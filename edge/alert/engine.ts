@@ -180,7 +180,7 @@ export class AlertEngine {
   }
 
   /**
-   * One reading as it enters the windows, in ingest-log order: the `reading-threshold` rules
+   * One reading as the ingest log takes it, in log order: the `reading-threshold` rules
    * watching a metric it carries and this device judge it, each event at the reading's ts. A
    * reading none of them watches costs one lookup per watched metric and leaves every state as it
    * was; so does a value that is not finite. Called in the same order on a replay, it re-creates

@@ -18,8 +18,8 @@
 //
 // Rules judged on each reading (`reading-threshold`) are not batched: reading() judges one reading
 // at once, synchronously, with the rules in charge at that moment, and its events go out like any.
-// The caller decides when a reading counts (the gateway: once it is in the ingest log, in log
-// order, and again on a replay after a crash).
+// The caller decides when a reading counts (the gateway: once the ingest log has taken it, in log
+// order, and on a replay after a crash those after the checkpoint's last judged seq).
 //
 // Devices no model scores do not wait for the models: their windows are judged and handed on in
 // the turn they close, ahead of the batches waiting to be scored, so an alert of such a device is

@@ -107,7 +107,7 @@ export const ReadingThresholdRuleSchema = rule(
     above: Type.Optional(Type.Number({ description: "bad when the reading's value is above this (the metric's units)" })),
     below: Type.Optional(Type.Number({ description: "bad when the reading's value is below this (the metric's units)" })),
   },
-  "a raw reading's metric above and/or below a limit, judged on each reading as soon as it is in the ingest log, without waiting for a window to close",
+  "a raw reading's metric above and/or below a limit, judged on each reading as soon as the ingest log has taken it (before its group commit), without waiting for a window to close",
 );
 
 export const RateOfChangeRuleSchema = rule(

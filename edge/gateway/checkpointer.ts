@@ -6,8 +6,10 @@
 // the few milliseconds this takes), wait until the analysis stage holds nothing (every summary
 // emitted so far has been scored, judged and handed to the outbox), snapshot the engine and cut the
 // rules' state (its text is made afterwards, copy on write: edge/alert/state-cut.ts) with the
-// position in one synchronous step, release the feed; then flush the stores' pending writes, write
-// the rules' text, save, and let the log drop what the checkpoint now covers.
+// position in one synchronous step, release the feed; then flush the stores' pending writes (and
+// the log's, up to the last reading the per-reading rules judged: they judge a reading when it is
+// appended, before its commit), write the rules' text, save, and let the log drop what the
+// checkpoint now covers.
 //
 // With a phase (checkpoint-timing.ts) each checkpoint is timed half-way between two instants the
 // windows close, so holding the feed never holds the summaries and alerts of a whole fleet.
@@ -24,6 +26,8 @@ import { nextCheckpointAt, type Phase } from './checkpoint-timing.js';
 export interface CheckpointState {
   /** The newest log seq fed to the engine. */
   readonly position: number;
+  /** The newest log seq the per-reading rules have judged (≥ position: they judge on append). */
+  readonly judged?: number;
   readonly engine: WindowSnapshot;
   /** The analysis state at the same instant; its text is made after the feed runs again. */
   readonly analysis?: AlertStateCut;
@@ -103,8 +107,16 @@ export class Checkpointer {
     }
     try {
       await this.o.flush();
+      // The rules have judged readings still waiting for their commit: those go to disk first.
+      if (state.judged !== undefined && state.judged > this.o.log.committedSeq) await this.o.log.flush();
       const analysis = state.analysis && Buffer.from(await state.analysis.text());
-      const { bytes } = await this.o.store.save({ position: state.position, takenAt: this.o.clock.now(), engine: state.engine, ...(analysis ? { analysis } : {}) });
+      const { bytes } = await this.o.store.save({
+        position: state.position,
+        ...(state.judged !== undefined ? { judged: state.judged } : {}),
+        takenAt: this.o.clock.now(),
+        engine: state.engine,
+        ...(analysis ? { analysis } : {}),
+      });
       this.o.log.truncateBefore(state.position + 1);
       this.#count.inc();
       this.#bytes.set(bytes);

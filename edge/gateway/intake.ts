@@ -3,9 +3,13 @@
 // the engine is restored from the last checkpoint and the log after it replayed, and the resend
 // guard is built from the log's tail. See gateway.ts for where it sits in the pipeline.
 //
-// Per-reading alert rules (`reading-threshold`) judge each reading at the moment it enters the
-// windows, live and on the replay alike: their state is then always that of the checkpoint's log
-// position plus the readings fed since, so a crash's replay re-creates the same events, same ids.
+// Per-reading alert rules (`reading-threshold`) judge each reading the moment it is appended to the
+// log, before its group commit (a few ms), so a threshold alert does not wait for the disk. A
+// checkpoint records the last seq they judged beside the windows' position, and that seq is on disk
+// before the checkpoint is saved; the replay judges only the readings after it. Their state is so
+// always that of the readings logged up to a seq, and a crash's replay re-creates the same events,
+// same ids: a reading judged and then lost by a crash before its commit is one a QoS 1 device sends
+// again (no PUBACK yet) and a QoS 0 one never promised.
 
 import type { AlertEvent } from '../alert/alert.js';
 import type { AlertStateCut } from '../alert/engine.js';
@@ -32,7 +36,7 @@ export interface IntakeOptions {
   readonly log: Logger;
   readonly metrics: Registry;
   readonly engine: WindowEngineOptions;
-  /** The analysis stage: checkpoints wait until it has passed on everything; reading() judges each reading as it enters the windows. */
+  /** The analysis stage: checkpoints wait until it has passed on everything; reading() judges each reading as it is appended (or replayed). */
   readonly analysis: { settle(): Promise<void>; readonly idle: boolean; reading(reading: Reading): void };
   /** The alert rules, whose state is checkpointed with the windows'. */
   readonly rules: { cut(): AlertStateCut; restore(state: unknown): AlertEvent[] };
@@ -52,6 +56,8 @@ export class Intake extends Resource {
   #checkpointer: Checkpointer | undefined;
   /** The newest log seq fed into the engine. */
   #fed = -1;
+  /** The newest log seq the per-reading rules have judged (≥ #fed). */
+  #judged = -1;
   /** Logged readings waiting while a checkpoint is taken (undefined: feeding). */
   #held: LoggedReading[] | undefined;
 
@@ -83,9 +89,19 @@ export class Intake extends Resource {
     return this.#guard?.isResend(reading, now) ?? false;
   }
 
-  /** Log a reading; resolves once on disk (durable) or at once. It enters the windows once on disk either way. */
+  /**
+   * Log a reading; resolves once on disk (durable) or at once. The per-reading rules judge it now,
+   * once the log has taken it; it enters the windows once on disk either way.
+   */
   append(reading: Reading, durable: boolean): Promise<void> {
-    return this.#log!.append(reading, { durable }).then(() => undefined);
+    const log = this.#log!;
+    const before = log.appendedSeq;
+    const appended = log.append(reading, { durable });
+    if (log.appendedSeq > before) {
+      this.#judged = log.appendedSeq;
+      this.o.analysis.reading(reading);
+    }
+    return appended.then(() => undefined);
   }
 
   checkpoint(): Promise<void> {
@@ -115,7 +131,11 @@ export class Intake extends Resource {
       checkpoints,
       engine: this.o.engine,
       logger: this.o.log,
-      onCheckpoint: (checkpoint) => checkpoint?.analysis && this.#restoreRules(checkpoint.analysis),
+      onCheckpoint: (checkpoint) => {
+        // The replay judges the readings the restored rules have not (all after the position when none are restored).
+        this.#judged = checkpoint?.position ?? -1;
+        if (checkpoint?.analysis && this.#restoreRules(checkpoint.analysis)) this.#judged = checkpoint.judged ?? checkpoint.position;
+      },
       replay: (engine, entry) => this.#enter(engine, entry),
     });
     this.#engine = recovered.engine;
@@ -145,7 +165,7 @@ export class Intake extends Resource {
         await this.o.analysis.settle();
         return this.o.analysis.idle;
       },
-      take: () => ({ position: this.#fed, engine: this.#engine!.snapshot(), analysis: this.o.rules.cut() }),
+      take: () => ({ position: this.#fed, judged: this.#judged, engine: this.#engine!.snapshot(), analysis: this.o.rules.cut() }),
     });
     this.#checkpointer.start();
     if (recovered.replayed > 0 || recovered.checkpoint) this.o.log.info({ replayed: recovered.replayed, position: recovered.position, resendGuard: this.#guard.size }, 'recovered from the ingest log');
@@ -165,22 +185,29 @@ export class Intake extends Resource {
     await this.#log?.close();
   }
 
-  #restoreRules(blob: Uint8Array): void {
+  /** Whether the rules' state was restored. */
+  #restoreRules(blob: Uint8Array): boolean {
     try {
       this.o.onRestoredAlerts(this.o.rules.restore(JSON.parse(Buffer.from(blob).toString('utf8'))));
+      return true;
     } catch (err) {
       // Detector histories and hysteresis start afresh; windows and the log are unaffected.
       this.o.log.warn({ err: err instanceof TributaryError ? err : codedError('ERR_ALERT_RESTORE', [(err as Error).message], { cause: err }) }, 'alert state in the checkpoint set aside');
+      return false;
     }
   }
 
   /**
-   * One logged reading enters the windows and the per-reading rules, and becomes the engine's log
-   * position: the same step live and on the replay, so a replay re-creates what the live run did.
+   * One logged reading enters the windows, and the per-reading rules unless they judged it already
+   * (live, on append), and becomes the engine's log position: the same step live and on the
+   * replay, so a replay re-creates what the live run did.
    */
   #enter(engine: WindowEngine, entry: LoggedReading): void {
     engine.add(entry.reading);
-    this.o.analysis.reading(entry.reading);
+    if (entry.seq > this.#judged) {
+      this.#judged = entry.seq;
+      this.o.analysis.reading(entry.reading);
+    }
     this.#fed = entry.seq;
   }
 

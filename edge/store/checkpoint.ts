@@ -24,6 +24,12 @@ const gunzipAsync = promisify(gunzip);
 export interface Checkpoint {
   /** The newest ingest-log seq the state includes; replay from position + 1. −1 for none. */
   readonly position: number;
+  /**
+   * The newest seq the per-reading rules in `analysis` have judged (≥ position; absent: position).
+   * They judge a reading when it is appended, before its commit, so the replay judges only the
+   * readings after this one. Must be on disk too when the checkpoint is saved.
+   */
+  readonly judged?: number;
   /** Gateway clock (ms) when taken. */
   readonly takenAt: number;
   readonly engine: WindowSnapshot;
@@ -43,6 +49,8 @@ interface Meta {
   readonly v: 1;
   readonly id: number;
   readonly position: number;
+  /** Absent in checkpoints written before the rules judged readings on append: position. */
+  readonly judged?: number;
   readonly takenAt: number;
   readonly engineParts: number;
   readonly analysisParts: number | null;
@@ -134,8 +142,10 @@ export class CheckpointStore {
    */
   async save(checkpoint: Checkpoint): Promise<{ bytes: number }> {
     const committed = this.#committedSeq?.();
-    if (committed !== undefined && checkpoint.position > committed) {
-      throw new TypeError(`checkpoint position ${checkpoint.position} is beyond the log's newest seq on disk (${committed}): await the log first`);
+    const judged = checkpoint.judged ?? checkpoint.position;
+    if (judged < checkpoint.position) throw new TypeError(`checkpoint judged ${judged} is before its position ${checkpoint.position}`);
+    if (committed !== undefined && judged > committed) {
+      throw new TypeError(`checkpoint position ${checkpoint.position} (judged ${judged}) is beyond the log's newest seq on disk (${committed}): await the log first`);
     }
     try {
       return await this.#save(checkpoint);
@@ -155,7 +165,8 @@ export class CheckpointStore {
     const analysisParts = checkpoint.analysis
       ? this.#split(Buffer.from(checkpoint.analysis), (part, bytes) => ops.push({ type: 'put', sublevel, key: partKey(id, 'a', part), value: bytes }))
       : null;
-    const meta: Meta = { v: 1, id, position: checkpoint.position, takenAt: checkpoint.takenAt, engineParts, analysisParts };
+    const judged = checkpoint.judged !== undefined && checkpoint.judged > checkpoint.position ? { judged: checkpoint.judged } : {};
+    const meta: Meta = { v: 1, id, position: checkpoint.position, ...judged, takenAt: checkpoint.takenAt, engineParts, analysisParts };
     ops.push({ type: 'put', sublevel, key: metaKey(id), value: Buffer.from(JSON.stringify(meta)) });
     for (const key of await this.#sub.keys({ lt: idOf(id) }).all()) ops.push({ type: 'del', sublevel, key });
     await this.#db.batch(ops, { sync: true });
@@ -176,7 +187,13 @@ export class CheckpointStore {
       const meta = JSON.parse(raw.toString('utf8')) as Meta;
       const engine = await gunzipAsync(await this.#join(id, 'e', meta.engineParts));
       const analysis = meta.analysisParts === null ? undefined : await this.#join(id, 'a', meta.analysisParts);
-      return { position: meta.position, takenAt: meta.takenAt, engine: JSON.parse(engine.toString('utf8')) as WindowSnapshot, ...(analysis ? { analysis } : {}) };
+      return {
+        position: meta.position,
+        ...(meta.judged !== undefined ? { judged: meta.judged } : {}),
+        takenAt: meta.takenAt,
+        engine: JSON.parse(engine.toString('utf8')) as WindowSnapshot,
+        ...(analysis ? { analysis } : {}),
+      };
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_STORE_CORRUPT') throw err;
       throw codedError('ERR_STORE_CORRUPT', ['checkpoint', idOf(id), (err as Error).message], { cause: err });

@@ -289,11 +289,17 @@ export class Uplink extends Resource {
     }
   }
 
-  /** Pump once the current turn is over (alerts queued together go in one message). */
+  /**
+   * Pump once the loop has run the I/O callbacks now due (setImmediate): alerts queued together go in
+   * one message. Rules judge each reading as the broker hands it over, one socket's data at a time,
+   * so the probes' crossings of one instant come in several callbacks of the same turn of the loop;
+   * pumped after each callback (a microtask), they went in a message each, and the cloud stored
+   * those one durable write after another (uplink part p99 29 ms against 15 in the e2e benchmark).
+   */
   #pumpSoon(): void {
     if (this.#pumpQueued || this.#closing) return;
     this.#pumpQueued = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.#pumpQueued = false;
       void this.#pump('alerts');
     });
