@@ -27,7 +27,7 @@ export interface CheckpointState {
   /** The newest log seq fed to the engine. */
   readonly position: number;
   /** The newest log seq the per-reading rules have judged (≥ position: they judge on append). */
-  readonly judged?: number;
+  readonly judged: number;
   readonly engine: WindowSnapshot;
   /** The analysis state at the same instant; its text is made after the feed runs again. */
   readonly analysis?: AlertStateCut;
@@ -108,11 +108,11 @@ export class Checkpointer {
     try {
       await this.o.flush();
       // The rules have judged readings still waiting for their commit: those go to disk first.
-      if (state.judged !== undefined && state.judged > this.o.log.committedSeq) await this.o.log.flush();
+      if (state.judged > this.o.log.committedSeq) await this.o.log.flush();
       const analysis = state.analysis && Buffer.from(await state.analysis.text());
       const { bytes } = await this.o.store.save({
         position: state.position,
-        ...(state.judged !== undefined ? { judged: state.judged } : {}),
+        judged: state.judged,
         takenAt: this.o.clock.now(),
         engine: state.engine,
         ...(analysis ? { analysis } : {}),
