@@ -5,7 +5,9 @@
 //
 // Body: `{ "type": "alert", "change": "raised" | "updated" | "acknowledged" | "resolved", "alert": <StoredAlert> }`.
 // With several workers, each notifies the changes it made itself (the bus is per worker), so a
-// change is notified once.
+// change is notified once. A change is notified once its write is durable (the bus announces an
+// upsert's alerts before), and not at all if the write failed: the gateway sends the event again,
+// and it is notified then.
 
 import { readSecretFile } from '../../edge/config/read-file.js';
 import { Resource } from '../../edge/lifecycle/resource.js';
@@ -40,7 +42,11 @@ function changeOf(a: StoredAlert): AlertChange {
 export class AlertNotifications extends Resource {
   readonly name = 'alert-notifications';
   #notifier: WebhookNotifier | undefined;
-  readonly #onAlert = (a: StoredAlert) => this.#notifier?.notify({ type: 'alert', change: changeOf(a), alert: a } satisfies AlertNotification);
+  readonly #onAlert = (a: StoredAlert, stored?: Promise<boolean>) => {
+    const notify = () => this.#notifier?.notify({ type: 'alert', change: changeOf(a), alert: a } satisfies AlertNotification);
+    if (stored === undefined) notify();
+    else void stored.then((ok) => ok && notify());
+  };
 
   constructor(
     private readonly ctx: CloudContext,

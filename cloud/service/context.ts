@@ -13,8 +13,13 @@ import type { CloudStore, GatewayRecord, StoredAlert, StoredSummary } from '../s
 export interface CloudBusEvents {
   /** Summaries just stored (inserted or replaced), in ingest order. */
   summaries: [readonly StoredSummary[]];
-  /** An alert changed: raised, updated, cleared, acknowledged or resolved. */
-  alert: [StoredAlert];
+  /**
+   * An alert changed: raised, updated, cleared, acknowledged or resolved. From an upsert it is
+   * announced when decided, before its write is durable, with `stored`: true once it is, false if the
+   * write failed (nothing was stored; the gateway sends the event again). Without `stored` it is
+   * durable already (an operator's move).
+   */
+  alert: [alert: StoredAlert, stored?: Promise<boolean>];
   /** A gateway's registry entry changed (last seen, backlog, loss ledger, desired/applied versions). */
   gateway: [GatewayRecord];
   /** A gateway's desired against applied config and models changed (cloud/push/). */

@@ -148,7 +148,7 @@ export interface AlertUpsertResult {
   readonly revision: number;
   readonly outcome: AlertUpsertOutcome;
   readonly state: AlertState;
-  /** The alert as stored once the whole upsert is written (the bus hears it without reading it back). */
+  /** The alert as the whole upsert stores it (the bus hears it without reading it back). */
   readonly alert: StoredAlert;
 }
 
@@ -388,8 +388,16 @@ export interface CloudStore extends AsyncDisposable {
   /** Every roll-up bucket (for audits, rebuild checks and comparing stores), in key order. */
   rollups(): AsyncIterable<RollupRecord>;
 
-  /** Insert or update alerts by id and revision, moving their lifecycle (cleared → resolved). */
-  upsertAlerts(events: readonly CloudAlertEvent[]): Promise<AlertUpsertResult[]>;
+  /**
+   * Insert or update alerts by id and revision, moving their lifecycle (cleared → resolved).
+   * `onDecided` is called once, with the results the promise resolves to, as soon as every event's
+   * outcome is decided: after the write is handed to the database and before it is durable. Alert
+   * writes are serialised (LevelDB: one process owns the database, its alert writes queue; PostgreSQL:
+   * under the alerts' advisory lock), so what is decided is what the write stores, unless the write
+   * fails, and then the promise rejects. It must not throw (if it does, the promise rejects with its
+   * error once the write has ended).
+   */
+  upsertAlerts(events: readonly CloudAlertEvent[], onDecided?: (results: readonly AlertUpsertResult[]) => void): Promise<AlertUpsertResult[]>;
   /** open → acknowledged. ERR_CLOUD_ALERT_NOT_FOUND, or ERR_CLOUD_ALERT_TRANSITION from any other state. */
   acknowledgeAlert(id: string, action: OperatorAction): Promise<StoredAlert>;
   /** open or acknowledged → resolved. ERR_CLOUD_ALERT_NOT_FOUND, or ERR_CLOUD_ALERT_TRANSITION when already resolved. */

@@ -6,8 +6,6 @@
 
 import { createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudApi } from '../../cloud/api/api.js';
@@ -22,21 +20,7 @@ import { call } from '../helpers/http-client.js';
 import { openSse } from '../helpers/sse.js';
 import { tempDir, type TempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
-
-/** A webhook receiver answering each request with the next of `statuses`, then 204. */
-async function receiver(statuses: number[]) {
-  const got: Array<{ body: AlertNotification; signature: string | undefined; raw: string }> = [];
-  const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString()));
-    req.on('end', () => {
-      got.push({ body: JSON.parse(raw) as AlertNotification, signature: req.headers['x-tributary-signature'] as string | undefined, raw });
-      res.writeHead(statuses.shift() ?? 204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got, server };
-}
+import { webhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const T0 = Date.UTC(2024, 10, 24, 8);
 
@@ -61,13 +45,13 @@ function gatewayEvent(o: { device: string; rule: string; raisedAt: number; revis
 let fx: CloudFixture;
 let api: CloudApi;
 let notifications: AlertNotifications;
-let hook: Awaited<ReturnType<typeof receiver>>;
+let hook: WebhookReceiver;
 let secrets: TempDir;
 let base: string;
 const token: Record<string, string> = {};
 
 beforeAll(async () => {
-  hook = await receiver([503, 500]);
+  hook = await webhookReceiver([503, 500]);
   secrets = tempDir();
   const secretFile = join(secrets.path, 'webhook.secret');
   writeFileSync(secretFile, 'hook-secret\n');
@@ -84,7 +68,7 @@ afterAll(async () => {
   await api?.close();
   await notifications?.close();
   await fx?.[Symbol.asyncDispose]();
-  await new Promise((resolve) => hook?.server.close(resolve));
+  await hook?.[Symbol.asyncDispose]();
   secrets?.[Symbol.dispose]();
 });
 
@@ -150,10 +134,10 @@ describe('an alert through its lifecycle, over the API', () => {
   it('every change reached the webhook, which failed twice first, in order and signed', async () => {
     await notifications.drained();
     expect(notifications.stats).toMatchObject({ failedAttempts: 2, givenUp: 0, dropped: 0 });
-    const delivered = hook.got.slice(2);
+    const delivered = hook.got.slice(2).map((g) => JSON.parse(g.raw) as AlertNotification);
     // One notification per recorded change: the gateway's updated + cleared came in one batch, so
     // pump-7 is announced once, resolved. The late clear of pump-8 only brings new evidence.
-    expect(delivered.map((g) => `${g.body.alert.event.device} ${g.body.change}`)).toEqual([
+    expect(delivered.map((n) => `${n.alert.event.device} ${n.change}`)).toEqual([
       'pump-7 raised',
       'pump-8 raised',
       'pump-7 acknowledged',

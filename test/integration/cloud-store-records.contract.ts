@@ -3,7 +3,7 @@
 
 import { expect, it } from 'vitest';
 import type { AlertSeverity } from '../../edge/alert/alert.js';
-import type { CloudAlertEvent, StoredAlert } from '../../cloud/store/contract.js';
+import type { AlertUpsertResult, CloudAlertEvent, StoredAlert } from '../../cloud/store/contract.js';
 import { expectCode, rejectionOf } from '../helpers/errors.js';
 import { windowSummary } from '../helpers/summaries.js';
 import { exampleRaw, exampleStatus } from '../helpers/uplink-items.js';
@@ -31,6 +31,23 @@ function alertEvent(o: { id: string; revision: number; state: CloudAlertEvent['s
 const transitions = (a: StoredAlert | undefined) => a?.history.map((t) => `${t.from ?? '-'}→${t.to} by ${t.by}${t.note ? ` (${t.note})` : ''}`);
 
 export function recordsContract(harness: () => Harness): void {
+  it('tells onDecided, once per upsert, what the upsert resolves to', async () => {
+    const { store } = await harness().open();
+    const told: AlertUpsertResult[][] = [];
+    const tell = (r: readonly AlertUpsertResult[]) => told.push([...r]);
+    const first = await store.upsertAlerts([alertEvent({ id: 'd1', revision: 0, state: 'raised' }), alertEvent({ id: 'd1', revision: 1, state: 'updated' }), alertEvent({ id: 'd2', revision: 0, state: 'raised' })], tell);
+    expect(first.map((r) => [r.id, r.outcome])).toEqual([
+      ['d1', 'inserted'],
+      ['d1', 'replaced'],
+      ['d2', 'inserted'],
+    ]);
+    const again = await store.upsertAlerts([alertEvent({ id: 'd1', revision: 1, state: 'updated' })], tell);
+    expect(again[0]!.outcome).toBe('unchanged');
+    expect(told).toEqual([first, again]);
+    // What it was told is what was stored.
+    expect(told[0]![1]!.alert).toEqual(await store.alert('d1'));
+  });
+
   it('takes an alert through its lifecycle, keeping every transition', async () => {
     const h = harness();
     const { store } = await h.open();

@@ -6,10 +6,14 @@ import type { AlertFilter, AlertUpsertResult, CloudAlertEvent, OperatorAction, S
 import { writeBatch, type Db, type LevelOp } from './keyspace.js';
 import { alertAtKey, END, json, type Layout } from './layout.js';
 
-export async function upsertAlertsLevel(db: Db, layout: Layout, events: readonly CloudAlertEvent[], now: number): Promise<AlertUpsertResult[]> {
+/**
+ * Runs in the store's alert queue, so the records read are those the previous upsert wrote. They are
+ * read on the event loop: the read is on the live path of every alert (`onDecided`).
+ */
+export async function upsertAlertsLevel(db: Db, layout: Layout, events: readonly CloudAlertEvent[], now: number, onDecided?: (results: readonly AlertUpsertResult[]) => void): Promise<AlertUpsertResult[]> {
   const ids = [...new Set(events.map((e) => e.id))];
   const current = new Map<string, StoredAlert>();
-  (await layout.alert.getMany(ids)).forEach((v, i) => v !== undefined && current.set(ids[i]!, json<StoredAlert>(v)));
+  layout.alert.getManySync(ids).forEach((v, i) => v !== undefined && current.set(ids[i]!, json<StoredAlert>(v)));
   const existed = new Set(current.keys());
   const changed = new Set<string>();
   const decided = events.map((e) => {
@@ -27,7 +31,12 @@ export async function upsertAlertsLevel(db: Db, layout: Layout, events: readonly
     ops.push(layout.alert.put(id, JSON.stringify(a)));
     if (!existed.has(id)) ops.push(layout.alertAt.put(alertAtKey(a.event.raisedAt, id), ''));
   }
-  await writeBatch(db, ops);
+  const written = writeBatch(db, ops);
+  try {
+    onDecided?.(results);
+  } finally {
+    await written;
+  }
   return results;
 }
 

@@ -186,8 +186,8 @@ export class LevelCloudStore extends Resource implements CloudStore {
     yield* rollupsLevel(this.#ready().layout, this.#o.plan.relativeAccuracy);
   }
 
-  upsertAlerts(events: readonly CloudAlertEvent[]): Promise<AlertUpsertResult[]> {
-    return this.#write((db, layout) => upsertAlertsLevel(db, layout, events, this.#o.clock.now()), this.#alertQueue);
+  upsertAlerts(events: readonly CloudAlertEvent[], onDecided?: (results: readonly AlertUpsertResult[]) => void): Promise<AlertUpsertResult[]> {
+    return this.#write((db, layout) => upsertAlertsLevel(db, layout, events, this.#o.clock.now(), onDecided), this.#alertQueue);
   }
 
   acknowledgeAlert(id: string, action: OperatorAction): Promise<StoredAlert> {

@@ -7,7 +7,7 @@ import type { AlertFilter, AlertUpsertResult, CloudAlertEvent, OperatorAction, S
 import { LOCKS } from './migrations.js';
 import { inTransaction, q, type Queryable } from './pg-sql.js';
 
-export async function upsertAlertsPg(pool: pg.Pool, events: readonly CloudAlertEvent[], now: number): Promise<AlertUpsertResult[]> {
+export async function upsertAlertsPg(pool: pg.Pool, events: readonly CloudAlertEvent[], now: number, onDecided?: (results: readonly AlertUpsertResult[]) => void): Promise<AlertUpsertResult[]> {
   if (events.length === 0) return [];
   return inTransaction(pool, 'storing alerts', LOCKS.alerts, async (client) => {
     const current = await alertsById(client, [...new Set(events.map((e) => e.id))]);
@@ -21,7 +21,12 @@ export async function upsertAlertsPg(pool: pg.Pool, events: readonly CloudAlertE
       return { id: e.id, revision: e.revision, outcome, state: alert.state };
     });
     const results: AlertUpsertResult[] = decided.map((r) => ({ ...r, alert: current.get(r.id)! }));
-    await putAlerts(client, [...changed].map((id) => current.get(id)!));
+    const written = putAlerts(client, [...changed].map((id) => current.get(id)!));
+    try {
+      onDecided?.(results);
+    } finally {
+      await written;
+    }
     return results;
   });
 }

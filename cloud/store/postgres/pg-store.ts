@@ -168,8 +168,8 @@ export class PgCloudStore extends Resource implements CloudStore {
     yield* rollupsPg(this.#pg(), this.#o.plan.relativeAccuracy);
   }
 
-  upsertAlerts(events: readonly CloudAlertEvent[]): Promise<AlertUpsertResult[]> {
-    return this.#serial((pool) => upsertAlertsPg(pool, events, this.#o.clock.now()));
+  upsertAlerts(events: readonly CloudAlertEvent[], onDecided?: (results: readonly AlertUpsertResult[]) => void): Promise<AlertUpsertResult[]> {
+    return this.#serial((pool) => upsertAlertsPg(pool, events, this.#o.clock.now(), onDecided));
   }
 
   acknowledgeAlert(id: string, action: OperatorAction): Promise<StoredAlert> {
