@@ -395,7 +395,8 @@ export interface CloudStore extends AsyncDisposable {
    * writes are serialised (LevelDB: one process owns the database, its alert writes queue; PostgreSQL:
    * under the alerts' advisory lock), so what is decided is what the write stores, unless the write
    * fails, and then the promise rejects. It must not throw (if it does, the promise rejects with its
-   * error once the write has ended).
+   * error once the write has ended). `alert` and `alerts` called after `onDecided` wait for the
+   * write, so they return what it announced.
    */
   upsertAlerts(events: readonly CloudAlertEvent[], onDecided?: (results: readonly AlertUpsertResult[]) => void): Promise<AlertUpsertResult[]>;
   /** open → acknowledged. ERR_CLOUD_ALERT_NOT_FOUND, or ERR_CLOUD_ALERT_TRANSITION from any other state. */

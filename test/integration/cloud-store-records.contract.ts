@@ -48,6 +48,25 @@ export function recordsContract(harness: () => Harness): void {
     expect(told[0]![1]!.alert).toEqual(await store.alert('d1'));
   });
 
+  it('answers a read made when an upsert is decided with what the upsert stores', async () => {
+    const { store } = await harness().open();
+    // Ten upserts, each read from its onDecided: a read that did not wait for the write would, on
+    // some of them, end first and miss the alert.
+    for (let i = 0; i < 10; i++) {
+      const id = `r${i}`;
+      const ended: string[] = [];
+      let read: Promise<[StoredAlert | undefined, StoredAlert[]]> | undefined;
+      const upsert = store.upsertAlerts([alertEvent({ id, revision: 0, state: 'raised', raisedAt: NOW - HOUR + i })], () => {
+        read = Promise.all([store.alert(id), store.alerts({ limit: 1 })]).finally(() => ended.push('read'));
+      });
+      const [result] = await upsert.finally(() => ended.push('upsert'));
+      const [one, newest] = await read!;
+      expect(ended).toEqual(['upsert', 'read']);
+      expect(one).toEqual(result!.alert);
+      expect(newest.map((a) => a.id)).toEqual([id]);
+    }
+  });
+
   it('takes an alert through its lifecycle, keeping every transition', async () => {
     const h = harness();
     const { store } = await h.open();

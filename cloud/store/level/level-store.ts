@@ -47,6 +47,8 @@ export class LevelCloudStore extends Resource implements CloudStore {
    * be planned and written, and reaches the live stream (which hears it only once stored) beside them.
    */
   readonly #alertQueue = new SerialQueue();
+  /** The latest alert upsert: alert reads wait for it, so an alert the bus announced before its write ended can be read. */
+  #alertWrite: Promise<unknown> = Promise.resolve();
   /**
    * Roll-up passes and retention, one at a time, beside the writes: a pass reads a snapshot taken
    * with its pending work, and only passes write buckets, so ingest never waits for a pass.
@@ -187,7 +189,9 @@ export class LevelCloudStore extends Resource implements CloudStore {
   }
 
   upsertAlerts(events: readonly CloudAlertEvent[], onDecided?: (results: readonly AlertUpsertResult[]) => void): Promise<AlertUpsertResult[]> {
-    return this.#write((db, layout) => upsertAlertsLevel(db, layout, events, this.#o.clock.now(), onDecided), this.#alertQueue);
+    const upsert = this.#write((db, layout) => upsertAlertsLevel(db, layout, events, this.#o.clock.now(), onDecided), this.#alertQueue);
+    this.#alertWrite = upsert.catch(() => {});
+    return upsert;
   }
 
   acknowledgeAlert(id: string, action: OperatorAction): Promise<StoredAlert> {
@@ -202,11 +206,13 @@ export class LevelCloudStore extends Resource implements CloudStore {
     return this.#write((db, layout) => operatorLevel(db, layout, id, move, action, this.#o.clock.now()), this.#alertQueue);
   }
 
-  alert(id: string): Promise<StoredAlert | undefined> {
+  async alert(id: string): Promise<StoredAlert | undefined> {
+    await this.#alertWrite;
     return this.#read((layout) => getAlert(layout, id));
   }
 
-  alerts(filter: AlertFilter = {}): Promise<StoredAlert[]> {
+  async alerts(filter: AlertFilter = {}): Promise<StoredAlert[]> {
+    await this.#alertWrite;
     return this.#read((layout) => listAlertsLevel(layout, filter));
   }
 

@@ -56,6 +56,8 @@ export class PgCloudStore extends Resource implements CloudStore {
   #pool: pg.Pool | undefined;
   readonly #scheduler: RollupScheduler;
   readonly #ingest = new GroupCommit<Summary, IngestResult>(this.#queue, (batch) => this.#ingestGroup(batch), MAX_GROUP);
+  /** The latest alert upsert: alert reads wait for it, so an alert the bus announced before its commit can be read. */
+  #alertWrite: Promise<unknown> = Promise.resolve();
 
   constructor(url: string, options: PgStoreOptions = {}) {
     super();
@@ -169,7 +171,9 @@ export class PgCloudStore extends Resource implements CloudStore {
   }
 
   upsertAlerts(events: readonly CloudAlertEvent[], onDecided?: (results: readonly AlertUpsertResult[]) => void): Promise<AlertUpsertResult[]> {
-    return this.#serial((pool) => upsertAlertsPg(pool, events, this.#o.clock.now(), onDecided));
+    const upsert = this.#serial((pool) => upsertAlertsPg(pool, events, this.#o.clock.now(), onDecided));
+    this.#alertWrite = upsert.catch(() => {});
+    return upsert;
   }
 
   acknowledgeAlert(id: string, action: OperatorAction): Promise<StoredAlert> {
@@ -185,10 +189,12 @@ export class PgCloudStore extends Resource implements CloudStore {
   }
 
   async alert(id: string): Promise<StoredAlert | undefined> {
+    await this.#alertWrite;
     return this.#use(async (pool) => (await alertsById(pool, [id])).get(id));
   }
 
-  alerts(filter: AlertFilter = {}): Promise<StoredAlert[]> {
+  async alerts(filter: AlertFilter = {}): Promise<StoredAlert[]> {
+    await this.#alertWrite;
     return this.#use((pool) => listAlertsPg(pool, filter));
   }
 
