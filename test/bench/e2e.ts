@@ -9,8 +9,9 @@
 // What is timed (one machine, one clock: performance.timeOrigin + now in every process):
 // - alert: from the publish of a reading whose `load` crosses a `reading-threshold` rule's limit
 //   (one crossing per window length on each probe device, each probe at its own moment) to the
-//   alert event (raised or cleared) on the live stream: durable in the cloud's store, then
-//   published on its bus. (`alert*Ms`)
+//   alert event (raised or cleared) on the live stream: the cloud's store has decided it and its
+//   write is on its way to disk (the live stream announces an alert before it is durable; the
+//   gateway's ack waits for it). (`alert*Ms`)
 // - window alert: a `threshold` rule on a window feature (vib_rms.mean, high in every other window
 //   of each probe, all at the same boundary): from the publish of the reading that CLOSES the
 //   window — the device's first reading stamped at or after the window's end +
