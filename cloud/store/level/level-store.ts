@@ -44,7 +44,8 @@ export class LevelCloudStore extends Resource implements CloudStore {
   /**
    * Alert writes (gateways' events, operators' moves) one at a time on a queue of their own: alert
    * records are keys no other write touches, so an alert never waits for a group of summaries to
-   * be planned and written, and reaches the live stream (which hears it only once stored) beside them.
+   * be planned and written, and reaches the live stream (which hears it once decided, its write on
+   * the way) beside them.
    */
   readonly #alertQueue = new SerialQueue();
   /** The latest alert upsert: alert reads wait for it, so an alert the bus announced before its write ended can be read. */
