@@ -6,7 +6,7 @@
 // evidence) is refreshed. A clear that arrives before anything else creates the alert resolved.
 
 import { codedError } from '../../edge/errors/catalogue.js';
-import type { AlertFilter, AlertState, AlertTransition, AlertUpsertOutcome, CloudAlertEvent, OperatorAction, StoredAlert } from './contract.js';
+import type { AlertFilter, AlertState, AlertTransition, AlertUpsertOutcome, AlertUpsertResult, CloudAlertEvent, OperatorAction, StoredAlert } from './contract.js';
 
 const CLOUD_RULES: ReadonlySet<string> = new Set(['gateway-offline', 'device-silent', 'data-loss']);
 
@@ -31,6 +31,36 @@ export function applyAlertEvent(held: StoredAlert | undefined, e: CloudAlertEven
     ...(to === 'resolved' && from !== 'resolved' ? { resolved: { by, at: now, cause: 'cleared' as const } } : {}),
   };
   return { outcome: held ? 'replaced' : 'inserted', alert };
+}
+
+/**
+ * An upsert's events applied in order to the alerts held (`current`, by id: updated in place):
+ * each event's result, and the ids whose alert the upsert must write.
+ */
+export function decideAlertEvents(current: Map<string, StoredAlert>, events: readonly CloudAlertEvent[], now: number): { results: AlertUpsertResult[]; changed: Set<string> } {
+  const changed = new Set<string>();
+  const decided = events.map((e) => {
+    const { outcome, alert } = applyAlertEvent(current.get(e.id), e, now);
+    if (outcome === 'inserted' || outcome === 'replaced') {
+      current.set(e.id, alert);
+      changed.add(e.id);
+    }
+    return { id: e.id, revision: e.revision, outcome, state: alert.state };
+  });
+  return { results: decided.map((r) => ({ ...r, alert: current.get(r.id)! })), changed };
+}
+
+/**
+ * The store contract's `onDecided` (contract.ts upsertAlerts): told once `written` is on its way,
+ * and `results` returned once it has ended, also when `onDecided` throws.
+ */
+export async function announceWhileWriting(results: AlertUpsertResult[], written: Promise<void>, onDecided: ((results: readonly AlertUpsertResult[]) => void) | undefined): Promise<AlertUpsertResult[]> {
+  try {
+    onDecided?.(results);
+  } finally {
+    await written;
+  }
+  return results;
 }
 
 export type OperatorMove = 'acknowledge' | 'resolve';

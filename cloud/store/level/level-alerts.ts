@@ -1,7 +1,7 @@
 // Alerts in LevelDB: one JSON record per id, plus a raisedAt index so listing is newest first
 // without reading every alert.
 
-import { alertMatches, applyAlertEvent, applyOperator, byNewest, DEFAULT_ALERT_LIMIT, type OperatorMove } from '../alert-lifecycle.js';
+import { alertMatches, announceWhileWriting, applyOperator, byNewest, decideAlertEvents, DEFAULT_ALERT_LIMIT, type OperatorMove } from '../alert-lifecycle.js';
 import type { AlertFilter, AlertUpsertResult, CloudAlertEvent, OperatorAction, StoredAlert } from '../contract.js';
 import { writeBatch, type Db, type LevelOp } from './keyspace.js';
 import { alertAtKey, END, json, type Layout } from './layout.js';
@@ -15,29 +15,14 @@ export async function upsertAlertsLevel(db: Db, layout: Layout, events: readonly
   const current = new Map<string, StoredAlert>();
   layout.alert.getManySync(ids).forEach((v, i) => v !== undefined && current.set(ids[i]!, json<StoredAlert>(v)));
   const existed = new Set(current.keys());
-  const changed = new Set<string>();
-  const decided = events.map((e) => {
-    const { outcome, alert } = applyAlertEvent(current.get(e.id), e, now);
-    if (outcome === 'inserted' || outcome === 'replaced') {
-      current.set(e.id, alert);
-      changed.add(e.id);
-    }
-    return { id: e.id, revision: e.revision, outcome, state: alert.state };
-  });
-  const results: AlertUpsertResult[] = decided.map((r) => ({ ...r, alert: current.get(r.id)! }));
+  const { results, changed } = decideAlertEvents(current, events, now);
   const ops: LevelOp[] = [];
   for (const id of changed) {
     const a = current.get(id)!;
     ops.push(layout.alert.put(id, JSON.stringify(a)));
     if (!existed.has(id)) ops.push(layout.alertAt.put(alertAtKey(a.event.raisedAt, id), ''));
   }
-  const written = writeBatch(db, ops);
-  try {
-    onDecided?.(results);
-  } finally {
-    await written;
-  }
-  return results;
+  return announceWhileWriting(results, writeBatch(db, ops), onDecided);
 }
 
 export async function operatorLevel(db: Db, layout: Layout, id: string, move: OperatorMove, action: OperatorAction, now: number): Promise<StoredAlert> {

@@ -2,7 +2,7 @@
 // so two workers receiving events of one alert apply them one after the other; filters in SQL.
 
 import type pg from 'pg';
-import { applyAlertEvent, applyOperator, DEFAULT_ALERT_LIMIT, type OperatorMove } from '../alert-lifecycle.js';
+import { announceWhileWriting, applyOperator, decideAlertEvents, DEFAULT_ALERT_LIMIT, type OperatorMove } from '../alert-lifecycle.js';
 import type { AlertFilter, AlertUpsertResult, CloudAlertEvent, OperatorAction, StoredAlert } from '../contract.js';
 import { LOCKS } from './migrations.js';
 import { inTransaction, q, type Queryable } from './pg-sql.js';
@@ -11,23 +11,8 @@ export async function upsertAlertsPg(pool: pg.Pool, events: readonly CloudAlertE
   if (events.length === 0) return [];
   return inTransaction(pool, 'storing alerts', LOCKS.alerts, async (client) => {
     const current = await alertsById(client, [...new Set(events.map((e) => e.id))]);
-    const changed = new Set<string>();
-    const decided = events.map((e) => {
-      const { outcome, alert } = applyAlertEvent(current.get(e.id), e, now);
-      if (outcome === 'inserted' || outcome === 'replaced') {
-        current.set(e.id, alert);
-        changed.add(e.id);
-      }
-      return { id: e.id, revision: e.revision, outcome, state: alert.state };
-    });
-    const results: AlertUpsertResult[] = decided.map((r) => ({ ...r, alert: current.get(r.id)! }));
-    const written = putAlerts(client, [...changed].map((id) => current.get(id)!));
-    try {
-      onDecided?.(results);
-    } finally {
-      await written;
-    }
-    return results;
+    const { results, changed } = decideAlertEvents(current, events, now);
+    return announceWhileWriting(results, putAlerts(client, [...changed].map((id) => current.get(id)!)), onDecided);
   });
 }
 
