@@ -50,6 +50,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 import type { Closing, Crossing, E2eFleetArgs, FromE2eFleet } from './e2e/fleet.js';
 import { openLiveStream, login, type LiveStream, type TimedEvent } from './e2e/live-stream.js';
+import { idleWorkMs, PaceProbe, type MachinePace } from './e2e/machine-pace.js';
 import { procUsage, startCli, type CliProcess, type ProcUsage } from './e2e/processes.js';
 import { child, next, stop } from './ingest/harness.js';
 import type { BenchResult } from './run.js';
@@ -158,6 +159,8 @@ function pooled(offered: number, runs: readonly Measured[]): BenchResult {
 
 async function measure(offered: number): Promise<Measured> {
   using dir = tempDir('tributary-bench-e2e-');
+  // The hour's speed, before any process of the run starts (machine-pace.ts).
+  const idleWork = idleWorkMs();
   const [cloudMqtt, cloudHttp, gwMqtt, gwHttp] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const token = 'e2e-gateway-token';
   const viewerPassword = 'e2e-viewer-password';
@@ -231,6 +234,8 @@ async function measure(offered: number): Promise<Measured> {
       const g0 = procUsage(gateway.pid);
       const c0 = procUsage(cloud.pid);
       const f0 = procUsage(fleet.pid!);
+      const pace = new PaceProbe();
+      pace.start();
       // The gateway's RSS sampled every second; a process that dies ends the run with its stderr.
       const rss: ProcUsage[] = [g0];
       let died: Error | undefined;
@@ -250,10 +255,12 @@ async function measure(offered: number): Promise<Measured> {
         lagMax.push(m.get('tributary_event_loop_lag_seconds{quantile="1"}') ?? Number.NaN);
         return total(m, 'tributary_readings_decoded_total') - decoded0 >= (offered * MEASURE_MS) / 1000;
       };
+      let machine: MachinePace;
       try {
         await waitFor(measured, `${(offered * MEASURE_MS) / 1000} readings decoded by the gateway`, MEASURE_MS * 3, 1000);
       } finally {
         clearInterval(sampler);
+        machine = pace.stop();
       }
       const t1 = preciseNow();
       const m1 = await scrape(metricsUrl);
@@ -308,6 +315,13 @@ async function measure(offered: number): Promise<Measured> {
         // Other work on the machine shows here (2 cores: above ~2 the processes queue for CPU).
         loadAvgStart: round(load0, 2),
         loadAvgEnd: round(load1, 2),
+        // The machine's pace in this run (machine-pace.ts): a fixed piece of work idle before the
+        // run and during it, and the delay of this process's loop, which stamps the arrivals.
+        machineWorkIdleMs: round(idleWork, 2),
+        machineWorkP50Ms: machine.workP50Ms,
+        machineWorkP99Ms: machine.workP99Ms,
+        viewerLoopLagP99Ms: machine.lagP99Ms,
+        viewerLoopLagMaxMs: machine.lagMaxMs,
         measuredSeconds: round(seconds, 1),
       };
       return { row, alert };
