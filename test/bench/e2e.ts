@@ -154,6 +154,9 @@ function pooled(offered: number, runs: readonly Measured[]): BenchResult {
     runsAlertP99AtMost50Ms: p99s.filter((ms) => ms <= ALERT_TARGET_MS).length,
     runsAlertP99MinMs: Math.min(...p99s),
     runsAlertP99MaxMs: Math.max(...p99s),
+    // How fast the machine ran each of them (machine-pace.ts): a slow hour shows here.
+    runsMachineWorkP50MinMs: Math.min(...runs.map((r) => Number(r.row.machineWorkP50Ms))),
+    runsMachineWorkP50MaxMs: Math.max(...runs.map((r) => Number(r.row.machineWorkP50Ms))),
   };
 }
 
