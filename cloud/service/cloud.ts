@@ -5,6 +5,7 @@
 // messages in flight are stored and acknowledged first), store (pending roll-ups applied).
 
 import { join } from 'node:path';
+import type { IntervalHistogram } from 'node:perf_hooks';
 import { systemClock, type Clock } from '../../edge/clock/clock.js';
 import { codedError } from '../../edge/errors/catalogue.js';
 import { Resource, type Status } from '../../edge/lifecycle/resource.js';
@@ -18,6 +19,7 @@ import type { IngestSource, IngestSourceHealth } from '../ingest/source.js';
 import type { CloudStore } from '../store/contract.js';
 import { createCloudStore } from '../store/registry.js';
 import { CloudBus, type CloudContext } from './context.js';
+import { workerProcessMetrics } from './process-metrics.js';
 
 /** Something a part reports for /healthz. */
 export interface PartHealth {
@@ -80,6 +82,7 @@ export class Cloud extends Resource implements CloudHandle {
   #ingest: UplinkIngest | undefined;
   #source: (IngestSource & Partial<Pick<EmbeddedBroker, 'port' | 'tlsPort'>>) | undefined;
   #context: CloudContext | undefined;
+  #loopDelay: IntervalHistogram | undefined;
 
   /** `config` as validated by loadCloudConfig / validateCloudConfig. */
   constructor(config: Readonly<CloudConfig>, options: CloudOptions = {}) {
@@ -131,6 +134,7 @@ export class Cloud extends Resource implements CloudHandle {
 
   protected async _open(): Promise<void> {
     const c = this.config;
+    this.#loopDelay = workerProcessMetrics(this.metrics);
     await this.store.open();
     const context: CloudContext = { config: c, store: this.store, clock: this.#clock, log: this.#log, metrics: this.metrics, bus: this.bus };
     const ingest = new UplinkIngest(context);
@@ -167,6 +171,7 @@ export class Cloud extends Resource implements CloudHandle {
     if (this.#ingest) await attempt('ingest', () => this.#ingest!.close());
     await attempt(this.store.name, () => this.store.close());
     this.bus.removeAllListeners();
+    this.#loopDelay?.disable();
     if (failures.length > 0) throw failures[0];
   }
 }

@@ -1,20 +1,10 @@
 // The gateway's pipeline counters, one per stage, registered once on the gateway's registry.
 
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Registry } from '../observe/metrics.js';
-
-/** How often the loop-delay histogram samples: each sample is the time between two ticks of a timer this often. */
-export const LAG_RESOLUTION_MS = 10;
-
-/**
- * A sample of that histogram (ns) as the loop's delay (s): how much later than its interval the
- * tick came. Node records the whole time between ticks, so an idle loop samples ~10 ms.
- */
-export const loopDelaySeconds = (ns: number): number => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS) / 1e3;
+import { loopDelayHistogram, setLoopDelay, setMemory } from '../observe/process-gauges.js';
 
 export function pipelineMetrics(registry: Registry) {
-  const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
-  lag.enable();
+  const lag = loopDelayHistogram();
   return {
     lag,
     received: registry.counter('tributary_messages_received_total', 'Raw messages handed to the decoder, by source', ['source']),
@@ -28,20 +18,8 @@ export function pipelineMetrics(registry: Registry) {
     revisions: registry.counter('tributary_summary_revisions_total', 'Of those, re-emissions (revision > 0) caused by late data'),
     evicted: registry.counter('tributary_store_evicted_total', 'Entries evicted from a full store, oldest first, by store', ['store']),
     writeErrors: registry.counter('tributary_store_write_errors_total', 'LevelDB batch writes that failed (they are retried)'),
-    memory: registry.gauge('tributary_process_memory_bytes', 'Memory of the gateway process: rss, heap_used, heap_total, external (C++ objects bound to JavaScript, e.g. LevelDB and onnxruntime buffers), array_buffers', ['kind'], (g) => {
-      const m = process.memoryUsage();
-      g.set(m.rss, 'rss');
-      g.set(m.heapUsed, 'heap_used');
-      g.set(m.heapTotal, 'heap_total');
-      g.set(m.external, 'external');
-      g.set(m.arrayBuffers, 'array_buffers');
-    }),
-    lagGauge: registry.gauge('tributary_event_loop_lag_seconds', 'Event-loop delay since the previous scrape: how much later than due a 10-ms timer ran', ['quantile'], (g) => {
-      g.set(loopDelaySeconds(lag.percentile(50)), '0.5');
-      g.set(loopDelaySeconds(lag.percentile(99)), '0.99');
-      g.set(loopDelaySeconds(lag.max), '1');
-      lag.reset();
-    }),
+    memory: registry.gauge('tributary_process_memory_bytes', 'Memory of the gateway process: rss, heap_used, heap_total, external (C++ objects bound to JavaScript, e.g. LevelDB and onnxruntime buffers), array_buffers', ['kind'], setMemory),
+    lagGauge: registry.gauge('tributary_event_loop_lag_seconds', 'Event-loop delay since the previous scrape: how much later than due a 10-ms timer ran', ['quantile'], (g) => setLoopDelay(g, lag)),
   };
 }
 

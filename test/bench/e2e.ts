@@ -167,6 +167,7 @@ async function measure(offered: number): Promise<Measured> {
   const [cloudMqtt, cloudHttp, gwMqtt, gwHttp] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const token = 'e2e-gateway-token';
   const viewerPassword = 'e2e-viewer-password';
+  const opsPassword = 'e2e-ops-password';
   writeFileSync(join(dir.path, 'token'), token);
   const cloud = await startCli(dir.path, 'cloud', 'cloud', {
     cloud: { id: 'cloud-e2e' },
@@ -174,7 +175,11 @@ async function measure(offered: number): Promise<Measured> {
     gateways: { 'gw-e2e': { tokenHash: await hashPassword(token, { logN: 8 }) } },
     mqtt: { broker: { host: '127.0.0.1', port: cloudMqtt } },
     http: { host: '127.0.0.1', port: cloudHttp },
-    users: { viewer: { passwordHash: await hashPassword(viewerPassword, { logN: 8 }), role: 'viewer' } },
+    users: {
+      viewer: { passwordHash: await hashPassword(viewerPassword, { logN: 8 }), role: 'viewer' },
+      // Reads the cloud's /metrics (admin only) once a second, as the benchmark reads the gateway's.
+      ops: { passwordHash: await hashPassword(opsPassword, { logN: 8 }), role: 'admin' },
+    },
     log: { level: 'warn' },
   }, CLOUD_NODE_OPTIONS, CLOUD_SERVICE.environment);
   const processes: CliProcess[] = [cloud];
@@ -209,6 +214,7 @@ async function measure(offered: number): Promise<Measured> {
     processes.unshift(gateway);
     const api = `http://127.0.0.1:${cloudHttp}`;
     const session = await login(api, 'viewer', viewerPassword);
+    const cloudMetrics = { url: `${api}/metrics`, headers: { authorization: `Bearer ${await login(api, 'ops', opsPassword)}` } };
     const alerts = await openLiveStream(api, session, 'events=alert');
     streams.push(alerts);
     for (const devices of FOLLOWED) streams.push(await openLiveStream(api, session, `events=summaries&devices=${devices.join(',')}`));
@@ -251,11 +257,16 @@ async function measure(offered: number): Promise<Measured> {
       // The gateway's loop delay is reported since its previous scrape: every poll's share is kept.
       const lagP99: number[] = [];
       const lagMax: number[] = [];
+      const cloudLagP99: number[] = [];
+      const cloudLagMax: number[] = [];
+      await scrape(cloudMetrics.url, cloudMetrics.headers); // the cloud's too from here on
       const measured = async () => {
         if (died) throw died;
-        const m = await scrape(metricsUrl);
+        const [m, c] = await Promise.all([scrape(metricsUrl), scrape(cloudMetrics.url, cloudMetrics.headers)]);
         lagP99.push(m.get('tributary_event_loop_lag_seconds{quantile="0.99"}') ?? Number.NaN);
         lagMax.push(m.get('tributary_event_loop_lag_seconds{quantile="1"}') ?? Number.NaN);
+        cloudLagP99.push(c.get('tributary_cloud_event_loop_lag_seconds{quantile="0.99"}') ?? Number.NaN);
+        cloudLagMax.push(c.get('tributary_cloud_event_loop_lag_seconds{quantile="1"}') ?? Number.NaN);
         return total(m, 'tributary_readings_decoded_total') - decoded0 >= (offered * MEASURE_MS) / 1000;
       };
       let machine: MachinePace;
@@ -313,6 +324,9 @@ async function measure(offered: number): Promise<Measured> {
         gatewayExternalMB: mem('external'),
         cloudCpuPct: round(((c1.cpuMs - c0.cpuMs) / (t1 - t0)) * 100, 1),
         cloudRssMB: round(c1.rssMB, 1),
+        // The cloud's event loop, polled as the gateway's is: the worst second's p99, and the max.
+        cloudLoopLagP99Ms: round(Math.max(...cloudLagP99) * 1000, 1),
+        cloudLoopLagMaxMs: round(Math.max(...cloudLagMax) * 1000, 1),
         fleetCpuPct: round(((f1.cpuMs - f0.cpuMs) / (t1 - t0)) * 100, 1),
         fleetErrors: report.errors,
         // Other work on the machine shows here (2 cores: above ~2 the processes queue for CPU).

@@ -1,8 +1,10 @@
 // Reading a process's /metrics (Prometheus text) in tests and benchmarks: series by name and labels.
 
-/** Every series of a Prometheus text exposition: `name{labels}` → value. */
-export async function scrape(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(url)).text();
+/** Every series of a Prometheus text exposition: `name{labels}` → value. `headers`: e.g. the cloud's admin token. */
+export async function scrape(url: string, headers: Readonly<Record<string, string>> = {}): Promise<Map<string, number>> {
+  const res = await fetch(url, { headers });
+  if (res.status !== 200) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  const text = await res.text();
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;

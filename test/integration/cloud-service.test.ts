@@ -117,6 +117,29 @@ describe('cloud worker', () => {
     expect(await store.summaries({ from: 0, to: Date.now() })).toEqual([]);
   });
 
+  it('reports its own process on its registry: the event loop\'s delay beyond the timer\'s interval, and its memory', async () => {
+    dir = tempDir('tributary-cloud-service-');
+    const { gateways } = await testGateways(['gw-a']);
+    const cloud = await openCloud(testCloudConfig(dir.path, gateways));
+    teardown.add(cloud);
+    // Block the loop for 50 ms: its delay since the last scrape is at least 40 ms beyond the 10-ms tick.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const until = performance.now() + 50;
+    while (performance.now() < until);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const text = cloud.metrics.render();
+    const lag = (q: string) => Number(new RegExp(`^tributary_cloud_event_loop_lag_seconds\\{quantile="${q}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(lag('1')).toBeGreaterThanOrEqual(0.04);
+    expect(lag('0.5')).toBeGreaterThanOrEqual(0);
+    expect(lag('0.5')).toBeLessThanOrEqual(lag('0.99'));
+    const rss = Number(/^tributary_cloud_process_memory_bytes\{kind="rss"\} (\d+)$/m.exec(text)?.[1]);
+    const now = process.memoryUsage().rss; // the gauge reads this process's
+    expect(rss).toBeGreaterThan(0.8 * now);
+    expect(rss).toBeLessThan(1.2 * now);
+    // The scrape started the delay over: another shows only what came after it.
+    expect(lag('1')).toBeGreaterThan(Number(/^tributary_cloud_event_loop_lag_seconds\{quantile="1"\} (\S+)$/m.exec(cloud.metrics.render())?.[1]));
+  });
+
   it('registers new and moved devices before their summaries, and writes last-seen times on the clock', async () => {
     dir = tempDir('tributary-cloud-service-');
     const clock = new FakeClock(START);

@@ -3,7 +3,8 @@
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { LAG_RESOLUTION_MS, loopDelaySeconds, pipelineMetrics } from '../../edge/gateway/pipeline-metrics.js';
+import { pipelineMetrics } from '../../edge/gateway/pipeline-metrics.js';
+import { LAG_RESOLUTION_MS, loopDelaySeconds } from '../../edge/observe/process-gauges.js';
 import { Registry } from '../../edge/observe/metrics.js';
 
 const ms = (v: number): number => v * 1e6;

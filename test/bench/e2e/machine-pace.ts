@@ -11,7 +11,7 @@
 // The probe costs about 0.4 % of one core while the run goes.
 
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { LAG_RESOLUTION_MS, loopDelaySeconds } from '../../../edge/gateway/pipeline-metrics.js';
+import { LAG_RESOLUTION_MS, loopDelaySeconds } from '../../../edge/observe/process-gauges.js';
 import { quantile, round } from '../stats.js';
 
 const VALUES = Float64Array.from({ length: 1 << 16 }, (_, i) => Math.sin(i));
