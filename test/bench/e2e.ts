@@ -239,7 +239,8 @@ async function measure(offered: number): Promise<Measured> {
       const boundaries = () => new Set(alerts.events.flatMap((e) => ((e.data as { event: { rule: string; at: number } }).event.rule === WINDOW_RULE ? [(e.data as { event: { at: number } }).event.at] : []))).size;
       await waitFor(() => boundaries() >= WARMUP_BOUNDARIES, `alerts of ${WARMUP_BOUNDARIES} window boundaries on the live stream (warm-up)`, 120_000, 100);
       const t0 = preciseNow();
-      const m0 = await scrape(metricsUrl);
+      // Both loop-delay gauges start over at this scrape: the polls below cover the interval.
+      const [m0] = await Promise.all([scrape(metricsUrl), scrape(cloudMetrics.url, cloudMetrics.headers)]);
       const g0 = procUsage(gateway.pid);
       const c0 = procUsage(cloud.pid);
       const f0 = procUsage(fleet.pid!);
@@ -254,19 +255,14 @@ async function measure(offered: number): Promise<Measured> {
       }, 1000);
       // The measured interval ends once the gateway has decoded MEASURE_MS' worth of readings at the offered rate.
       const decoded0 = total(m0, 'tributary_readings_decoded_total');
-      // The gateway's loop delay is reported since its previous scrape: every poll's share is kept.
-      const lagP99: number[] = [];
-      const lagMax: number[] = [];
-      const cloudLagP99: number[] = [];
-      const cloudLagMax: number[] = [];
-      await scrape(cloudMetrics.url, cloudMetrics.headers); // the cloud's too from here on
+      // Each process's loop delay is reported since its previous scrape: every poll's share is kept.
+      const gatewayLag = new LoopDelayPolls('tributary_event_loop_lag_seconds');
+      const cloudLag = new LoopDelayPolls('tributary_cloud_event_loop_lag_seconds');
       const measured = async () => {
         if (died) throw died;
         const [m, c] = await Promise.all([scrape(metricsUrl), scrape(cloudMetrics.url, cloudMetrics.headers)]);
-        lagP99.push(m.get('tributary_event_loop_lag_seconds{quantile="0.99"}') ?? Number.NaN);
-        lagMax.push(m.get('tributary_event_loop_lag_seconds{quantile="1"}') ?? Number.NaN);
-        cloudLagP99.push(c.get('tributary_cloud_event_loop_lag_seconds{quantile="0.99"}') ?? Number.NaN);
-        cloudLagMax.push(c.get('tributary_cloud_event_loop_lag_seconds{quantile="1"}') ?? Number.NaN);
+        gatewayLag.add(m);
+        cloudLag.add(c);
         return total(m, 'tributary_readings_decoded_total') - decoded0 >= (offered * MEASURE_MS) / 1000;
       };
       let machine: MachinePace;
@@ -317,16 +313,16 @@ async function measure(offered: number): Promise<Measured> {
         gatewayRssEndMB: round(g1.rssMB, 1),
         // The gateway's event loop over the measured interval: how long work waited for it.
         // Over the interval, from the once-a-second polls: the worst second's p99, and the max.
-        gatewayLoopLagP99Ms: round(Math.max(...lagP99) * 1000, 1),
-        gatewayLoopLagMaxMs: round(Math.max(...lagMax) * 1000, 1),
+        gatewayLoopLagP99Ms: gatewayLag.worstP99Ms,
+        gatewayLoopLagMaxMs: gatewayLag.maxMs,
         gatewayHeapUsedMB: mem('heap_used'),
         gatewayHeapTotalMB: mem('heap_total'),
         gatewayExternalMB: mem('external'),
         cloudCpuPct: round(((c1.cpuMs - c0.cpuMs) / (t1 - t0)) * 100, 1),
         cloudRssMB: round(c1.rssMB, 1),
         // The cloud's event loop, polled as the gateway's is: the worst second's p99, and the max.
-        cloudLoopLagP99Ms: round(Math.max(...cloudLagP99) * 1000, 1),
-        cloudLoopLagMaxMs: round(Math.max(...cloudLagMax) * 1000, 1),
+        cloudLoopLagP99Ms: cloudLag.worstP99Ms,
+        cloudLoopLagMaxMs: cloudLag.maxMs,
         fleetCpuPct: round(((f1.cpuMs - f0.cpuMs) / (t1 - t0)) * 100, 1),
         fleetErrors: report.errors,
         // Other work on the machine shows here (2 cores: above ~2 the processes queue for CPU).
@@ -348,6 +344,26 @@ async function measure(offered: number): Promise<Measured> {
   } finally {
     for (const s of streams) await s.close();
     for (const p of processes) await p.stop();
+  }
+}
+
+/** A process's loop-delay gauge (quantiles 0.99 and 1, each covering the time since the previous scrape), polled: the worst poll's p99, and the max (ms). */
+class LoopDelayPolls {
+  readonly #p99: number[] = [];
+  readonly #max: number[] = [];
+  constructor(private readonly metric: string) {}
+
+  add(series: ReadonlyMap<string, number>): void {
+    this.#p99.push(series.get(`${this.metric}{quantile="0.99"}`) ?? Number.NaN);
+    this.#max.push(series.get(`${this.metric}{quantile="1"}`) ?? Number.NaN);
+  }
+
+  get worstP99Ms(): number {
+    return round(Math.max(...this.#p99) * 1000, 1);
+  }
+
+  get maxMs(): number {
+    return round(Math.max(...this.#max) * 1000, 1);
   }
 }
 

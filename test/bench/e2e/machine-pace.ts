@@ -10,8 +10,8 @@
 //   is in every latency it reports.
 // The probe costs about 0.4 % of one core while the run goes.
 
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { LAG_RESOLUTION_MS, loopDelaySeconds } from '../../../edge/observe/process-gauges.js';
+import type { IntervalHistogram } from 'node:perf_hooks';
+import { loopDelayHistogram, loopDelaySeconds } from '../../../edge/observe/process-gauges.js';
 import { quantile, round } from '../stats.js';
 
 const VALUES = Float64Array.from({ length: 1 << 16 }, (_, i) => Math.sin(i));
@@ -63,8 +63,7 @@ export class PaceProbe {
   #lag: IntervalHistogram | undefined;
 
   start(): void {
-    this.#lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
-    this.#lag.enable();
+    this.#lag = loopDelayHistogram();
     this.#timer = setInterval(() => this.#work.push(workMs()), PROBE_EVERY_MS);
   }
 
